@@ -1,0 +1,5 @@
+import sys
+
+from fruitstand.cli import main
+
+sys.exit(main())

@@ -1,0 +1,117 @@
+"""The `fruitstand` command: a thin layer over the library, one subcommand per verb."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from importlib import resources
+from pathlib import Path
+
+from fruitstand.registry import RecipeError
+
+DEFAULT_OUTPUT = "fruitstand-out"
+
+
+def _sample_input() -> str:
+    return str(resources.files("fruitstand.data").joinpath("sample.warc.gz"))
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from fruitstand.execute.local import run
+
+    inputs = args.input or [_sample_input()]
+    output = args.output or DEFAULT_OUTPUT
+    if not args.input:
+        print(f"no --input given: running on the bundled sample ({Path(inputs[0]).name}, 61 real news pages)",
+              file=sys.stderr)
+    manifest = run(args.recipe, inputs=inputs, output=output, workers=args.workers, format=args.format,
+                   overwrite=args.overwrite, shard_size_mb=args.shard_size, progress=not args.quiet)
+    out = manifest["output"]
+    print(f"{out['documents']:,} documents in {len(out['files'])} {out['format']} shard(s): "
+          f"{Path(output).resolve() / 'data'}")
+    print(f"manifest: {Path(output).resolve() / 'manifest.json'}")
+    return 0
+
+
+def cmd_steps(args: argparse.Namespace) -> int:
+    from fruitstand.registry import kinds, parameters, step_class
+
+    for kind in kinds():
+        try:
+            cls = step_class(kind)
+            params = parameters(kind)
+        except ImportError as exc:  # a step whose optional dependency is missing
+            print(f"{kind}  (unavailable: {exc})")
+            continue
+        doc = (cls.__doc__ or "").strip().splitlines()
+        summary = (sys.modules[cls.__module__].__doc__ or "").strip().splitlines()
+        print(f"{kind}  {(doc[0] if doc and not doc[0].startswith(cls.__name__ + '(') else summary[0] if summary else '')}")
+        for name, default, typ in params:
+            print(f"    {name} = {json.dumps(default, default=str)}  ({typ})")
+    return 0
+
+
+def cmd_read(args: argparse.Namespace) -> int:
+    from fruitstand.io.readers import read
+
+    for n, doc in enumerate(read(args.path)):
+        if args.limit is not None and n >= args.limit:
+            break
+        rec = {"id": doc.id, **doc.metadata, "text": doc.text if doc.html is None else None,
+               "html_bytes": len(doc.html) if doc.html is not None else None}
+        print(json.dumps(rec, ensure_ascii=False, default=str))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="fruitstand",
+        description="Build clean, deduplicated, language-tagged LLM training data from raw public text.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("run", help="run a recipe over inputs",
+                       description="Run a recipe (default: the built-in FineWeb recipe) and write shards and a manifest.",
+                       epilog="example: fruitstand run my.toml --input crawl/*.warc.gz --output out/ --workers 4",
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("recipe", nargs="?", help="recipe TOML file (default: the built-in recipe)")
+    p.add_argument("--input", "-i", nargs="+", metavar="PATH", help="input files or folders (default: bundled sample)")
+    p.add_argument("--output", "-o", metavar="DIR", help=f"output folder (default: ./{DEFAULT_OUTPUT})")
+    p.add_argument("--workers", "-w", type=int, default=None, help="worker processes (default: all cores)")
+    p.add_argument("--format", choices=("parquet", "jsonl"), default="parquet", help="shard format (default: parquet)")
+    p.add_argument("--shard-size", type=float, default=256, metavar="MB", help="text per shard in MB (default: 256)")
+    p.add_argument("--overwrite", action="store_true", help="replace an earlier run in DIR")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("steps", help="list every step kind with its parameters and defaults",
+                       description="List every step kind with its parameters and defaults.",
+                       epilog="example: fruitstand steps")
+    p.set_defaults(func=cmd_steps)
+
+    p = sub.add_parser("read", help="print the documents of an input as JSON lines",
+                       description="Print the documents an input holds, one JSON object per line.",
+                       epilog="example: fruitstand read crawl.warc.gz --limit 3")
+    p.add_argument("path")
+    p.add_argument("--limit", "-n", type=int, default=None)
+    p.set_defaults(func=cmd_read)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except RecipeError as exc:
+        print(f"fruitstand: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("fruitstand: interrupted; run the same command again to resume", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

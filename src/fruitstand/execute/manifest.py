@@ -1,0 +1,75 @@
+"""The manifest: what a run read, what each step kept and dropped and why, what it wrote.
+
+It is built from the run's identity and the done files of its tasks alone, so the report
+(and a resumed run) can draw it again without re-running anything.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import json
+import platform
+from pathlib import Path
+from typing import Any
+
+from fruitstand.step import StepStats
+
+# Distributions whose versions decide the output; recorded for reproducibility.
+_DEPENDENCIES = (
+    "fastwarc", "resiliparse", "warcio", "trafilatura", "pyarrow", "zstandard", "xxhash", "numpy",
+    "ftfy", "orjson", "fasttext-predict", "wordfreq", "jieba", "rensa", "ray",
+)
+
+
+def versions() -> dict[str, str]:
+    out = {"python": platform.python_version()}
+    for name in ("fruitstand", *_DEPENDENCIES):
+        try:
+            out[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            continue
+    return out
+
+
+def build_manifest(identity: dict[str, Any], task_results: list[dict[str, Any]],
+                   reduce_results: dict[int, list[dict[str, Any]]], workdirs: dict[int, Path],
+                   wall_time: float) -> dict[str, Any]:
+    steps_tables = identity["recipe"]["step"]
+    read = StepStats()
+    per_step = [StepStats() for _ in steps_tables]
+    files: list[str] = []
+    documents = 0
+    n_stages = 1 + len(reduce_results)
+    for r in task_results:
+        if r["read"] is not None:
+            read.merge(StepStats.from_json(r["read"]))
+        for i, s in enumerate(r["steps"]):
+            per_step[i].merge(StepStats.from_json(s))
+        if r["stage"] == n_stages - 1:
+            files.extend(f"data/{name}" for name in r["files"])
+            documents += r["documents"]
+    for i, jobs in reduce_results.items():
+        for counters in jobs:
+            per_step[i].extra.update(counters)
+    steps = []
+    for i, table in enumerate(steps_tables):
+        entry = {"kind": table["kind"], **per_step[i].to_json()}
+        report = workdirs.get(i, Path("/nonexistent")) / "report.json"
+        if report.exists():
+            entry["report"] = json.loads(report.read_text())
+        steps.append(entry)
+    return {
+        "fruitstand": identity["versions"].get("fruitstand"),
+        "recipe": identity["recipe"],
+        "inputs": identity["inputs"],
+        "read": {"records": read.docs_in, "documents": read.docs_out, "skipped": dict(sorted(read.dropped.items())),
+                 **({"extra": dict(read.extra)} if read.extra else {})},
+        "steps": steps,
+        "funnel": [{"step": "read", "documents": read.docs_out}]
+        + [{"step": s["kind"], "documents": s["out"]} for s in steps],
+        "output": {"format": identity["format"], "documents": documents, "files": sorted(files),
+                   "schema": identity["schema"]},
+        "tasks": len([r for r in task_results if r["stage"] == 0]),
+        "versions": identity["versions"],
+        "wall_time_s": round(wall_time, 3),
+    }

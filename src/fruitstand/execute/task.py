@@ -1,0 +1,161 @@
+"""One task of one stage: a pure function of (input slice, recipe) to shards plus counters.
+
+This is all a worker runs, on the local pool or (later) on a Ray worker: it reads its slice,
+pushes the documents through its segment of the recipe, writes its shards atomically, and
+returns the counters. Running it twice gives the same files, so a task cut short by a kill
+is simply run again.
+
+A recipe with whole-corpus steps (dedup) runs in stages. Stage s reads the input (s = 0) or
+the documents stage s-1 stored, lets global step s-1 filter them, runs the plain steps up
+to the next global step, and either lets that step map them (storing the documents for the
+next stage) or writes the final shards.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from fruitstand.document import Document
+from fruitstand.io.inputs import Task
+from fruitstand.io.readers import ReadLimits, read_task
+from fruitstand.io.writers import Schema, ShardWriter
+from fruitstand.registry import make_step
+from fruitstand.step import GlobalStep, Step, StepStats, TaskContext
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """Everything a task needs, picklable: no open files, no models."""
+
+    output: str
+    steps: list[dict[str, Any]]
+    schema: dict[str, str]
+    format: str = "parquet"
+    shard_bytes: int = 256 << 20
+    limits: ReadLimits = field(default_factory=ReadLimits)
+    n_tasks: int = 1
+
+    @property
+    def state_dir(self) -> Path:
+        return Path(self.output) / ".fruitstand"
+
+    def global_indices(self) -> list[int]:
+        return [i for i, s in enumerate(self.steps) if _is_global(s)]
+
+    def step_workdir(self, index: int) -> Path:
+        return self.state_dir / "work" / f"{index:02d}-{self.steps[index]['kind']}"
+
+    def docs_dir(self, stage: int) -> Path:
+        return self.state_dir / "work" / "docs" / f"stage-{stage}"
+
+
+def _is_global(table: dict[str, Any]) -> bool:
+    from fruitstand.registry import step_class
+
+    return issubclass(step_class(table["kind"]), GlobalStep)
+
+
+# Steps built and set up once per process, keyed by the recipe they come from.
+_built: dict[str, list[Step]] = {}
+
+
+def _steps_for(spec: RunSpec) -> list[Step]:
+    key = repr(spec.steps)
+    if key not in _built:
+        steps = [make_step(t) for t in spec.steps]
+        for s in steps:
+            s.setup()
+        _built.clear()
+        _built[key] = steps
+    return _built[key]
+
+
+def run_task(spec: RunSpec, stage: int, task: Task, progress: Callable[[int, int], None] | None = None) -> dict[str, Any]:
+    """Run `task` through stage `stage` of the recipe; return its counters and files."""
+    started = time.perf_counter()
+    steps = _steps_for(spec)
+    globals_ = spec.global_indices()
+    stats = {i: StepStats() for i in range(len(steps))}
+    read_stats = StepStats()
+    report = progress or (lambda docs, nbytes: None)
+    counted = [0]
+
+    def tick(docs: Iterator[Document]) -> Iterator[Document]:
+        last, n = time.monotonic(), 0
+        for n, doc in enumerate(docs, 1):  # noqa: B007 - n is read after the loop
+            yield doc
+            now = time.monotonic()
+            if now - last > 0.25:
+                report(n - counted[0], 0)
+                counted[0], last = n, now
+        report(n - counted[0], 0)
+
+    if stage == 0:
+        bytes_done = [0]
+
+        def on_bytes(total: int) -> None:
+            report(0, total - bytes_done[0])
+            bytes_done[0] = total
+
+        docs: Iterator[Document] = read_task(task, read_stats, spec.limits, on_bytes)
+        first = 0
+    else:
+        g = globals_[stage - 1]
+        docs = read_stored(spec.docs_dir(stage - 1), task.index)
+        gstep = steps[g]
+        assert isinstance(gstep, GlobalStep)
+        docs = gstep.filter(docs, stats[g], _ctx(spec, g, task))
+        first = g + 1
+    last = globals_[stage] if stage < len(globals_) else len(steps)
+    for i in range(first, last):
+        docs = steps[i].process(docs, stats[i])
+    docs = tick(docs)
+    if stage < len(globals_):
+        g = globals_[stage]
+        gstep = steps[g]
+        assert isinstance(gstep, GlobalStep)
+        spec.step_workdir(g).mkdir(parents=True, exist_ok=True)
+        docs = gstep.map(docs, stats[g], _ctx(spec, g, task))
+        writer = ShardWriter(spec.docs_dir(stage), f"part-{task.index:05d}", Schema.from_json(spec.schema),
+                             fmt="parquet", shard_bytes=1 << 62)
+    else:
+        writer = ShardWriter(Path(spec.output) / "data", f"part-{task.index:05d}", Schema.from_json(spec.schema),
+                             fmt=spec.format, shard_bytes=spec.shard_bytes)
+    try:
+        writer.write_all(docs)
+        files = writer.close()
+    except BaseException:
+        writer.abort()
+        raise
+    return {
+        "stage": stage,
+        "task": task.index,
+        "read": read_stats.to_json() if stage == 0 else None,
+        "steps": [s.to_json() for s in stats.values()],
+        "files": files,
+        "documents": writer.documents,
+        "seconds": round(time.perf_counter() - started, 3),
+        "pid": os.getpid(),
+    }
+
+
+def _ctx(spec: RunSpec, index: int, task: Task) -> TaskContext:
+    return TaskContext(spec.step_workdir(index), task.index, spec.n_tasks)
+
+
+def read_stored(folder: Path, task_index: int) -> Iterator[Document]:
+    """The documents a task stored between stages, in the order they were written."""
+    import pyarrow.parquet as pq
+
+    for path in sorted(folder.glob(f"part-{task_index:05d}-*.parquet")):
+        pf = pq.ParquetFile(path)
+        for batch in pf.iter_batches(batch_size=2048):
+            for rec in batch.to_pylist():
+                doc_id = rec.pop("id")
+                text = rec.pop("text")
+                yield Document(doc_id, text, rec)

@@ -1,0 +1,208 @@
+"""Shard writers: Parquet (zstd) and JSONL (zstd), atomic, deterministic.
+
+Every shard is written to a hidden temporary name in the destination folder and renamed
+into place when complete, so a reader (or a resumed run) never sees half a shard. The same
+documents in the same order give byte-identical shards.
+
+Parquet shards of one run share one schema, fixed before any task starts (see `Schema`), so
+`datasets.load_dataset("parquet", ...)` and `pyarrow.dataset` read the folder as one table.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from fruitstand.document import CORE_COLUMNS, Document
+
+# Arrow type names a step or reader may declare for a metadata column.
+_TYPES = {"string": "string", "float": "float64", "int": "int64", "bool": "bool", "json": "string"}
+
+
+@dataclass
+class Schema:
+    """The output columns: the core ones, then metadata columns in a fixed order."""
+
+    columns: dict[str, str] = field(default_factory=dict)  # name -> "string" | "float" | "int" | "bool" | "json"
+
+    def __post_init__(self) -> None:
+        for name in CORE_COLUMNS:
+            self.columns.setdefault(name, "string")
+
+    def add(self, name: str, kind: str) -> None:
+        if kind not in _TYPES:
+            raise ValueError(f"unknown column type {kind!r} for {name!r}")
+        self.columns.setdefault(name, kind)
+
+    def ordered(self) -> list[tuple[str, str]]:
+        core = [(c, self.columns[c]) for c in CORE_COLUMNS]
+        rest = sorted((c, t) for c, t in self.columns.items() if c not in CORE_COLUMNS)
+        return core + rest
+
+    def arrow(self):
+        import pyarrow as pa
+
+        return pa.schema([(c, getattr(pa, _TYPES[t])()) for c, t in self.ordered()])
+
+    def to_json(self) -> dict[str, str]:
+        return dict(self.ordered())
+
+    @classmethod
+    def from_json(cls, data: dict[str, str]) -> Schema:
+        return cls(dict(data))
+
+
+def kind_of(value: Any) -> str:
+    """The column type for a metadata value seen in the input."""
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, int):
+        return "int"
+    if isinstance(value, float):
+        return "float"
+    if isinstance(value, str) or value is None:
+        return "string"
+    return "json"
+
+
+def _cell(value: Any, kind: str) -> Any:
+    if value is None:
+        return None
+    if kind == "string":
+        return value if isinstance(value, str) else str(value)
+    if kind == "json":
+        return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+    if kind == "float":
+        return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+    if kind == "int":
+        return value if isinstance(value, int) and not isinstance(value, bool) else None
+    if kind == "bool":
+        return value if isinstance(value, bool) else None
+    return value
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    with open(tmp, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+def atomic_write_json(path: Path, data: Any) -> None:
+    atomic_write_bytes(path, json.dumps(data, indent=2, sort_keys=False, ensure_ascii=False).encode() + b"\n")
+
+
+class ShardWriter:
+    """Writes one task's documents as numbered shards `{prefix}-{k:04d}.{ext}` in `folder`.
+
+    A shard is closed when it holds `shard_bytes` of text; only closed shards are visible.
+    """
+
+    def __init__(self, folder: Path, prefix: str, schema: Schema, *, fmt: str = "parquet",
+                 shard_bytes: int = 256 << 20, row_group_bytes: int = 32 << 20):
+        if fmt not in ("parquet", "jsonl"):
+            raise ValueError(f"unknown output format {fmt!r} (parquet or jsonl)")
+        self.folder, self.prefix, self.schema, self.fmt = folder, prefix, schema, fmt
+        self.shard_bytes, self.row_group_bytes = shard_bytes, min(row_group_bytes, shard_bytes)
+        self.files: list[str] = []
+        self.documents = 0
+        self._rows: list[Document] = []
+        self._buffered = 0
+        self._in_shard = 0
+        self._sink = None
+        self._tmp: Path | None = None
+        folder.mkdir(parents=True, exist_ok=True)
+
+    @property
+    def ext(self) -> str:
+        return "parquet" if self.fmt == "parquet" else "jsonl.zst"
+
+    def write(self, doc: Document) -> None:
+        self._rows.append(doc)
+        n = len(doc.text) + 64
+        self._buffered += n
+        self._in_shard += n
+        self.documents += 1
+        if self._buffered >= self.row_group_bytes:
+            self._flush()
+        if self._in_shard >= self.shard_bytes:
+            self._close_shard()
+
+    def write_all(self, docs: Iterable[Document]) -> None:
+        for doc in docs:
+            self.write(doc)
+
+    def close(self) -> list[str]:
+        self._close_shard()
+        return self.files
+
+    def abort(self) -> None:
+        if self._sink is not None:
+            self._sink.close()
+            self._sink = None
+        if self._tmp is not None and self._tmp.exists():
+            self._tmp.unlink()
+
+    def _final_path(self) -> Path:
+        return self.folder / f"{self.prefix}-{len(self.files):04d}.{self.ext}"
+
+    def _open(self) -> None:
+        final = self._final_path()
+        self._tmp = final.with_name(f".{final.name}.tmp")
+        if self.fmt == "parquet":
+            import pyarrow.parquet as pq
+
+            self._sink = pq.ParquetWriter(self._tmp, self.schema.arrow(), compression="zstd", compression_level=3)
+        else:
+            import zstandard
+
+            raw = open(self._tmp, "wb")
+            self._sink = zstandard.ZstdCompressor(level=3).stream_writer(raw, closefd=True)
+
+    def _flush(self) -> None:
+        if not self._rows:
+            return
+        if self._sink is None:
+            self._open()
+        cols = self.schema.ordered()
+        if self.fmt == "parquet":
+            import pyarrow as pa
+
+            data = {c: [_cell(d.id if c == "id" else d.text if c == "text" else d.metadata.get(c), t)
+                        for d in self._rows] for c, t in cols}
+            self._sink.write_table(pa.Table.from_pydict(data, schema=self.schema.arrow()))
+        else:
+            import orjson
+
+            lines = []
+            for d in self._rows:
+                rec = {"id": d.id, "text": d.text}
+                for c, t in cols[2:]:
+                    v = d.metadata.get(c)
+                    rec[c] = v if t != "json" else _cell(v, t)
+                lines.append(orjson.dumps(rec, default=str))
+            self._sink.write(b"\n".join(lines) + b"\n")
+        self._rows.clear()
+        self._buffered = 0
+
+    def _close_shard(self) -> None:
+        self._flush()
+        if self._sink is None:
+            return
+        if self.fmt == "jsonl":
+            self._sink.flush()
+        self._sink.close()
+        self._sink = None
+        with open(self._tmp, "rb+") as fh:
+            os.fsync(fh.fileno())
+        final = self._final_path()
+        os.replace(self._tmp, final)
+        self._tmp = None
+        self.files.append(final.name)
+        self._in_shard = 0
