@@ -77,7 +77,8 @@ def read_warc(task: Task, stats: StepStats, limits: ReadLimits, progress: Progre
             if rec.content_length > limits.max_record_bytes:
                 stats.drop("record_too_large")
                 continue
-            url = rec.headers.get("WARC-Target-URI")
+            # Some writers put the URI in angle brackets (a WARC 1.1 draft form): strip them.
+            url = (rec.headers.get("WARC-Target-URI") or "").strip().strip("<>") or None
             rid = (rec.headers.get("WARC-Record-ID") or "").strip("<>") or f"{source}@{rec.stream_pos}"
             meta = {"url": url, "source": source, "date": rec.headers.get("WARC-Date")}
             if rtype == WarcRecordType.conversion:  # WET: text already extracted

@@ -1,0 +1,24 @@
+# Two commands do all set-up on a fresh machine:
+#   make demo   creates .venv, installs fruitstand, runs the default recipe on the bundled sample WARC
+#   make test   creates .venv, installs fruitstand with its test extras, runs ruff and the whole test suite
+PYTHON ?= python3
+VENV ?= .venv
+BIN = $(VENV)/bin
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	touch $@
+
+.PHONY: demo test lint install
+install: $(BIN)/.installed
+
+demo: $(BIN)/.installed
+	$(BIN)/fruitstand run --output demo-out
+
+lint: $(BIN)/.installed
+	$(BIN)/ruff check src tests benchmarks
+
+test: $(BIN)/.installed
+	$(BIN)/pytest -q -n 2 --dist loadfile

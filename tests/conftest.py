@@ -1,0 +1,27 @@
+"""Shared fixtures: where the real third-party data lives (see ../shared/data/SOURCES.md)."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = (REPO / ".." / "shared" / "data").resolve()
+
+
+@pytest.fixture(scope="session")
+def shared() -> Path:
+    if not SHARED.is_dir():
+        pytest.fail(f"real test data not found at {SHARED}: CI needs ../shared beside the checkout")
+    return SHARED
+
+
+def tree_digest(folder: Path) -> dict[str, str]:
+    """sha256 of every visible file under `folder`, by relative path."""
+    return {
+        p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and not p.name.startswith(".")
+    }

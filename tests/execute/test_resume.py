@@ -1,0 +1,99 @@
+"""A run killed with SIGKILL at any point resumes to the same bytes as an uninterrupted run."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from tests.conftest import tree_digest
+
+WARCS = ["trafilatura-pages.warc.gz", "articles-61.warc.gz", "sample-0000.warc.gz", "sample-0001.warc.gz",
+         "aut-example.warc.gz"]
+
+
+def _cmd(shared: Path, out: Path, *extra: str) -> list[str]:
+    return [sys.executable, "-m", "fruitstand", "run", "--input", *[str(shared / "warc" / w) for w in WARCS],
+            "--output", str(out), "--workers", "2", "--shard-size", "0.2", "--quiet", *extra]
+
+
+def _kill_when(cmd: list[str], out: Path, condition, timeout: float = 60) -> bool:
+    """Start the run; SIGKILL its whole process group once `condition(out)` holds. True if killed."""
+    proc = subprocess.Popen(cmd, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + timeout
+    try:
+        while proc.poll() is None and time.monotonic() < deadline:
+            if condition(out):
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+                return True
+            time.sleep(0.002)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    return False
+
+
+def _after(seconds: float):
+    t0 = time.monotonic()
+    return lambda out: time.monotonic() - t0 > seconds
+
+
+def _tmp_shard(out: Path) -> bool:
+    data = out / "data"
+    return data.exists() and any(p.name.endswith(".tmp") for p in data.iterdir())
+
+
+def _some_done(out: Path) -> bool:
+    done = out / ".fruitstand" / "done"
+    return done.exists() and any(done.iterdir())
+
+
+def _some_shards(out: Path) -> bool:
+    data = out / "data"
+    return data.exists() and any(p.suffix == ".parquet" for p in data.iterdir())
+
+
+@pytest.mark.slow
+def test_sigkill_anywhere_then_resume_is_byte_identical(shared, tmp_path):
+    ref = tmp_path / "ref"
+    subprocess.run(_cmd(shared, ref), check=True, stderr=subprocess.PIPE)
+    expected = tree_digest(ref / "data")
+    assert len(expected) > 5  # several shards per task, so kills can land mid-task
+
+    conditions = {
+        "mid-shard": _tmp_shard,  # a shard is being written
+        "after-first-shard": _some_shards,  # some shards renamed into place, their task not yet done
+        "after-first-task": _some_done,  # a task recorded as done
+    }
+    killed_any = 0
+    for name, cond in conditions.items():
+        out = tmp_path / name
+        killed = _kill_when(_cmd(shared, out), out, cond)
+        killed_any += killed
+        assert not (out / "manifest.json").exists() or not killed
+        # A second kill on the resumed run, a little later, then the final resume.
+        _kill_when(_cmd(shared, out), out, _after(1.0))
+        subprocess.run(_cmd(shared, out), check=True, stderr=subprocess.PIPE)
+        assert tree_digest(out / "data") == expected, name
+        ids = pq.read_table(out / "data", columns=["id"]).column("id").to_pylist()
+        assert len(ids) == len(set(ids))  # every document exactly once
+    assert killed_any >= 2  # the kills really happened mid-run
+
+
+def test_rerun_of_a_finished_run_changes_nothing(shared, tmp_path):
+    import fruitstand
+
+    inputs = [shared / "warc" / "articles-61.warc.gz"]
+    m1 = fruitstand.run(inputs=inputs, output=tmp_path / "o", workers=1)
+    before = tree_digest(tmp_path / "o")
+    m2 = fruitstand.run(inputs=inputs, output=tmp_path / "o", workers=1)
+    assert m1["output"] == m2["output"]
+    assert tree_digest(tmp_path / "o") == before
