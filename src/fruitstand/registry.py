@@ -36,6 +36,16 @@ def kinds() -> list[str]:
 
 
 def step_class(kind: str) -> type[Step]:
+    """The class of a built-in kind, or of a user's own step named "package.module:Class"."""
+    if ":" in kind and kind not in _KINDS:
+        module, _, name = kind.partition(":")
+        try:
+            cls = getattr(importlib.import_module(module), name)
+        except (ImportError, AttributeError) as exc:
+            raise RecipeError(f"can't import step {kind!r}: {exc}") from None
+        if not (isinstance(cls, type) and issubclass(cls, Step)):
+            raise RecipeError(f"{kind!r} is not a fruitstand Step subclass")
+        return cls
     if kind not in _KINDS:
         raise RecipeError(f"unknown step kind {kind!r}{_closest(kind, _KINDS)}; `fruitstand steps` lists them")
     module, name = _KINDS[kind].split(":")

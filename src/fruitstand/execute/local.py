@@ -36,8 +36,13 @@ _MAX_POOL_RESTARTS = 3
 def run(recipe: Recipe | str | os.PathLike | None = None, *, inputs: list[str | os.PathLike] | str,
         output: str | os.PathLike, workers: int | None = None, format: str = "parquet",
         overwrite: bool = False, shard_size_mb: float = 256, split_mb: float = 256,
-        limits: ReadLimits | None = None, progress: bool = False) -> dict[str, Any]:
-    """Run `recipe` (default: the built-in one) over `inputs`, writing shards and a manifest to `output`."""
+        limits: ReadLimits | None = None, doc_timeout: float = 60.0, progress: bool = False) -> dict[str, Any]:
+    """Run `recipe` (default: the built-in one) over `inputs`, writing shards and a manifest to `output`.
+
+    `workers`: worker processes (default: one per core); 0 runs everything in this process
+    (for debugging: no per-document time limit then). `doc_timeout`: seconds one document
+    may take before it is skipped as `doc_timeout`.
+    """
     started = time.perf_counter()
     recipe = Recipe.coerce(recipe)
     if isinstance(inputs, (str, os.PathLike)):
@@ -47,7 +52,10 @@ def run(recipe: Recipe | str | os.PathLike | None = None, *, inputs: list[str | 
     files = find_inputs(list(inputs))
     steps = recipe.validate({f.format for f in files})
     tasks = plan_tasks(files, split_bytes=max(1, int(split_mb * (1 << 20))))
-    workers = max(1, workers or os.cpu_count() or 1)
+    if workers is None:
+        workers = os.cpu_count() or 1
+    if workers < 0:
+        raise RecipeError(f"--workers {workers}: give 1 or more (0 runs in-process)")
 
     schema = _schema(files, steps)
     identity = {
@@ -70,7 +78,7 @@ def run(recipe: Recipe | str | os.PathLike | None = None, *, inputs: list[str | 
     out.clean_partial()
 
     spec = RunSpec(str(out.path), recipe.steps, schema.to_json(), format,
-                   max(1, int(shard_size_mb * (1 << 20))), limits or ReadLimits(), len(tasks))
+                   max(1, int(shard_size_mb * (1 << 20))), limits or ReadLimits(), len(tasks), doc_timeout)
     globals_ = [i for i, s in enumerate(steps) if isinstance(s, GlobalStep)]
     total_bytes = sum(t.size for t in tasks)
     task_results: list[dict[str, Any]] = []
@@ -173,6 +181,14 @@ def _report(docs: int, nbytes: int) -> None:
         _queue.put((docs, nbytes))
 
 
+def _skip_count(folder: Path | None) -> int:
+    from fruitstand.execute.watchdog import load_skips
+
+    if folder is None or not folder.exists():
+        return 0
+    return sum(len(load_skips(p)) for p in folder.glob("*.json"))
+
+
 def _pool_task(spec: RunSpec, stage: int, task: Task) -> dict[str, Any]:
     return run_task(spec, stage, task, _report)
 
@@ -186,7 +202,7 @@ class _Runner:
         self.workers = workers
         self.progress = Progress(show, total_bytes, total_tasks)
         self._ctx = mp.get_context("spawn")
-        self._queue = self._ctx.Queue() if workers > 1 else None
+        self._queue = self._ctx.Queue() if workers > 0 else None
         self._pool: ProcessPoolExecutor | None = None
 
     def __enter__(self) -> _Runner:
@@ -214,9 +230,9 @@ class _Runner:
                 self.progress.task_done(results[t.index]["documents"], t.size if stage == 0 else 0)
             else:
                 todo.append(t)
-        if self.workers == 1 or len(todo) <= 1 and self.workers == 1:
+        if self.workers == 0:
             for t in todo:
-                res = run_task(spec, stage, t, self.progress.advance)
+                res = run_task(spec, stage, t, self.progress.advance, in_process=True)
                 out.mark_done(keys[t.index], res)
                 results[t.index] = res
                 self.progress.task_done(0, 0)
@@ -224,7 +240,7 @@ class _Runner:
             def submit(pool: ProcessPoolExecutor, t: Task) -> Future:
                 return pool.submit(_pool_task, spec, stage, t)
 
-            for t, res in self._drive(todo, submit):
+            for t, res in self._drive(todo, submit, spec.state_dir / "skips"):
                 out.mark_done(keys[t.index], res)
                 results[t.index] = res
                 self.progress.task_done(0, 0)
@@ -240,7 +256,7 @@ class _Runner:
                     counters.append(out.load(key))
                 else:
                     todo.append((key, fn))
-            if self.workers == 1:
+            if self.workers == 0:
                 done = [(item, item[1]()) for item in todo]
             else:
                 done = list(self._drive(todo, lambda pool, item: pool.submit(_pool_reduce, item[1])))
@@ -249,10 +265,15 @@ class _Runner:
                 counters.append(res)
         return counters
 
-    def _drive(self, items: list, submit):
-        """Run items on the pool, yielding (item, result) as they finish; survive a broken pool."""
+    def _drive(self, items: list, submit, skips: Path | None = None):
+        """Run items on the pool, yielding (item, result) as they finish; survive a broken pool.
+
+        A pool broken by the watchdog (it wrote a skip file) is expected and restarted
+        freely; other deaths (out of memory, a crash) are retried a few times.
+        """
         pending = list(items)
         restarts = 0
+        skipped = _skip_count(skips)
         while pending:
             pool = self.pool()
             futures = {submit(pool, item): item for item in pending}
@@ -266,8 +287,11 @@ class _Runner:
                         pending.remove(item)
                         yield item, res
             except BrokenProcessPool:
-                restarts += 1
+                pool.shutdown(wait=False, cancel_futures=True)
                 self._pool = None
+                now_skipped = _skip_count(skips)
+                restarts += now_skipped == skipped
+                skipped = now_skipped
                 if restarts > _MAX_POOL_RESTARTS:
                     raise RuntimeError(
                         f"worker processes died {restarts} times (out of memory?): try fewer --workers"

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from fruitstand.document import Document
+from fruitstand.execute.watchdog import Watchdog
 from fruitstand.io.inputs import Task
 from fruitstand.io.readers import ReadLimits, read_task
 from fruitstand.io.writers import Schema, ShardWriter
@@ -39,6 +40,8 @@ class RunSpec:
     shard_bytes: int = 256 << 20
     limits: ReadLimits = field(default_factory=ReadLimits)
     n_tasks: int = 1
+    # Seconds one document may take through the whole stage; 0 turns the limit off.
+    doc_timeout: float = 60.0
 
     @property
     def state_dir(self) -> Path:
@@ -49,6 +52,9 @@ class RunSpec:
 
     def step_workdir(self, index: int) -> Path:
         return self.state_dir / "work" / f"{index:02d}-{self.steps[index]['kind']}"
+
+    def skip_file(self, stage: int, task: int) -> Path:
+        return self.state_dir / "skips" / f"stage{stage}-task{task:05d}.json"
 
     def docs_dir(self, stage: int) -> Path:
         return self.state_dir / "work" / "docs" / f"stage-{stage}"
@@ -75,8 +81,20 @@ def _steps_for(spec: RunSpec) -> list[Step]:
     return _built[key]
 
 
-def run_task(spec: RunSpec, stage: int, task: Task, progress: Callable[[int, int], None] | None = None) -> dict[str, Any]:
-    """Run `task` through stage `stage` of the recipe; return its counters and files."""
+def run_task(spec: RunSpec, stage: int, task: Task, progress: Callable[[int, int], None] | None = None,
+             *, in_process: bool = False) -> dict[str, Any]:
+    """Run `task` through stage `stage` of the recipe; return its counters and files.
+
+    In a worker process a watchdog enforces the per-document time limit; `in_process`
+    (workers=0) turns it off, since ending the process would end the caller.
+    """
+    timeout = 0.0 if in_process else spec.doc_timeout
+    with Watchdog(timeout, spec.skip_file(stage, task.index)) as watchdog:
+        return _run_task(spec, stage, task, progress, watchdog)
+
+
+def _run_task(spec: RunSpec, stage: int, task: Task, progress: Callable[[int, int], None] | None,
+              watchdog: Watchdog) -> dict[str, Any]:
     started = time.perf_counter()
     steps = _steps_for(spec)
     globals_ = spec.global_indices()
@@ -102,11 +120,11 @@ def run_task(spec: RunSpec, stage: int, task: Task, progress: Callable[[int, int
             report(0, total - bytes_done[0])
             bytes_done[0] = total
 
-        docs: Iterator[Document] = read_task(task, read_stats, spec.limits, on_bytes)
+        docs: Iterator[Document] = watchdog.guard(read_task(task, read_stats, spec.limits, on_bytes), read_stats, counted=True)
         first = 0
     else:
         g = globals_[stage - 1]
-        docs = read_stored(spec.docs_dir(stage - 1), task.index)
+        docs = watchdog.guard(read_stored(spec.docs_dir(stage - 1), task.index), read_stats, counted=False)
         gstep = steps[g]
         assert isinstance(gstep, GlobalStep)
         docs = gstep.filter(docs, stats[g], _ctx(spec, g, task))
@@ -135,7 +153,7 @@ def run_task(spec: RunSpec, stage: int, task: Task, progress: Callable[[int, int
     return {
         "stage": stage,
         "task": task.index,
-        "read": read_stats.to_json() if stage == 0 else None,
+        "read": read_stats.to_json() if stage == 0 or read_stats.dropped else None,
         "steps": [s.to_json() for s in stats.values()],
         "files": files,
         "documents": writer.documents,
