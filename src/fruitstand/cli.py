@@ -28,10 +28,22 @@ def cmd_run(args: argparse.Namespace) -> int:
     manifest = run(args.recipe, inputs=inputs, output=output, workers=args.workers, format=args.format,
                    overwrite=args.overwrite, shard_size_mb=args.shard_size, progress=not args.quiet)
     out = manifest["output"]
+    if not args.quiet:
+        _print_funnel(manifest)
     print(f"{out['documents']:,} documents in {len(out['files'])} {out['format']} shard(s): "
           f"{Path(output).resolve() / 'data'}")
     print(f"manifest: {Path(output).resolve() / 'manifest.json'}")
     return 0
+
+
+def _print_funnel(manifest: dict) -> None:
+    """Documents left after each step, and the main reasons for what was dropped, on stderr."""
+    read = manifest["read"]
+    print(f"  read      {read['documents']:>10,}  ({read['records']:,} records)", file=sys.stderr)
+    for step in manifest["steps"]:
+        top = sorted(step["dropped"].items(), key=lambda kv: -kv[1])[:3]
+        why = ", ".join(f"{k} {v:,}" for k, v in top)
+        print(f"  {step['kind']:<18}{step['out']:>10,}" + (f"  dropped: {why}" if why else ""), file=sys.stderr)
 
 
 def cmd_steps(args: argparse.Namespace) -> int:
