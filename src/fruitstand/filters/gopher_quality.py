@@ -1,0 +1,105 @@
+"""Gopher's quality rules: drop documents that do not read like prose.
+
+From Rae et al. 2021 (Gopher, section A.1.1), as datatrove's GopherQualityFilter applies
+them; a document is dropped, with the reason in brackets, when it has
+
+- fewer than 50 or more than 100,000 words (`gopher_short_doc`, `gopher_long_doc`);
+- a mean word length outside 3..10 characters (`gopher_below_avg_threshold`,
+  `gopher_above_avg_threshold`);
+- more than 0.1 `#` or ellipses per word (`gopher_too_many_hashes`, `gopher_too_many_ellipsis`);
+- more than 90 % of lines starting with a bullet (`gopher_too_many_bullets`) or 30 % ending in
+  an ellipsis (`gopher_too_many_end_ellipsis`);
+- fewer than 80 % of its tokens holding a letter (`gopher_below_alpha_threshold`);
+- fewer than 2 of the language's stop words (`gopher_enough_stop_words`, datatrove's name).
+
+Words are `text.tokens` (punctuation marks count as tokens for the alphabetic ratio and the
+per-word ratios, as spaCy's do in datatrove; word counts and lengths leave them out),
+segmented per script. Stop words and the word-length and alphabetic bounds come from the
+language's config: Gopher's eight English words for English, the most frequent words of
+wordfreq's list for the others, and bounds scaled to the language's word lengths (Chinese
+words are 1-2 characters, Urdu ones ~3.6, Finnish ones ~7.8). A script fallback config has no
+stop words, so the stop-word rule is skipped for languages nobody measured. Stop words match
+case-insensitively (datatrove matches case-sensitively; "The" counts here).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+import regex
+
+from fruitstand.document import Document
+from fruitstand.filters import configs
+from fruitstand.filters.text import drop_punctuation, tokens
+from fruitstand.step import Filter
+
+# Gopher's English stop words (Rae et al. 2021, A.1.1).
+GOPHER_STOP_WORDS = ("the", "be", "to", "of", "and", "that", "have", "with")
+_HAS_LETTER = regex.compile(r"^[^\n]*?\p{L}", regex.MULTILINE)
+
+
+@dataclass
+class GopherQuality(Filter):
+    kind: ClassVar[str] = "gopher_quality"
+
+    min_doc_words: int | None = 50
+    max_doc_words: int | None = 100_000
+    min_avg_word_length: float | None = 3
+    max_avg_word_length: float | None = 10
+    max_symbol_word_ratio: float | None = 0.1
+    max_bullet_lines_ratio: float | None = 0.9
+    max_ellipsis_lines_ratio: float | None = 0.3
+    # The least fraction of tokens holding a letter (datatrove's name for it).
+    max_non_alpha_words_ratio: float | None = 0.8
+    min_stop_words: int | None = 2
+    # None: the language's stop words from configs/ (Gopher's for English).
+    stop_words: list[str] | None = None
+    language_thresholds: bool = True
+
+    def keep(self, doc: Document) -> bool | tuple[bool, str]:
+        cfg = configs.for_document(doc)
+        p = configs.resolve(self, self.kind, cfg)
+        text = doc.text
+        toks = tokens(text, doc.metadata.get("language"), cfg.script)
+        words = drop_punctuation(toks)
+        n_toks, n_words = len(toks), len(words)
+
+        if p.min_doc_words and n_words < p.min_doc_words:
+            return False, "gopher_short_doc"
+        if p.max_doc_words and n_words > p.max_doc_words:
+            return False, "gopher_long_doc"
+        if not n_words:
+            return False, "gopher_short_doc"
+
+        avg = sum(map(len, words)) / n_words
+        if p.min_avg_word_length and avg < p.min_avg_word_length:
+            return False, "gopher_below_avg_threshold"
+        if p.max_avg_word_length and avg > p.max_avg_word_length:
+            return False, "gopher_above_avg_threshold"
+
+        if p.max_symbol_word_ratio and text.count("#") / n_toks > p.max_symbol_word_ratio:
+            return False, "gopher_too_many_hashes"
+        if p.max_symbol_word_ratio and (text.count("...") + text.count("…")) / n_toks > p.max_symbol_word_ratio:
+            return False, "gopher_too_many_ellipsis"
+
+        lines = text.splitlines() or [""]
+        if p.max_bullet_lines_ratio:
+            bullets = sum(line.lstrip().startswith(("•", "-")) for line in lines)
+            if bullets / len(lines) > p.max_bullet_lines_ratio:
+                return False, "gopher_too_many_bullets"
+        if p.max_ellipsis_lines_ratio:
+            ellipses = sum(line.rstrip().endswith(("...", "…")) for line in lines)
+            if ellipses / len(lines) > p.max_ellipsis_lines_ratio:
+                return False, "gopher_too_many_end_ellipsis"
+
+        if p.max_non_alpha_words_ratio:
+            with_letter = len(_HAS_LETTER.findall("\n".join(toks)))
+            if with_letter / n_toks < p.max_non_alpha_words_ratio:
+                return False, "gopher_below_alpha_threshold"
+
+        stop = frozenset(p.stop_words) if p.stop_words is not None else p.language_stop_words
+        if p.min_stop_words and stop:
+            if len(stop.intersection(map(str.lower, toks))) < p.min_stop_words:
+                return False, "gopher_enough_stop_words"
+        return True

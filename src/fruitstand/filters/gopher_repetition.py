@@ -1,0 +1,147 @@
+"""Gopher's repetition rules: drop documents that repeat their lines, paragraphs or n-grams.
+
+Rae et al. 2021 ("Scaling Language Models: Methods, Analysis & Insights from Training
+Gopher", Table A1) found repeated text to be the mark of boilerplate and spam. A document is
+dropped when more than:
+
+    duplicate line fraction 0.30            duplicate line character fraction 0.20
+    duplicate paragraph fraction 0.30       duplicate paragraph character fraction 0.20
+    top 2/3/4-gram character fraction       0.20 / 0.18 / 0.16
+    duplicate 5..10-gram character fraction 0.15 0.14 0.13 0.12 0.11 0.10
+
+of it is repeated, as datatrove's GopherRepetitionFilter applies them. Words are the tokens of
+`text.tokens` (punctuation included, as spaCy gives them to datatrove), segmented per script,
+so Chinese, Japanese and Thai documents have n-grams of words, not of whole lines. Per-language
+n-gram thresholds come from `configs/` where the generator measured a different background
+repetition (see scripts/make_filter_configs.py).
+
+N-grams are hashed with NumPy (one 64-bit polynomial hash per n-gram over token hashes) so the
+common case, a document with no repeated n-gram, never leaves C; the greedy count of repeated
+n-grams (skip an n-gram's words once counted, as the paper's reference does) is a loop over
+the positions of repeated hashes only.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+
+from fruitstand.document import Document
+from fruitstand.filters import configs
+from fruitstand.filters.text import tokens
+from fruitstand.step import Filter
+
+_PARAGRAPHS = re.compile(r"\n{2,}")
+_LINES = re.compile(r"\n+")
+_MULT = np.uint64(0x100000001B3)  # FNV prime: mixes token hashes into n-gram hashes
+
+
+def duplicates(parts: list[str]) -> tuple[int, int]:
+    """(elements, characters) that repeat an earlier element of `parts`."""
+    unique = set(parts)
+    return len(parts) - len(unique), sum(map(len, parts)) - sum(map(len, unique))
+
+
+def _ngram_hashes(tok_hashes: np.ndarray, n: int) -> np.ndarray:
+    m = len(tok_hashes) - n + 1
+    h = np.zeros(m, dtype=np.uint64)
+    for k in range(n):  # n <= 10 array operations, not a loop over tokens
+        h = h * _MULT + tok_hashes[k : k + m]
+    return h
+
+
+def top_ngram_chars(tok_hashes: np.ndarray, cum_len: np.ndarray, n: int) -> int:
+    """Characters covered by the most frequent n-gram (joined by spaces), times its count.
+
+    Ties go to the n-gram seen first, as `Counter.most_common` breaks them.
+    """
+    h = _ngram_hashes(tok_hashes, n)
+    _, first, counts = np.unique(h, return_index=True, return_counts=True)
+    best = counts.max()
+    pos = int(first[counts == best].min())
+    length = int(cum_len[pos + n] - cum_len[pos]) + n - 1
+    return length * int(best)
+
+
+def repeated_ngram_chars(tok_hashes: np.ndarray, cum_len: np.ndarray, n: int) -> int:
+    """Characters in n-grams that repeat an earlier one, counting each word once."""
+    h = _ngram_hashes(tok_hashes, n)
+    _, inverse, counts = np.unique(h, return_inverse=True, return_counts=True)
+    if counts.max() == 1:
+        return 0
+    # An n-gram that occurs once is never "seen before" when the walk reaches it: only the
+    # positions of n-grams that occur again can change the count, so walk those alone.
+    ids = inverse.tolist()
+    seen: set[int] = set()
+    total, idx = 0, 0
+    for pos in np.flatnonzero(counts[inverse] > 1).tolist():
+        if pos < idx:
+            continue
+        if ids[pos] in seen:
+            total += int(cum_len[pos + n] - cum_len[pos])
+            idx = pos + n
+        else:
+            seen.add(ids[pos])
+            idx = pos + 1
+    return total
+
+
+@dataclass
+class GopherRepetition(Filter):
+    kind: ClassVar[str] = "gopher_repetition"
+
+    dup_line_frac: float | None = 0.3
+    dup_para_frac: float | None = 0.3
+    dup_line_char_frac: float | None = 0.2
+    dup_para_char_frac: float | None = 0.2
+    top_n_grams: list[list[float]] | None = ((2, 0.2), (3, 0.18), (4, 0.16))  # type: ignore[assignment]
+    dup_n_grams: list[list[float]] | None = (  # type: ignore[assignment]
+        (5, 0.15), (6, 0.14), (7, 0.13), (8, 0.12), (9, 0.11), (10, 0.10),
+    )
+    # Take each language's thresholds from configs/ where it has them (see configs/__init__.py).
+    language_thresholds: bool = True
+
+    def keep(self, doc: Document) -> bool | tuple[bool, str]:
+        cfg = configs.for_document(doc)
+        p = configs.resolve(self, self.kind, cfg)
+        text = doc.text
+        if not text.strip():
+            return False, "gopher_rep_empty"
+        size = len(text)
+
+        paragraphs = _PARAGRAPHS.split(text.strip())
+        n_dup, dup_chars = duplicates(paragraphs)
+        if p.dup_para_frac and n_dup / len(paragraphs) > p.dup_para_frac:
+            return False, "gopher_rep_dup_para_frac"
+        if p.dup_para_char_frac and dup_chars / size > p.dup_para_char_frac:
+            return False, "gopher_rep_dup_para_char_frac"
+
+        # Split the stripped text: datatrove splits the raw one, so a one-paragraph page with a
+        # newline at each end has two empty "duplicate" lines of three.
+        lines = _LINES.split(text.strip())
+        n_dup, dup_chars = duplicates(lines)
+        if p.dup_line_frac and n_dup / len(lines) > p.dup_line_frac:
+            return False, "gopher_rep_dup_line_frac"
+        if p.dup_line_char_frac and dup_chars / size > p.dup_line_char_frac:
+            return False, "gopher_rep_dup_line_char_frac"
+
+        toks = tokens(text, doc.metadata.get("language"), cfg.script)
+        if not toks:
+            return True
+        tok_hashes = np.fromiter(map(hash, toks), dtype=np.int64, count=len(toks)).view(np.uint64)
+        cum_len = np.concatenate(([0], np.cumsum(np.fromiter(map(len, toks), dtype=np.int64, count=len(toks)))))
+        for n, frac in p.top_n_grams or ():
+            n = int(n)
+            if len(toks) >= n and top_ngram_chars(tok_hashes, cum_len, n) / size > frac:
+                return False, f"gopher_rep_top_{n}_gram"
+        for n, frac in sorted(p.dup_n_grams or ()):
+            n = int(n)
+            repeated = repeated_ngram_chars(tok_hashes, cum_len, n) if len(toks) >= n else 0
+            if repeated / size > frac:
+                return False, f"gopher_rep_dup_{n}_gram"
+            if not repeated:  # no n-gram repeats, so no longer one does either
+                break
+        return True

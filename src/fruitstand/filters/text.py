@@ -1,0 +1,279 @@
+"""Words, sentences and scripts for the rules that count them, in any language.
+
+The Gopher, C4 and FineWeb rules were written for English, where words are runs of letters
+between spaces and sentences end in `.`, `?` or `!`. This module gives them the same notions
+in other writing systems:
+
+- `dominant_script(text)`: the ISO 15924 code of the script most letters are in, by a
+  Unicode-range count over the first few thousand characters (used when no langid step ran).
+- `tokens(text, language, script)`: words *and* punctuation marks, in order, as spaCy's
+  tokenizer gives them to datatrove's rules (a punctuation mark is its own token; a run of
+  dots is one). Chinese is segmented with jieba, Japanese with MeCab (fugashi + unidic-lite),
+  Thai with PyThaiNLP's newmm; every other script with one Unicode regex (letters + combining
+  marks + digits are word characters, so Devanagari matras and the Urdu zer stay inside the
+  word, and `۔` glued to the next word still splits it).
+- `words(...)`: the same without the punctuation tokens; the dedup step shingles these.
+- `terminal_punctuation(script)`: each script's sentence-ending marks (Urdu `۔`, Arabic `؟`,
+  Devanagari `।`, CJK `。！？`, Armenian `։`, Ethiopic `።`, ...): the Unicode
+  `Sentence_Terminal` characters of that script plus the shared marks it uses;
+  `terminal_marks()`: all of them, any script; `sentence_count(line)`: sentences in a line.
+
+Segmenters load on the first text that needs them and write their caches under
+`$FRUITSTAND_CACHE` (default `~/.cache/fruitstand`), never into /tmp or the home folder.
+When a segmenter is not installed, the text falls back to characters (CJK) or to spaces
+(Thai), which keeps the rules running with looser word counts.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from functools import cache, lru_cache
+from pathlib import Path
+
+import regex
+
+# --- scripts -------------------------------------------------------------------------------
+
+# Letters only (no digits or punctuation), as Unicode script properties: one findall each.
+_SCRIPTS = {
+    "Latn": r"\p{Latin}",
+    "Cyrl": r"\p{Cyrillic}",
+    "Arab": r"\p{Arabic}",
+    "Hani": r"\p{Han}",
+    "Kana": r"[\p{Hiragana}\p{Katakana}]",
+    "Hang": r"\p{Hangul}",
+    "Thai": r"\p{Thai}",
+    "Deva": r"\p{Devanagari}",
+    "Beng": r"\p{Bengali}",
+    "Guru": r"\p{Gurmukhi}",
+    "Gujr": r"\p{Gujarati}",
+    "Taml": r"\p{Tamil}",
+    "Telu": r"\p{Telugu}",
+    "Knda": r"\p{Kannada}",
+    "Mlym": r"\p{Malayalam}",
+    "Sinh": r"\p{Sinhala}",
+    "Grek": r"\p{Greek}",
+    "Hebr": r"\p{Hebrew}",
+    "Armn": r"\p{Armenian}",
+    "Geor": r"\p{Georgian}",
+    "Ethi": r"\p{Ethiopic}",
+    "Khmr": r"\p{Khmer}",
+    "Laoo": r"\p{Lao}",
+    "Mymr": r"\p{Myanmar}",
+    "Tibt": r"\p{Tibetan}",
+}
+_SCRIPT_RX = {name: regex.compile(pattern) for name, pattern in _SCRIPTS.items()}
+
+# Scripts written without spaces between words, and what segments them.
+SEGMENTED_SCRIPTS = frozenset({"Hani", "Jpan", "Thai"})
+
+
+def dominant_script(text: str, sample: int = 4000) -> str:
+    """ISO 15924 code of the script most letters of `text` are in ("Latn" when none).
+
+    Japanese mixes Han with kana: any text where kana make a tenth of the Han + kana
+    letters is `Jpan`; Han alone is `Hani`.
+    """
+    head = text[:sample]
+    counts = {name: len(rx.findall(head)) for name, rx in _SCRIPT_RX.items()}
+    if counts["Kana"] and counts["Kana"] * 10 >= counts["Kana"] + counts["Hani"]:
+        return "Jpan"
+    counts.pop("Kana")
+    best = max(counts, key=counts.__getitem__)
+    return best if counts[best] else "Latn"
+
+
+# --- punctuation ---------------------------------------------------------------------------
+
+# Sentence-ending marks of the scripts whose marks are shared (Unicode script "Common") and so
+# cannot be found by script property alone. Thai ends sentences with a space: no mark.
+_SHARED_TERMINALS = {
+    "Latn": ".!?",
+    "Cyrl": ".!?",
+    "Grek": ".!;\u037e",
+    "Arab": ".!?\u061f\u06d4",  # ؟ Arabic question mark, ۔ Urdu full stop
+    "Hani": "\u3002\uff01\uff1f\uff61",  # 。！？｡
+    "Jpan": "\u3002\uff01\uff1f\uff61",
+    "Hang": ".!?\u3002",
+    "Thai": "",
+    # Indic scripts share the danda । and double danda ॥.
+    **{s: ".!?\u0964\u0965" for s in ("Deva", "Beng", "Guru", "Gujr", "Orya", "Taml", "Telu", "Knda", "Mlym")},
+}
+
+
+@lru_cache(maxsize=1)
+def terminal_marks() -> frozenset[str]:
+    """Every sentence-ending mark Unicode knows (`Sentence_Terminal`: `.!?۔؟।。։።`, ...)."""
+    every = "".join(map(chr, range(0x20, 0xD800))) + "".join(map(chr, range(0xE000, 0x30000)))
+    return frozenset(regex.findall(r"\p{Sentence_Terminal}", every))
+
+
+@cache
+def terminal_punctuation(script: str | None) -> str:
+    """The sentence-ending marks a script uses, as one string."""
+    shared = _SHARED_TERMINALS.get(script or "Latn", ".!?")
+    rx = _SCRIPT_RX.get(script or "")
+    own = sorted(c for c in terminal_marks() if rx is not None and rx.match(c))
+    return "".join(dict.fromkeys(shared + "".join(own)))
+
+
+# Quotes and brackets that may close a sentence after its mark: `."`, `。」`, `؟”`.
+CLOSERS = "\"'”’»」』）)]"
+
+_PUNCT_TOKEN = regex.compile(r"[\p{P}\p{S}]+")
+_WORD_LINES = regex.compile(r"^(?![\p{P}\p{S}]+$).+$", regex.MULTILINE)
+
+
+def is_punctuation(token: str) -> bool:
+    """True when every character of the token is punctuation or a symbol."""
+    return _PUNCT_TOKEN.fullmatch(token) is not None
+
+
+def drop_punctuation(toks: list[str]) -> list[str]:
+    """The tokens that are not punctuation alone (one regex pass, no per-token Python)."""
+    return _WORD_LINES.findall("\n".join(toks))
+
+
+# A run of terminal marks (an ellipsis is not one), then closers, then a space or the end;
+# CJK marks end a sentence wherever they stand. A period after an initial (`J.`), inside a
+# dotted abbreviation (`p.m.`) or after a title spaCy's English tokenizer keeps whole (`Mr.`)
+# ends nothing: this counts sentences the way datatrove's C4 rule does with spaCy.
+_TITLES = "Mr|Mrs|Ms|Dr|Prof|St|Jr|Sr|Mt|Gen|Gov|Sen|Rep|Lt|Col|Capt|Sgt|Inc|Ltd|Co|Corp|vs|No|Jan|Feb|Aug|Sept?|Oct|Nov|Dec"
+_SENT_END = regex.compile(
+    r"(?:[\p{Sentence_Terminal}--[.]]+|(?<!\b(?:" + _TITLES + r"|\p{L})|\.\p{L}|\.)\.(?!\.))"
+    r"[\"'”’»」』）)\]]*(?=\s|$)"
+    r"|[。！？｡]+[」』”）)]*(?=\S)",
+    regex.V1,
+)
+# Urdu and Arabic writers often glue the next word to `۔`/`؟`: a boundary all the same.
+_SENT_END_GLUED = regex.compile(r"[۔؟।॥]+(?=\p{L})")
+
+
+def sentence_count(line: str) -> int:
+    """Sentences in one line of text: its internal sentence boundaries plus one."""
+    line = line.strip()
+    if not line:
+        return 0
+    ends = len(_SENT_END.findall(line)) + len(_SENT_END_GLUED.findall(line))
+    closed = _SENT_END.search(line[-4:]) is not None or line.endswith(tuple("。！？｡"))
+    return max(1, ends + (0 if closed else 1))
+
+
+# --- words ---------------------------------------------------------------------------------
+
+# One pass for space-separated scripts, splitting as spaCy's tokenizer does (datatrove's
+# English rules count its tokens): URLs, e-mail addresses and @handles whole; numbers with
+# their separators (1,000 / 3.5 / 12:30) and a letter-digit hyphen (COVID-19); dotted abbreviations (U.S., a.m., e.g.), a title
+# or an initial with its period (Mr., J.); dotted names (item.author); English clitics
+# apart (do|n't, it|'s, you|'re); words (letters, marks, digits, inner apostrophes); a run
+# of dots or of hyphens; any other non-space character on its own.
+_TITLE_ABBREVIATIONS = "Mr|Mrs|Ms|Dr|St|Jr|Sr|Mt|Gov|Gen|Sen|Rep|Inc|Ltd|Co|Corp|vs|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec"
+# A unit after a number is its own token (42|m, 10|km; 6.8bn stays whole), as in spaCy.
+_UNITS = "km|m|cm|mm|kg|g|mg|lb|lbs|oz|ft|yd|in|ha|nm|t|mph|MB|GB|TB|KB|kb|gb|tb|mb|T|G|M|K"
+_TOKEN = regex.compile(
+    # Fast paths first: a plain word before a space or a plain punctuation mark (most tokens),
+    # a lowercase word ending a sentence, and the plain punctuation marks themselves.
+    r"""[\p{L}\p{M}]+(?=[\s,;!?"“”()\[\]]|$)
+    |(?!vs\.)\p{Ll}[\p{Ll}\p{M}]+(?=\.(?:\s|$))
+    |[,;!?"“”()\[\]]
+    |(?:https?://|www\.)[^\s<>"]+[^\s<>".,;:!?)\]'’”]
+    |[\w.+-]+@\w[\w-]*(?:\.\w[\w-]*)+
+    |@\w+
+    |\d+(?:[.,:/]\d+)*(?=(?:""" + _UNITS + r""")\b)
+    |\d+(?:[.,:/]\d+)+\w*
+    |\p{L}+-\d\w*|\w+(?:&\w+)+\.?
+    |(?:\p{L}\.){2,}
+    |\b(?:""" + _TITLE_ABBREVIATIONS + r"""|\p{Lu})\.
+    |\w+(?:\.(?!\p{Lu})\w+)+
+    |\w+?(?=(?i:n['’]t)\b)
+    |(?i:n['’]t)\b
+    |\w+(?=['’](?i:s|re|ve|m|ll|d)\b)
+    |['’](?i:s|re|ve|m|ll|d)\b
+    |\w+(?:['’]\w+)*
+    |\.{2,}|-{2,}
+    |\S""",
+    regex.VERBOSE,
+)
+
+
+def _cache_dir(name: str) -> Path:
+    root = os.environ.get("FRUITSTAND_CACHE") or Path.home() / ".cache" / "fruitstand"
+    path = Path(root) / name
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+@cache
+def _jieba():
+    try:
+        import jieba
+    except ImportError:
+        return None
+    logging.getLogger("jieba").setLevel(logging.WARNING)
+    tok = jieba.Tokenizer()
+    tok.tmp_dir = str(_cache_dir("jieba"))  # its prefix-dict cache, else /tmp/jieba.cache
+    return tok
+
+
+@cache
+def _mecab():
+    try:
+        import fugashi
+
+        return fugashi.Tagger()  # finds unidic-lite's dictionary on its own
+    except (ImportError, RuntimeError):
+        return None
+
+
+@cache
+def _thai():
+    # PyThaiNLP creates its data folder on import; point it at ours unless the user chose one.
+    if "PYTHAINLP_DATA" not in os.environ and "PYTHAINLP_DATA_DIR" not in os.environ:
+        os.environ["PYTHAINLP_DATA"] = str(_cache_dir("pythainlp"))
+    try:
+        from pythainlp.tokenize import word_tokenize
+    except ImportError:
+        return None
+    return word_tokenize
+
+
+_CJK_CHAR = regex.compile(r"[\p{Han}\p{Hiragana}\p{Katakana}]|[^\p{Han}\p{Hiragana}\p{Katakana}\s]+")
+
+
+def _strip(toks) -> list[str]:
+    return [t for t in map(str.strip, toks) if t]
+
+
+def tokens(text: str, language: str | None = None, script: str | None = None) -> list[str]:
+    """Words and punctuation marks of `text`, in order, segmented for its script."""
+    return list(_tokens(text, language, script or dominant_script(text)))
+
+
+# The rules of one document ask for its tokens several times: keep the last few.
+@lru_cache(maxsize=8)
+def _tokens(text: str, language: str | None, script: str) -> tuple[str, ...]:
+    return tuple(_segment(text, language, script))
+
+
+def _segment(text: str, language: str | None, script: str) -> list[str]:
+    if script == "Jpan" or language == "jpn":
+        tagger = _mecab()
+        if tagger is not None:
+            return [w.surface for w in tagger(text)]
+        return _CJK_CHAR.findall(text)
+    if script == "Hani":
+        seg = _jieba()
+        if seg is not None:
+            return _strip(seg.cut(text))
+        return _CJK_CHAR.findall(text)
+    if script == "Thai":
+        seg = _thai()
+        if seg is not None:
+            return _strip(seg(text, engine="newmm", keep_whitespace=False))
+    return _TOKEN.findall(text)
+
+
+def words(text: str, language: str | None = None, script: str | None = None) -> list[str]:
+    """Words of `text` (no punctuation tokens), segmented for its script."""
+    return drop_punctuation(tokens(text, language, script))

@@ -1,0 +1,113 @@
+"""C4's line cleaning and page rules on real English, Urdu and Chinese text.
+
+Sources: shared/data/urdu-news (real Urdu articles), shared/data/lang (Leipzig sentences),
+shared/data/html/readability/gmw (a real Chinese article), BBC News in shared/data/text.
+English is also compared document by document with datatrove in test_datatrove_agreement.py.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import lxml.html
+import pytest
+
+from fruitstand.document import Document
+from fruitstand.filters.c4_quality import C4Quality
+from fruitstand.step import StepStats
+
+DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
+pytestmark = pytest.mark.skipif(not DATA.is_dir(), reason="needs ../shared/data")
+URD = {"language": "urd", "script": "Arab"}
+CMN = {"language": "cmn", "script": "Hani"}
+ENG = {"language": "eng", "script": "Latn"}
+
+
+def urdu_article(name: str = "test-bus100.txt") -> str:
+    return (DATA / "urdu-news" / name).read_text(encoding="utf-8").strip()
+
+
+def chinese_article() -> str:
+    html = gzip.open(DATA / "html" / "readability" / "gmw" / "expected.html.gz").read().decode("utf-8")
+    paras = [p.text_content().strip() for p in lxml.html.fromstring(html).iter("p")]
+    return "\n".join(p for p in paras if p)
+
+
+def english_article() -> str:
+    with gzip.open(DATA / "text" / "bbc-news.jsonl.gz", "rt", encoding="utf-8") as f:
+        return json.loads(next(f))["text"]
+
+
+def sentences(code: str, n: int) -> list[str]:
+    lines = (DATA / "lang" / f"{code}.txt").read_text(encoding="utf-8").splitlines()
+    return [s.strip() for s in lines if s.strip()][:n]
+
+
+def clean(text: str, meta: dict, step: C4Quality | None = None) -> str | tuple[None, str]:
+    out = (step or C4Quality()).apply(Document(id="t", text=text, metadata=dict(meta)))
+    return out if isinstance(out, tuple) else out.text
+
+
+@pytest.mark.parametrize("text, meta", [(urdu_article(), URD), (chinese_article(), CMN), (english_article(), ENG)],
+                         ids=["urd", "cmn", "eng"])
+def test_real_articles_keep_their_sentences(text, meta):
+    out = clean(text, meta)
+    assert isinstance(out, str)
+    kept = out.splitlines()
+    # Prose lines survive whole; only headline-like lines without a final mark go.
+    assert sum(map(len, kept)) >= 0.8 * sum(len(line.strip()) for line in text.splitlines())
+
+
+def test_menu_lines_go_and_the_prose_stays():
+    menu = ["صفحہ اول", "پاکستان", "کھیل", "کاروبار", "رابطہ کریں"]
+    article = urdu_article()
+    out = clean("\n".join(menu + [article] + menu), URD)
+    assert out == clean(article, URD)
+    zh_menu = ["首页", "新闻", "体育", "财经", "联系我们"]
+    assert clean("\n".join(zh_menu + [chinese_article()]), CMN) == clean(chinese_article(), CMN)
+
+
+def test_script_terminal_marks_and_closing_quotes_end_lines():
+    # Urdu lines end in ۔ or ؟, quotes close after the mark (۔” or, in RTL text, ۔“).
+    urdu = sentences("ur", 6)
+    assert all(s.endswith("۔") for s in urdu[:2])
+    quoted = [s + "”" for s in urdu[:3]] + [s + "“" for s in urdu[3:6]]
+    assert clean("\n".join(quoted), URD) == "\n".join(quoted)
+    # Chinese lines end in 。！？ or in 」 after one; read with C4's Latin-only endings, none does.
+    zh = sentences("zh", 6)
+    assert clean("\n".join(zh), CMN) == "\n".join(zh)
+    assert clean("\n".join(zh), {"language": "cmn", "script": "Latn"}) == (None, "c4_too_few_sentences")
+
+
+def test_words_per_line_count_segmented_words_for_chinese():
+    # A Chinese sentence is one "word" by spaces: C4's 3-word minimum would drop every line.
+    zh = sentences("zh", 8)
+    assert all(len(s.split()) < 3 for s in zh[:3])
+    assert clean("\n".join(zh), CMN) == "\n".join(zh)
+
+
+def test_too_few_sentences():
+    assert clean("\n".join(sentences("ur", 2)), URD) == (None, "c4_too_few_sentences")
+    assert clean("\n".join(sentences("zh", 2)), CMN) == (None, "c4_too_few_sentences")
+    # Urdu sentences are long (22 words to English's 17): 4 of them make a page.
+    assert isinstance(clean("\n".join(sentences("ur", 4)), URD), str)
+
+
+def test_lorem_ipsum_and_curly_brackets_drop_the_page():
+    article = urdu_article()
+    assert clean(article + "\nLorem ipsum dolor sit amet, consectetur adipiscing elit.", URD) == (None, "c4_lorem_ipsum")
+    # A template placeholder left in a sentence: the page is not finished text.
+    template = "欢迎访问{site_name}，本站内容每日更新。"
+    assert clean(chinese_article() + "\n" + template, CMN) == (None, "c4_curly_bracket")
+
+
+def test_line_drops_are_counted_per_reason():
+    stats = StepStats()
+    menu = ["首页", "新闻", "体育"]
+    doc = Document(id="t", text="\n".join(menu + [chinese_article(), "请启用JavaScript以浏览本站。"]), metadata=dict(CMN))
+    out = list(C4Quality().process([doc], stats))
+    assert len(out) == 1 and stats.docs_out == 1
+    assert stats.extra["c4_lines_no_terminal_punct"] >= 3
+    assert stats.extra["c4_lines_javascript"] == 1

@@ -1,0 +1,134 @@
+"""Words, sentences, scripts and per-language configs, on real sentences from shared/data/lang."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from fruitstand.document import Document
+from fruitstand.filters import configs
+from fruitstand.filters.text import (
+    dominant_script,
+    sentence_count,
+    terminal_marks,
+    terminal_punctuation,
+    tokens,
+    words,
+)
+
+LANG = Path(__file__).resolve().parents[3] / "shared" / "data" / "lang"
+pytestmark = pytest.mark.skipif(not LANG.is_dir(), reason="needs ../shared/data")
+
+
+def sentences(code: str, n: int = 20) -> list[str]:
+    lines = (LANG / f"{code}.txt").read_text(encoding="utf-8").splitlines()
+    return [s.strip() for s in lines if s.strip()][:n]
+
+
+@pytest.mark.parametrize(
+    "code, script",
+    [("en", "Latn"), ("ur", "Arab"), ("ar", "Arab"), ("zh", "Hani"), ("ja", "Jpan"), ("th", "Thai"),
+     ("hi", "Deva"), ("ru", "Cyrl"), ("ko", "Hang"), ("el", "Grek"), ("he", "Hebr")],
+)
+def test_dominant_script_of_real_sentences(code, script):
+    assert dominant_script(" ".join(sentences(code))) == script
+
+
+def test_chinese_japanese_thai_are_segmented_into_words():
+    for code, script, lo, hi in [("zh", "Hani", 1.2, 2.6), ("ja", "Jpan", 1.2, 2.6), ("th", "Thai", 2.5, 8)]:
+        for s in sentences(code, 10):
+            ws = words(s, script=script)
+            assert len(ws) >= 3, (code, s, ws)
+            # Words, not whole sentences or single characters: mean length within bounds.
+        all_words = [w for s in sentences(code, 50) for w in words(s, script=script)]
+        mean = sum(map(len, all_words)) / len(all_words)
+        assert lo < mean < hi, (code, mean)
+    assert words("我爱北京天安门，今天天气很好。", script="Hani") == ["我", "爱", "北京", "天安门", "今天天气", "很", "好"]
+
+
+def test_urdu_full_stop_glued_to_the_next_word_still_splits():
+    # From shared/data/urdu-news/train-tch42.txt: "ہے۔پی ٹی اے" (no space after ۔).
+    assert tokens("حل کر دیا ہے۔پی ٹی اے کی جانب سے", script="Arab") == [
+        "حل", "کر", "دیا", "ہے", "۔", "پی", "ٹی", "اے", "کی", "جانب", "سے"
+    ]
+    # Devanagari vowel signs and viramas stay inside their word.
+    assert words("हिन्दी भाषा है। यह अच्छी है", script="Deva") == ["हिन्दी", "भाषा", "है", "यह", "अच्छी", "है"]
+
+
+def test_latin_tokens_split_as_spacy_does():
+    # Each expected list is what spaCy 3.8's blank English tokenizer gives (datatrove's words).
+    cases = {
+        "Don't stop: it's the U.S. firm's 1,000th well-known idea...": [
+            "Do", "n't", "stop", ":", "it", "'s", "the", "U.S.", "firm", "'s", "1,000th", "well", "-", "known",
+            "idea", "...",
+        ],
+        "Mr. J. Smith paid $5 for 42m at www.example.com/page (COVID-19) -----": [
+            "Mr.", "J.", "Smith", "paid", "$", "5", "for", "42", "m", "at", "www.example.com/page", "(",
+            "COVID-19", ")", "-----",
+        ],
+    }
+    for text, expected in cases.items():
+        assert tokens(text, "eng", "Latn") == expected
+
+
+def test_terminal_punctuation_per_script():
+    assert "۔" in terminal_punctuation("Arab") and "؟" in terminal_punctuation("Arab")
+    assert "।" in terminal_punctuation("Deva") and "।" in terminal_punctuation("Beng")
+    assert "。" in terminal_punctuation("Hani") and "！" in terminal_punctuation("Jpan")
+    assert "։" in terminal_punctuation("Armn") and "።" in terminal_punctuation("Ethi")
+    assert terminal_punctuation("Thai") == ""
+    assert {".", "?", "!", "۔", "؟", "।", "。"} <= terminal_marks()
+    assert "," not in terminal_marks() and "…" not in terminal_marks()
+
+
+def test_sentence_count_per_script():
+    assert sentence_count("He went home. Then he slept.") == 2
+    assert sentence_count("Mr. J. Smith arrived at 3.5 p.m. today!") == 1
+    assert sentence_count("Wait... what?") == 1
+    # Real Urdu (shared/data/lang/ur.txt) and Chinese sentences, three in one line.
+    ur, zh = sentences("ur", 3), sentences("zh", 3)
+    assert sentence_count(" ".join(ur)) == 3
+    assert sentence_count("".join(zh)) == 3
+    assert sentence_count("ہے۔پی ٹی اے نے کہا۔") == 2
+
+
+def test_config_lookup_language_alias_script_fallback_and_default():
+    assert configs.load("urd", "Arab").name == "urd_Arab"
+    assert configs.load("zho", "Hani").name == "cmn_Hani"  # macrolanguage read as its main member
+    assert configs.load("ara", "Arab").name == "arb_Arab"
+    assert configs.load("snd", "Arab").name == "und_Arab"  # no Sindhi config: the script's
+    assert configs.load(None, "Hani").stop_words == frozenset()
+    assert configs.load(None, "Zzzz").name == "default"
+    eng = configs.load("eng", "Latn")
+    assert eng.stop_words == {"the", "be", "to", "of", "and", "that", "have", "with"}
+    urd = configs.load("urd", "Arab")
+    assert {"کے", "میں", "ہے"} <= urd.stop_words
+    assert urd.tables["gopher_quality"]["min_avg_word_length"] < 3
+
+
+def test_config_for_a_document_without_langid_metadata_uses_its_script():
+    doc = Document(id="zh", text="".join(sentences("zh", 5)))
+    assert configs.for_document(doc).name == "und_Hani"
+    doc = Document(id="ur", text=" ".join(sentences("ur", 5)), metadata={"language": "urd"})
+    assert configs.for_document(doc).name == "urd_Arab"
+
+
+def test_every_config_file_parses_and_names_only_real_parameters():
+    import dataclasses
+
+    from fruitstand.filters.c4_quality import C4Quality
+    from fruitstand.filters.fineweb_quality import FineWebQuality
+    from fruitstand.filters.gopher_quality import GopherQuality
+    from fruitstand.filters.gopher_repetition import GopherRepetition
+
+    fields = {cls.kind: {f.name for f in dataclasses.fields(cls)}
+              for cls in (C4Quality, FineWebQuality, GopherQuality, GopherRepetition)}
+    root = Path(configs.__file__).parent
+    names = sorted(p.stem for p in root.glob("*.toml"))
+    assert len(names) > 70 and "default" in names and "eng_Latn" in names
+    for name in names:
+        lang, _, script = name.partition("_")
+        cfg = configs._read(name, script or "Latn")
+        for kind, table in cfg.tables.items():
+            assert set(table) <= fields[kind], (name, kind)
