@@ -1,0 +1,1 @@
+"""Helpers of the `langid` step: language codes, script detection, the two-stage identifier."""
