@@ -1,0 +1,38 @@
+"""Connected components of duplicate pairs: a union-find vectorised with NumPy.
+
+Only documents that appear in some candidate pair get a slot, so memory follows the number
+of duplicate candidates, not the corpus. Nodes are numbered in key order; each round hooks
+every edge's larger root under its smaller one (`np.minimum.at`), then jumps pointers until
+every node points at its root. Roots only ever move to smaller numbers, so the root of a
+cluster ends as its smallest key: the document that came first, which is the one kept.
+The number of rounds grows with the logarithm of a cluster's diameter, not its size.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def components(u: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Given edges (u[i], v[i]) between uint64 keys, return (members, roots): every key that
+    is not the smallest of its component, sorted, and the smallest key of its component."""
+    if len(u) == 0:
+        return np.empty(0, np.uint64), np.empty(0, np.uint64)
+    nodes = np.unique(np.concatenate([u, v]))
+    iu = np.searchsorted(nodes, u)
+    iv = np.searchsorted(nodes, v)
+    parent = np.arange(len(nodes))
+    while len(iu):
+        pu, pv = parent[iu], parent[iv]
+        live = pu != pv
+        iu, iv, pu, pv = iu[live], iv[live], pu[live], pv[live]
+        if not len(iu):
+            break
+        np.minimum.at(parent, np.maximum(pu, pv), np.minimum(pu, pv))
+        while True:
+            grand = parent[parent]
+            if np.array_equal(grand, parent):
+                break
+            parent = grand
+    members = np.flatnonzero(parent != np.arange(len(nodes)))
+    return nodes[members], nodes[parent[members]]

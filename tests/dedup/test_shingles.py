@@ -1,0 +1,52 @@
+"""Normalisation and vectorised shingle hashing against a plain-Python reference."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from fruitstand.dedup.shingles import Normaliser, ShingleHasher, tokenise
+
+
+def test_normaliser_folds_case_punctuation_digits_and_space():
+    norm = Normaliser()
+    assert norm("Hello,  World!\n\tIt's 2024.") == "hello world it s 0000"
+    assert norm("Ünïcode — “quotes” £5") == "ünïcode quotes 0"
+    # Devanagari vowel signs are marks, not punctuation: words stay whole
+    assert norm("नमस्ते, दुनिया।") == "नमस्ते दुनिया"
+    assert norm("ＡＢＣ１２") == "abc00"  # NFKC folds full-width forms
+
+
+def test_unsegmented_scripts_become_characters(shared):
+    zh = (shared / "lang" / "zh.txt").read_text(encoding="utf-8").splitlines()[0]
+    th = (shared / "lang" / "th.txt").read_text(encoding="utf-8").splitlines()[0]
+    norm = Normaliser()
+    assert tokenise(norm(zh), "Hani").split() == list(norm(zh).replace(" ", ""))
+    assert len(tokenise(norm(th)).split()) > 3 * len(norm(th).split())  # no script tag: detected
+    en = "the quick brown fox jumps"
+    assert tokenise(en) == en and tokenise(en, "Latn") == en
+
+
+def _reference(tokens: str, n: int) -> list[str]:
+    w = tokens.split()
+    return [" ".join(w[i:i + n]) for i in range(max(1, len(w) - n + 1))] if w else []
+
+
+def test_hashes_match_the_shingles_they_stand_for(shared):
+    norm = Normaliser()
+    lines = (shared / "lang" / "en.txt").read_text(encoding="utf-8").splitlines()[:200]
+    docs = [tokenise(norm(" ".join(lines[i:i + 3]))) for i in range(0, 200, 3)]
+    docs += ["", "two words", "exactly five words right here", docs[0]]
+    hashes, offsets = ShingleHasher(seed=1)(docs, 5)
+    assert len(offsets) == len(docs) + 1 and offsets[-1] == len(hashes)
+    seen: dict[str, int] = {}
+    for i, d in enumerate(docs):
+        ref = _reference(d, 5)
+        got = hashes[offsets[i]:offsets[i + 1]].tolist()
+        assert len(got) == len(ref)
+        for s, h in zip(ref, got):
+            assert seen.setdefault(s, h) == h
+    assert len(set(seen.values())) == len(seen)  # no collisions among distinct shingles
+    assert offsets[len(docs) - 4] == offsets[len(docs) - 3]  # the empty document has none
+    # the same document alone gives the same hashes (batching does not matter)
+    alone, _ = ShingleHasher(seed=1)([docs[5]], 5)
+    np.testing.assert_array_equal(alone, hashes[offsets[5]:offsets[6]])
