@@ -14,13 +14,22 @@ import pytest
 
 from tests.conftest import tree_digest
 
-WARCS = ["trafilatura-pages.warc.gz", "articles-61.warc.gz", "sample-0000.warc.gz", "sample-0001.warc.gz",
-         "aut-example.warc.gz"]
+# One long single-stage run (extract only) and the default recipe, whose dedup steps make it
+# three stages with reduce jobs between them.
+CASES = {
+    "extract": (["trafilatura-pages.warc.gz", "articles-61.warc.gz", "sample-0000.warc.gz", "sample-0001.warc.gz",
+                 "aut-example.warc.gz"], "0.2"),
+    "default": (["articles-61.warc.gz", "sample-0000.warc.gz", "sample-0001.warc.gz", "aut-example.warc.gz",
+                 "resiliparse-warcfile.warc.gz"], "0.05"),
+}
+RECIPES = Path(__file__).resolve().parent
 
 
-def _cmd(shared: Path, out: Path, *extra: str) -> list[str]:
-    return [sys.executable, "-m", "fruitstand", "run", "--input", *[str(shared / "warc" / w) for w in WARCS],
-            "--output", str(out), "--workers", "2", "--shard-size", "0.2", "--quiet", *extra]
+def _cmd(shared: Path, out: Path, case: str) -> list[str]:
+    warcs, shard = CASES[case]
+    recipe = [str(RECIPES / "extract.toml")] if case == "extract" else []
+    return [sys.executable, "-m", "fruitstand", "run", *recipe, "--input", *[str(shared / "warc" / w) for w in warcs],
+            "--output", str(out), "--workers", "2", "--shard-size", shard, "--quiet"]
 
 
 def _kill_when(cmd: list[str], out: Path, condition, timeout: float = 60) -> bool:
@@ -61,31 +70,45 @@ def _some_shards(out: Path) -> bool:
     return data.exists() and any(p.suffix == ".parquet" for p in data.iterdir())
 
 
+def _reduce_done(out: Path) -> bool:
+    done = out / ".fruitstand" / "done"
+    return done.exists() and any(p.name.startswith("reduce") for p in done.iterdir())
+
+
+def _stage1_done(out: Path) -> bool:
+    done = out / ".fruitstand" / "done"
+    return done.exists() and any(p.name.startswith("stage1") for p in done.iterdir())
+
+
 @pytest.mark.slow
-def test_sigkill_anywhere_then_resume_is_byte_identical(shared, tmp_path):
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_sigkill_anywhere_then_resume_is_byte_identical(shared, tmp_path, case):
     ref = tmp_path / "ref"
-    subprocess.run(_cmd(shared, ref), check=True, stderr=subprocess.PIPE)
+    subprocess.run(_cmd(shared, ref, case), check=True, stderr=subprocess.PIPE)
     expected = tree_digest(ref / "data")
     assert len(expected) > 5  # several shards per task, so kills can land mid-task
 
     conditions = {
-        "mid-shard": _tmp_shard,  # a shard is being written
-        "after-first-shard": _some_shards,  # some shards renamed into place, their task not yet done
+        "mid-shard": _tmp_shard,  # a final shard is being written
         "after-first-task": _some_done,  # a task recorded as done
     }
+    if case == "extract":
+        conditions["after-first-shard"] = _some_shards  # shards renamed into place, their task not yet done
+    else:  # between and inside the stages of the dedup steps
+        conditions |= {"after-a-reduce-job": _reduce_done, "in-stage-2": _stage1_done}
     killed_any = 0
-    for name, cond in conditions.items():
+    for k, (name, cond) in enumerate(conditions.items()):
         out = tmp_path / name
-        killed = _kill_when(_cmd(shared, out), out, cond)
+        killed = _kill_when(_cmd(shared, out, case), out, cond)
         killed_any += killed
         assert not (out / "manifest.json").exists() or not killed
-        # A second kill on the resumed run, a little later, then the final resume.
-        _kill_when(_cmd(shared, out), out, _after(1.0))
-        subprocess.run(_cmd(shared, out), check=True, stderr=subprocess.PIPE)
+        if k == 0:  # a second kill on the resumed run, a little later, then the final resume
+            _kill_when(_cmd(shared, out, case), out, _after(1.0))
+        subprocess.run(_cmd(shared, out, case), check=True, stderr=subprocess.PIPE)
         assert tree_digest(out / "data") == expected, name
         ids = pq.read_table(out / "data", columns=["id"]).column("id").to_pylist()
         assert len(ids) == len(set(ids))  # every document exactly once
-    assert killed_any >= 2  # the kills really happened mid-run
+    assert killed_any >= len(conditions) - 1  # the kills really happened mid-run
 
 
 def test_rerun_of_a_finished_run_changes_nothing(shared, tmp_path):
@@ -95,5 +118,7 @@ def test_rerun_of_a_finished_run_changes_nothing(shared, tmp_path):
     m1 = fruitstand.run(inputs=inputs, output=tmp_path / "o", workers=1)
     before = tree_digest(tmp_path / "o")
     m2 = fruitstand.run(inputs=inputs, output=tmp_path / "o", workers=1)
+    assert (tmp_path / "o" / ".fruitstand" / "work" / "08-minhash_dedup").is_dir()  # kept for incremental dedup
+    assert not (tmp_path / "o" / ".fruitstand" / "work" / "docs").exists()  # stored documents are not
     assert m1["output"] == m2["output"]
     assert tree_digest(tmp_path / "o") == before

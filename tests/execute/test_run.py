@@ -15,12 +15,16 @@ import fruitstand
 from fruitstand import RecipeError
 from tests.conftest import tree_digest
 
+EXTRACT = [{"kind": "extract"}]
+FINEWEB = ["extract", "url_filter", "langid", "gopher_repetition", "gopher_quality", "c4_quality", "fineweb_quality",
+           "exact_dedup", "minhash_dedup"]
+
 
 @pytest.fixture(scope="module")
 def warc_run(shared, tmp_path_factory):
     out = tmp_path_factory.mktemp("run") / "out"
     inputs = [shared / "warc" / "articles-61.warc.gz", shared / "warc" / "sample-0000.warc.gz"]
-    manifest = fruitstand.run(inputs=inputs, output=out, workers=2)
+    manifest = fruitstand.run(EXTRACT, inputs=inputs, output=out, workers=2)
     return out, manifest, inputs
 
 
@@ -63,11 +67,13 @@ def test_same_input_same_bytes_whatever_the_workers(shared, tmp_path):
     inputs = [shared / "warc" / "articles-61.warc.gz", shared / "warc" / "sample-0001.warc.gz"]
     fruitstand.run(inputs=inputs, output=tmp_path / "a", workers=1)
     fruitstand.run(inputs=inputs, output=tmp_path / "b", workers=2)
+    fruitstand.run(inputs=inputs, output=tmp_path / "c", workers=0)
     assert tree_digest(tmp_path / "a" / "data") == tree_digest(tmp_path / "b" / "data")
+    assert tree_digest(tmp_path / "a" / "data") == tree_digest(tmp_path / "c" / "data")
 
 
 def test_jsonl_output(shared, tmp_path):
-    m = fruitstand.run(inputs=[shared / "warc" / "articles-61.warc.gz"], output=tmp_path / "j", workers=1,
+    m = fruitstand.run(EXTRACT, inputs=[shared / "warc" / "articles-61.warc.gz"], output=tmp_path / "j", workers=1,
                        format="jsonl")
     files = m["output"]["files"]
     assert files and all(f.endswith(".jsonl.zst") for f in files)
@@ -79,8 +85,8 @@ def test_jsonl_output(shared, tmp_path):
 
 
 def test_small_shard_size_splits_output(shared, tmp_path):
-    m = fruitstand.run(inputs=[shared / "warc" / "articles-61.warc.gz"], output=tmp_path / "s", workers=1,
-                       shard_size_mb=0.05)
+    m = fruitstand.run(EXTRACT, inputs=[shared / "warc" / "articles-61.warc.gz"], output=tmp_path / "s",
+                       workers=1, shard_size_mb=0.05)
     assert len(m["output"]["files"]) > 3
     assert pq.read_table(tmp_path / "s" / "data").num_rows == 61
 
@@ -89,21 +95,21 @@ def test_output_of_another_run_is_never_overwritten_by_accident(shared, tmp_path
     out = tmp_path / "o"
     a = [shared / "warc" / "articles-61.warc.gz"]
     b = [shared / "warc" / "sample-0000.warc.gz"]
-    fruitstand.run(inputs=a, output=out, workers=1)
+    fruitstand.run(EXTRACT, inputs=a, output=out, workers=1)
     before = tree_digest(out)
     with pytest.raises(RecipeError, match="--overwrite"):
-        fruitstand.run(inputs=b, output=out, workers=1)
+        fruitstand.run(EXTRACT, inputs=b, output=out, workers=1)
     with pytest.raises(RecipeError, match="--overwrite"):
         fruitstand.run([{"kind": "extract", "backend": "trafilatura"}], inputs=a, output=out, workers=1)
     assert tree_digest(out) == before
-    m = fruitstand.run(inputs=b, output=out, workers=1, overwrite=True)
+    m = fruitstand.run(EXTRACT, inputs=b, output=out, workers=1, overwrite=True)
     assert m["inputs"][0]["name"] == "sample-0000.warc.gz"
 
     foreign = tmp_path / "foreign"
     foreign.mkdir()
     (foreign / "thesis.tex").write_text("my work")
     with pytest.raises(RecipeError, match="not empty"):
-        fruitstand.run(inputs=a, output=foreign, workers=1)
+        fruitstand.run(EXTRACT, inputs=a, output=foreign, workers=1)
     assert (foreign / "thesis.tex").read_text() == "my work"
 
 
@@ -125,9 +131,15 @@ def test_jsonl_and_parquet_inputs_keep_their_metadata(shared, tmp_path):
 def test_cli_default_run_on_bundled_sample(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "fruitstand", "run", "--quiet", "--output", str(tmp_path / "d")],
                           capture_output=True, text=True, check=True)
-    assert "61 documents" in proc.stdout and str(tmp_path / "d") in proc.stdout
     m = json.loads((tmp_path / "d" / "manifest.json").read_text())
-    assert m["output"]["documents"] == 61
+    assert f"{m['output']['documents']} documents" in proc.stdout and str(tmp_path / "d") in proc.stdout
+    assert [s["kind"] for s in m["steps"]] == FINEWEB
+    assert m["read"]["documents"] == 61
+    # news articles: most survive the FineWeb filters, and the funnel only ever narrows
+    funnel = [f["documents"] for f in m["funnel"]]
+    assert funnel == sorted(funnel, reverse=True) and funnel[-1] >= 45
+    langid = m["steps"][2]
+    assert langid["out"] == 61  # all English, all confidently so
 
 
 @pytest.mark.parametrize("sub", ["run", "steps", "read"])
