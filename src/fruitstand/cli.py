@@ -118,6 +118,10 @@ def main(argv: list[str] | None = None) -> int:
     except RecipeError as exc:
         print(f"fruitstand: error: {exc}", file=sys.stderr)
         return 2
+    except ModuleNotFoundError as exc:  # a step whose optional dependency is not installed
+        print(f"fruitstand: error: the Python module {exc.name!r} is not installed: install it, "
+              "or leave out the step that needs it (`fruitstand steps` shows which are unavailable)", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("fruitstand: interrupted; run the same command again to resume", file=sys.stderr)
         return 130

@@ -83,6 +83,8 @@ def find_inputs(paths: list[str | os.PathLike]) -> list[InputFile]:
                         ".jsonl(.gz|.zst), .parquet or .txt"
                     )
                 continue
+            if not os.access(f, os.R_OK):
+                raise RecipeError(f"can't read input {f}: permission denied")
             key = str(f.resolve())
             name = f.relative_to(p).as_posix() if p.is_dir() else f.name
             found[key] = InputFile(key, fmt, f.stat().st_size, name)
@@ -105,9 +107,13 @@ def _slices(f: InputFile, split_bytes: int) -> list[tuple[int, int, int]]:
         if f.size > split_bytes:
             return [(s, min(s + split_bytes, f.size), min(split_bytes, f.size - s)) for s in range(0, f.size, split_bytes)]
     if f.format == "parquet":
+        import pyarrow as pa
         import pyarrow.parquet as pq
 
-        meta = pq.ParquetFile(f.path).metadata
+        try:
+            meta = pq.ParquetFile(f.path).metadata
+        except (OSError, pa.ArrowException):  # not a Parquet file after all: its task counts why
+            return [(0, -1, f.size)]
         sizes = [meta.row_group(i).total_byte_size for i in range(meta.num_row_groups)]
         out, start, acc = [], 0, 0
         for i, s in enumerate(sizes):

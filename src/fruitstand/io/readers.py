@@ -1,34 +1,37 @@
 """Streaming readers: one document at a time, never a whole file in memory.
 
 Every reader takes a task (a slice of one file) and a StepStats it counts into: records
-seen, documents yielded, and each reason a record was skipped. Damage to a file (a
-truncated gzip, a corrupt record, bytes that are not the format) ends that file with a
-counted reason; the documents read before it are kept.
+seen, documents yielded, and each reason a record was skipped. Bad input never stops a run,
+and what was read before the damage is kept:
+
+- `empty_file`: a file with no records (empty, compressed nothing, blank lines only);
+- `truncated_input`: the file ends inside a record; `corrupt_input`: the rest of the file
+  cannot be read (not the format its name says, damaged compression);
+- `malformed_record` (web archives, archives.py): a damaged record, read past;
+- `binary`: bytes that are no text where text was due (JSONL, .txt); `binary_payload`: an
+  HTML record that is not HTML; `not_utf8`, `bad_json`: a JSONL line that does not parse;
+- `record_too_large`: a record over `ReadLimits.max_record_bytes`, skipped unread.
+
+Each such skip counts as one record, so `records == documents + sum(skipped)` always holds.
+Web archives are read in archives.py; JSONL, Parquet and text files here.
 """
 
 from __future__ import annotations
 
+import functools
 import gzip
 import io
 import os
 import zlib
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from pathlib import Path
+from collections.abc import Iterator
 
 from fruitstand.document import Document
+from fruitstand.io.archives import read_arc, read_warc
+from fruitstand.io.base import Progress, ReadLimits, looks_binary, skip, source_name
 from fruitstand.io.inputs import Task, find_inputs, plan_tasks
 from fruitstand.step import StepStats
 
-
-@dataclass(frozen=True)
-class ReadLimits:
-    # A record larger than this is skipped unread (a 100 MB "page" is never a document).
-    max_record_bytes: int = 10_000_000
-
-
-# Called with the number of input bytes consumed so far, now and then, for progress.
-Progress = Callable[[int], None]
+__all__ = ["ReadLimits", "read", "read_task"]
 
 
 def read(path: str | os.PathLike, *, limits: ReadLimits | None = None) -> Iterator[Document]:
@@ -38,119 +41,80 @@ def read(path: str | os.PathLike, *, limits: ReadLimits | None = None) -> Iterat
 
 
 def read_task(task: Task, stats: StepStats, limits: ReadLimits, progress: Progress | None = None) -> Iterator[Document]:
-    reader = _READERS[task.format]
+    whole_file = task.start == 0 and task.end < 0
+    if whole_file and os.path.getsize(task.path) == 0:
+        skip(stats, "empty_file")
+        return
+    before = stats.docs_in
     try:
-        yield from reader(task, stats, limits, progress or (lambda n: None))
-    except (OSError, EOFError, zlib.error) as exc:
-        stats.drop(_damage_reason(exc))
+        yield from _READERS[task.format](task, stats, limits, progress or (lambda n: None))
+    except _damage_errors() as exc:
+        skip(stats, _damage_reason(exc))
+    else:
+        if whole_file and stats.docs_in == before:  # compressed nothing, blank lines, a table with no rows
+            skip(stats, "empty_file")
+
+
+@functools.cache
+def _damage_errors() -> tuple[type[BaseException], ...]:
+    import pyarrow
+
+    return (OSError, EOFError, zlib.error, pyarrow.ArrowException)
 
 
 def _damage_reason(exc: BaseException) -> str:
     msg = str(exc).lower()
-    if isinstance(exc, EOFError) or "truncat" in msg or "end of stream" in msg or "compressed file ended" in msg:
+    if isinstance(exc, EOFError) or "truncat" in msg or "end of stream" in msg or "ended before" in msg:
         return "truncated_input"
     return "corrupt_input"
 
 
-def _source(task: Task) -> str:
-    return task.name or Path(task.path).name
+class _ZstdStream(io.RawIOBase):
+    """A zstd file as a raw stream: frame by frame, so a file cut off mid-frame is an EOFError
+    (zstandard's own stream reader ends silently there), and its errors as OSError."""
 
+    def __init__(self, path: str):
+        import zstandard
 
-# --- web archives -------------------------------------------------------------------------
+        self._zstd = zstandard
+        self._fh = open(path, "rb")
+        self._inflater = zstandard.ZstdDecompressor().decompressobj()
+        self._in_frame = False
+        self._out = memoryview(b"")
 
+    def readable(self) -> bool:
+        return True
 
-def read_warc(task: Task, stats: StepStats, limits: ReadLimits, progress: Progress) -> Iterator[Document]:
-    from fastwarc.warc import ArchiveIterator, WarcRecordType
+    def readinto(self, buf) -> int:
+        while not self._out:
+            # Small input reads bound the output of one call, however well the data compresses.
+            data = self._fh.read(1 << 14)
+            if not data:
+                if self._in_frame:
+                    raise EOFError("zstd: the file ended before the end of its last frame")
+                return 0
+            self._feed(data)
+        n = min(len(buf), len(self._out))
+        buf[:n] = self._out[:n]
+        self._out = self._out[n:]
+        return n
 
-    source = _source(task)
-    wanted = WarcRecordType.response | WarcRecordType.conversion | WarcRecordType.resource
-    with open(task.path, "rb") as fh:
-        it = ArchiveIterator(fh, parse_http=True, max_content_length=None)
-        for n, rec in enumerate(it):
-            if n % 64 == 0:
-                progress(fh.tell())
-            stats.docs_in += 1
-            rtype = rec.record_type
-            if not rtype & wanted:
-                stats.drop(f"record_type:{str(rtype).split('.')[-1]}")
-                continue
-            if rec.content_length > limits.max_record_bytes:
-                stats.drop("record_too_large")
-                continue
-            # Some writers put the URI in angle brackets (a WARC 1.1 draft form): strip them.
-            url = (rec.headers.get("WARC-Target-URI") or "").strip().strip("<>") or None
-            rid = (rec.headers.get("WARC-Record-ID") or "").strip("<>") or f"{source}@{rec.stream_pos}"
-            meta = {"url": url, "source": source, "date": rec.headers.get("WARC-Date")}
-            if rtype == WarcRecordType.conversion:  # WET: text already extracted
-                text = rec.reader.read().decode("utf-8", errors="replace").strip()
-                if not text:
-                    stats.drop("empty_text")
-                    continue
-                stats.docs_out += 1
-                yield Document(rid, text, meta)
-                continue
-            if rtype == WarcRecordType.response:
-                if not rec.is_http:
-                    stats.drop("not_http")
-                    continue
-                status = rec.http_headers.status_code
-                if status is None or not 200 <= status < 300:
-                    stats.drop("http_status")
-                    continue
-            ctype = (rec.http_content_type or rec.headers.get("Content-Type") or "").lower()
-            if "html" not in ctype:
-                stats.drop("not_html")
-                continue
-            body = rec.reader.read()
-            headers = dict(rec.http_headers.asdict()) if rec.http_headers is not None else {}
-            if rec.http_charset:
-                headers["_charset"] = rec.http_charset
-            stats.docs_out += 1
-            yield Document(rid, "", meta, html=body, http_headers=headers)
-        progress(os.path.getsize(task.path))
+    def _feed(self, data: bytes) -> None:
+        out = []
+        while data:
+            try:
+                out.append(self._inflater.decompress(data))
+            except self._zstd.ZstdError as exc:
+                raise OSError(f"zstd: {exc}") from exc
+            self._in_frame = not self._inflater.eof
+            data = self._inflater.unused_data if self._inflater.eof else b""
+            if self._inflater.eof:  # a new frame follows (zstd files may hold several)
+                self._inflater = self._zstd.ZstdDecompressor().decompressobj()
+        self._out = memoryview(b"".join(out))
 
-
-def read_arc(task: Task, stats: StepStats, limits: ReadLimits, progress: Progress) -> Iterator[Document]:
-    # fastwarc cannot read the old ARC format; warcio converts its records to WARC ones.
-    from warcio.archiveiterator import ArchiveIterator
-    from warcio.exceptions import ArchiveLoadFailed
-
-    source = _source(task)
-    with open(task.path, "rb") as fh:
-        try:
-            for n, rec in enumerate(ArchiveIterator(fh, arc2warc=True)):
-                if n % 64 == 0:
-                    progress(fh.tell())
-                stats.docs_in += 1
-                if rec.rec_type != "response":
-                    stats.drop(f"record_type:{rec.rec_type}")
-                    continue
-                length = int(rec.rec_headers.get_header("Content-Length") or 0)
-                if length > limits.max_record_bytes:
-                    stats.drop("record_too_large")
-                    continue
-                if rec.http_headers is None:
-                    stats.drop("not_http")
-                    continue
-                status = rec.http_headers.get_statuscode()
-                if not (status or "").startswith("2"):
-                    stats.drop("http_status")
-                    continue
-                if "html" not in (rec.http_headers.get_header("Content-Type") or "").lower():
-                    stats.drop("not_html")
-                    continue
-                url = rec.rec_headers.get_header("WARC-Target-URI")
-                rid = f"{source}@{rec.offset if hasattr(rec, 'offset') else n}"
-                body = rec.content_stream().read()
-                meta = {"url": url, "source": source, "date": rec.rec_headers.get_header("WARC-Date")}
-                stats.docs_out += 1
-                yield Document(rid, "", meta, html=body, http_headers=dict(rec.http_headers.headers))
-        except ArchiveLoadFailed as exc:
-            raise OSError(str(exc)) from exc
-        progress(os.path.getsize(task.path))
-
-
-# --- JSONL, Parquet, text -----------------------------------------------------------------
+    def close(self) -> None:
+        self._fh.close()
+        super().close()
 
 
 def _open_binary(path: str) -> io.BufferedIOBase:
@@ -158,9 +122,7 @@ def _open_binary(path: str) -> io.BufferedIOBase:
     if name.endswith(".gz"):
         return gzip.open(path, "rb")
     if name.endswith((".zst", ".zstd")):
-        import zstandard
-
-        return io.BufferedReader(zstandard.ZstdDecompressor().stream_reader(open(path, "rb"), closefd=True))
+        return io.BufferedReader(_ZstdStream(path), 1 << 16)
     if name.endswith(".bz2"):
         import bz2
 
@@ -179,14 +141,12 @@ def _json_loads():
         return json.loads
 
 
-def _doc_from_record(rec: object, fallback_id: str, source: str, stats: StepStats) -> Document | None:
+def _doc_from_record(rec: object, fallback_id: str, source: str) -> Document | str:
     if not isinstance(rec, dict):
-        stats.drop("not_an_object")
-        return None
+        return "not_an_object"
     text = rec.get("text")
     if not isinstance(text, str):
-        stats.drop("missing_text")
-        return None
+        return "missing_text"
     meta = {k: v for k, v in rec.items() if k not in ("id", "text", "metadata")}
     if isinstance(rec.get("metadata"), dict):  # Dolma-style nested metadata
         for k, v in rec["metadata"].items():
@@ -196,62 +156,89 @@ def _doc_from_record(rec: object, fallback_id: str, source: str, stats: StepStat
     return Document(str(rid) if rid is not None else fallback_id, text, meta)
 
 
+def _next_line(fh, limit: int) -> tuple[bytes | None, int]:
+    """The next line and its length in bytes; None for a line over `limit`, read past in pieces."""
+    line = fh.readline(limit + 1)
+    if len(line) <= limit or line.endswith(b"\n"):
+        return line, len(line)
+    n = len(line)
+    while True:
+        rest = fh.readline(1 << 20)
+        n += len(rest)
+        if not rest or rest.endswith(b"\n"):
+            return None, n
+
+
+def _bad_line(line: bytes) -> str:
+    if not line.endswith(b"\n"):
+        return "truncated_input"  # the last line, cut off
+    try:
+        line.decode("utf-8")
+    except UnicodeDecodeError:
+        return "not_utf8"
+    return "bad_json"
+
+
 def read_jsonl(task: Task, stats: StepStats, limits: ReadLimits, progress: Progress) -> Iterator[Document]:
     loads = _json_loads()
-    source = _source(task)
+    source = source_name(task)
+    limit = limits.max_record_bytes
     with _open_binary(task.path) as fh:
         pos = 0
         if task.start > 0:  # a byte-range task starts at the first line that begins in its range
             fh.seek(task.start - 1)
-            fh.readline()
-            pos = fh.tell()
-        raw_fh = fh
-        for line in raw_fh:
-            line_start = pos
-            pos += len(line)
-            if task.end >= 0 and line_start >= task.end:
+            pos = task.start - 1 + _next_line(fh, limit)[1]
+        elif looks_binary(fh.peek(4096)):
+            skip(stats, "binary")
+            return
+        while True:
+            line, n = _next_line(fh, limit)
+            if n == 0 or task.end >= 0 and pos >= task.end:
                 break
+            line_start, pos = pos, pos + n
             if stats.docs_in % 256 == 0:
                 progress(pos - task.start)
-            stats.docs_in += 1
-            if len(line) > limits.max_record_bytes:
-                stats.drop("record_too_large")
+            if line is None:
+                skip(stats, "record_too_large")
                 continue
             if not line.strip():
-                stats.docs_in -= 1
                 continue
+            stats.docs_in += 1
             try:
-                rec = loads(line)
+                out = _doc_from_record(loads(line), f"{source}@{line_start}", source)
             except ValueError:
-                stats.drop("bad_json")
-                continue
-            doc = _doc_from_record(rec, f"{source}@{line_start}", source, stats)
-            if doc is not None:
+                out = _bad_line(line)
+            if isinstance(out, Document):
                 stats.docs_out += 1
-                yield doc
+                yield out
+            else:
+                stats.drop(out)
         progress(pos - task.start)
 
 
 def read_parquet(task: Task, stats: StepStats, limits: ReadLimits, progress: Progress) -> Iterator[Document]:
     import pyarrow.parquet as pq
 
-    source = _source(task)
+    source = source_name(task)
     pf = pq.ParquetFile(task.path)
-    if "text" not in pf.schema_arrow.names:
-        stats.drop("missing_text")
-        return
     groups = list(range(task.start, task.end if task.end >= 0 else pf.num_row_groups))
+    if "text" not in pf.schema_arrow.names:
+        rows = sum(pf.metadata.row_group(i).num_rows for i in groups)
+        stats.docs_in += rows
+        stats.drop("missing_text", rows)
+        return
     row = sum(pf.metadata.row_group(i).num_rows for i in range(task.start))
     done = 0
     for batch in pf.iter_batches(row_groups=groups, batch_size=4096):
         for rec in batch.to_pylist():
             stats.docs_in += 1
-            doc = _doc_from_record(rec, f"{source}@{row}", source, stats)
+            doc = _doc_from_record(rec, f"{source}@{row}", source)
             row += 1
-            if doc is not None:
-                if len(doc.text) > limits.max_record_bytes:
-                    stats.drop("record_too_large")
-                    continue
+            if isinstance(doc, str):
+                stats.drop(doc)
+            elif len(doc.text) > limits.max_record_bytes:
+                stats.drop("record_too_large")
+            else:
                 stats.docs_out += 1
                 yield doc
         done += batch.nbytes
@@ -261,7 +248,7 @@ def read_parquet(task: Task, stats: StepStats, limits: ReadLimits, progress: Pro
 def read_text(task: Task, stats: StepStats, limits: ReadLimits, progress: Progress) -> Iterator[Document]:
     from resiliparse.parse.encoding import bytes_to_str, detect_encoding
 
-    source = _source(task)
+    source = source_name(task)
     stats.docs_in += 1
     size = os.path.getsize(task.path)
     if size > limits.max_record_bytes:
@@ -273,7 +260,7 @@ def read_text(task: Task, stats: StepStats, limits: ReadLimits, progress: Progre
     if not data.strip():
         stats.drop("empty_text")
         return
-    if data.count(b"\x00") > len(data) // 1000:
+    if looks_binary(data) or data.count(b"\x00") > len(data) // 1000:
         stats.drop("binary")
         return
     try:

@@ -1,0 +1,304 @@
+"""WARC, WET and ARC readers that go on past damage.
+
+fastwarc reads WARC and WET (gzip, zstd, lz4 or plain); warcio reads the old ARC format,
+which fastwarc cannot. Only `response`, `resource` (HTML) and `conversion` (WET text)
+records become documents; every other record is counted by its type.
+
+fastwarc ends quietly where a file is cut off, and raises where a header is damaged, so:
+- a record whose body stops short of its Content-Length, whose header block is cut off, or
+  a gzip member that does not end with the file, is `truncated_input`;
+- after damage (a header that does not parse, a gzip member that does not inflate) reading
+  goes on at the next record start found after it (a `WARC/1.x` line, or a gzip, zstd or
+  lz4 frame), and the damaged stretch counts as one `malformed_record`; where none is
+  found, the rest of the file is `corrupt_input` (counted by `readers.read_task`);
+- an HTML payload still in HTTP chunks or gzip is undone here (some archivers store bodies
+  as sent); one that is still not text (an image served as text/html) is `binary_payload`.
+
+Known limit: a record whose Content-Length is wrong but a number is read with the bytes
+that length covers (part of the next record, or less than its page); the next record is
+then found again as above.
+"""
+
+from __future__ import annotations
+
+import io
+import itertools
+import os
+import re
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from fruitstand.document import Document
+from fruitstand.io.base import Progress, ReadLimits, looks_binary, skip, source_name
+from fruitstand.io.inputs import Task
+from fruitstand.step import StepStats
+
+# What a damaged archive is searched for to go on reading: the start of the next record.
+_MEMBER_MAGIC = (b"\x1f\x8b\x08", b"\x28\xb5\x2f\xfd", b"\x04\x22\x4d\x18")  # gzip, zstd, lz4 frames
+_PLAIN_MAGIC = b"\nWARC/1."
+_MAX_RESYNCS = 1000
+_SUSPECT = "suspect"  # a record whose headers did not parse: malformed, or truncated if it ends the file
+
+
+@dataclass
+class _Scan:
+    last_pos: int = -1  # stream offset of the last record header read
+    open: bool = False  # a record is counted in but not yet out or dropped
+    suspect: bool = False
+    damaged: bool = False  # an error happened and no record has been read since
+    cut_off: bool = False  # the file was seen to end inside a record
+
+
+def read_warc(task: Task, stats: StepStats, limits: ReadLimits, progress: Progress) -> Iterator[Document]:
+    source = source_name(task)
+    with open(task.path, "rb") as fh:
+        head = fh.read(4)
+        magic = next((m for m in _MEMBER_MAGIC if head.startswith(m)), _PLAIN_MAGIC)
+        scan, start, first_error = _Scan(), 0, None
+        for _ in range(_MAX_RESYNCS):
+            fh.seek(start)
+            try:
+                yield from _warc_records(fh, scan, source, stats, limits, progress)
+                break
+            except OSError as exc:
+                # The record in progress and an unsettled suspect belong to this damage: one count.
+                stats.docs_in -= scan.open + scan.suspect
+                scan.open = scan.suspect = False
+                if not scan.damaged:
+                    scan.damaged, first_error = True, exc
+            nxt = _find(fh, max(scan.last_pos, start) + 1, magic)
+            if nxt is None:
+                break
+            start = nxt
+        if scan.damaged:  # nothing readable after the damage: read_task counts it
+            raise first_error
+        size = os.path.getsize(task.path)
+        if magic == _MEMBER_MAGIC[0] and not scan.cut_off and _gzip_tail_cut(fh, max(scan.last_pos, 0), size):
+            skip(stats, "truncated_input")
+        progress(size)
+
+
+def _gzip_tail_cut(fh, pos: int, size: int) -> bool:
+    """Whether the gzip members from `pos` on (the last record's) fail to end with the file.
+
+    fastwarc ends quietly when a file stops in a member's header or trailer; inflating the
+    last record once more tells. Skipped where `pos` is no member start (one-stream .gz files).
+    """
+    fh.seek(pos)
+    if fh.read(3) != _MEMBER_MAGIC[0] or size - pos > 64 << 20:
+        return False
+    fh.seek(pos)
+    inflater, pending = zlib.decompressobj(31), False
+    while data := fh.read(1 << 20):
+        while data:
+            try:
+                inflater.decompress(data, 1 << 16)  # bounded output, thrown away
+            except zlib.error:
+                return True  # bytes after the last record that are no gzip member
+            pending = True
+            if inflater.eof:
+                data = inflater.unused_data
+                inflater, pending = zlib.decompressobj(31), False
+            else:
+                data = inflater.unconsumed_tail
+    return pending
+
+
+def _find(fh: io.BufferedReader, pos: int, magic: bytes) -> int | None:
+    """Offset of the first `magic` at or after `pos` (of the `WARC/1.` after the newline, for plain WARC)."""
+    lead = 1 if magic == _PLAIN_MAGIC else 0
+    fh.seek(max(0, pos - lead))
+    offset, tail = fh.tell(), b""
+    while data := fh.read(1 << 20):
+        buf = tail + data
+        i = buf.find(magic)
+        if i >= 0:
+            return offset - len(tail) + i + lead
+        tail = buf[-(len(magic) - 1):]
+        offset += len(data)
+    return None
+
+
+def _warc_records(fh, scan: _Scan, source: str, stats: StepStats, limits: ReadLimits,
+                  progress: Progress) -> Iterator[Document]:
+    from fastwarc.warc import ArchiveIterator
+
+    for n, rec in enumerate(ArchiveIterator(fh, parse_http=False, max_content_length=None)):
+        if n % 64 == 0:
+            progress(fh.tell())
+        if scan.suspect:
+            stats.drop("malformed_record")
+            scan.suspect = False
+        if scan.damaged:  # reading goes on after a damaged stretch: it counts as one record
+            skip(stats, "malformed_record")
+            scan.damaged = False
+        scan.last_pos = rec.stream_pos
+        stats.docs_in += 1
+        scan.open = True
+        out = _warc_record(rec, source, limits)
+        scan.open = False
+        if isinstance(out, Document):
+            stats.docs_out += 1
+            yield out
+        elif out == _SUSPECT:
+            scan.suspect = True
+        else:
+            stats.drop(out)
+            if out == "truncated_input":
+                scan.cut_off = True
+                return
+    if scan.suspect:  # the file ends inside the header block of its last record
+        stats.drop("truncated_input")
+        scan.suspect, scan.cut_off = False, True
+
+
+def _target_uri(value: str | None) -> str | None:
+    """Some writers put the URI in angle brackets (a WARC 1.1 draft form): strip them."""
+    return (value or "").strip().strip("<>") or None
+
+
+def _warc_record(rec, source: str, limits: ReadLimits) -> Document | str:
+    """The document a record holds, or the reason it holds none."""
+    from fastwarc.warc import WarcRecordType
+
+    if rec.content_length == 0 and not (rec.headers.get("Content-Length") or "").strip().isdigit():
+        return _SUSPECT  # fastwarc reads a missing or garbled length as 0
+    rtype = rec.record_type
+    if not rtype & (WarcRecordType.response | WarcRecordType.conversion | WarcRecordType.resource):
+        return _consume(rec, f"record_type:{str(rtype).split('.')[-1]}")
+    if rec.content_length > limits.max_record_bytes:
+        return _consume(rec, "record_too_large")
+    url = _target_uri(rec.headers.get("WARC-Target-URI"))
+    rid = (rec.headers.get("WARC-Record-ID") or "").strip("<>") or f"{source}@{rec.stream_pos}"
+    meta = {"url": url, "source": source, "date": rec.headers.get("WARC-Date")}
+    if rtype == WarcRecordType.conversion:  # WET: text already extracted
+        expected = rec.content_length
+        data = rec.reader.read()
+        if len(data) < expected:
+            return "truncated_input"
+        text = data.decode("utf-8", errors="replace").strip()
+        return Document(rid, text, meta) if text else "empty_text"
+    if rtype == WarcRecordType.response:
+        if not rec.is_http:
+            return _consume(rec, "not_http")
+        try:
+            rec.parse_http()
+        except OSError:
+            return _SUSPECT
+        status = rec.http_headers.status_code
+        if status is None or not 200 <= status < 300:
+            return _consume(rec, "http_status")
+    ctype = (rec.http_content_type or rec.headers.get("Content-Type") or "").lower()
+    if "html" not in ctype:
+        return _consume(rec, "not_html")
+    expected = rec.content_length
+    body = rec.reader.read()
+    if len(body) < expected:
+        return "truncated_input"
+    http = rec.http_headers
+    body = _decode_payload(body, http.get("Transfer-Encoding") if http is not None else None, limits)
+    if isinstance(body, str):
+        return body
+    headers = dict(http.asdict()) if http is not None else {}
+    if rec.http_charset:
+        headers["_charset"] = rec.http_charset
+    return Document(rid, "", meta, html=body, http_headers=headers)
+
+
+def _consume(rec, reason: str) -> str:
+    """Skip the rest of a record; a record that stops short means the file was cut off there."""
+    expected = rec.content_length
+    return "truncated_input" if rec.reader.consume() < expected else reason
+
+
+_CHUNK_SIZE_LINE = re.compile(rb"([0-9A-Fa-f]{1,8})[ \t]*(?:;[^\r\n]*)?\r?\n")
+
+
+def _decode_payload(body: bytes, transfer_encoding: str | None, limits: ReadLimits) -> bytes | str:
+    """Undo what the HTTP transfer did to a page (chunks, gzip); a reason when it is not text."""
+    if transfer_encoding and "chunked" in transfer_encoding.lower() and _CHUNK_SIZE_LINE.match(body):
+        body = _dechunk(body)  # some archivers store the body de-chunked but keep the header: hence the match
+    if body[:2] == b"\x1f\x8b":  # stored still gzip-compressed (Content-Encoding: gzip)
+        inflater = zlib.decompressobj(31)
+        try:
+            body = inflater.decompress(body, limits.max_record_bytes + 1)
+        except zlib.error:
+            return "binary_payload"
+        if len(body) > limits.max_record_bytes:
+            return "record_too_large"
+    return "binary_payload" if looks_binary(body) else body
+
+
+def _dechunk(body: bytes) -> bytes:
+    parts, pos = [], 0
+    while m := _CHUNK_SIZE_LINE.match(body, pos):
+        size = int(m.group(1), 16)
+        if size == 0:
+            break
+        parts.append(body[m.end():m.end() + size])
+        pos = m.end() + size
+        pos += 2 if body.startswith(b"\r\n", pos) else 1 if body.startswith(b"\n", pos) else 0
+    return b"".join(parts)
+
+
+def read_arc(task: Task, stats: StepStats, limits: ReadLimits, progress: Progress) -> Iterator[Document]:
+    # fastwarc cannot read the old ARC format; warcio converts its records to WARC ones.
+    from warcio.archiveiterator import ArchiveIterator
+
+    source = source_name(task)
+    with open(task.path, "rb") as fh:
+        it = ArchiveIterator(fh, arc2warc=True)
+        records = iter(it)
+        for n in itertools.count():
+            try:
+                rec = next(records)
+                if n % 64 == 0:
+                    progress(fh.tell())
+                out = _arc_record(rec, it, source, limits)
+            except StopIteration:
+                break
+            except Exception as exc:  # warcio is pure Python: damage surfaces as any exception
+                raise OSError(f"{type(exc).__name__}: {exc}") from exc
+            stats.docs_in += 1
+            if isinstance(out, Document):
+                stats.docs_out += 1
+                yield out
+                continue
+            stats.drop(out)
+            if out == "truncated_input":
+                return
+        progress(os.path.getsize(task.path))
+
+
+def _arc_record(rec, it, source: str, limits: ReadLimits) -> Document | str:
+    if rec.rec_type != "response":
+        return _drain(rec, f"record_type:{rec.rec_type}")
+    length = (rec.rec_headers.get_header("Content-Length") or "").strip()
+    if not length.isdigit():
+        return "malformed_record"
+    if int(length) > limits.max_record_bytes:
+        return _drain(rec, "record_too_large")
+    if rec.http_headers is None:
+        return _drain(rec, "not_http")
+    if not (rec.http_headers.get_statuscode() or "").startswith("2"):
+        return _drain(rec, "http_status")
+    if "html" not in (rec.http_headers.get_header("Content-Type") or "").lower():
+        return _drain(rec, "not_html")
+    body = rec.content_stream().read()  # warcio undoes chunking and gzip itself
+    if rec.raw_stream.limit > 0:
+        return "truncated_input"
+    if looks_binary(body):
+        return "binary_payload"
+    meta = {"url": _target_uri(rec.rec_headers.get_header("WARC-Target-URI")), "source": source,
+            "date": rec.rec_headers.get_header("WARC-Date")}
+    # ARC records have no ids (warcio makes random ones): the offset is stable. Asking for it
+    # reads the record to its end, so only once the body is read.
+    rid = f"{source}@{it.get_record_offset()}"
+    return Document(rid, "", meta, html=body, http_headers=dict(rec.http_headers.headers))
+
+
+def _drain(rec, reason: str) -> str:
+    while rec.raw_stream.read(1 << 16):
+        pass
+    return "truncated_input" if rec.raw_stream.limit > 0 else reason
