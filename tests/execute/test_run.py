@@ -55,7 +55,7 @@ def test_parquet_shards_read_by_pyarrow_and_datasets(warc_run):
     assert all(r["url"].startswith("http") and len(r["text"]) > 0 for r in rows)
     assert all(r["language"] is None for r in rows)  # no langid step in this recipe
     wsj = [r for r in rows if "wsj.com" in r["url"]]
-    assert wsj and "Stadia" in wsj[0]["text"]
+    assert wsj and "Stadia" in wsj[0]["title"] and wsj[0]["text"].startswith("Gaming used to be so simple.")
 
     import datasets
 

@@ -23,6 +23,7 @@ from fruitstand.execute.manifest import build_manifest, versions
 from fruitstand.execute.progress import Progress
 from fruitstand.execute.state import OutputDir
 from fruitstand.execute.task import RunSpec, run_task
+from fruitstand.execute.watchdog import Watchdog
 from fruitstand.io.inputs import InputFile, Task, find_inputs, plan_tasks, sha256_file
 from fruitstand.io.readers import ReadLimits
 from fruitstand.io.writers import Schema, atomic_write_json, kind_of
@@ -76,6 +77,7 @@ def run(recipe: Recipe | str | os.PathLike | None = None, *, inputs: list[str | 
 
         return json.loads(out.manifest_path.read_text())
     out.clean_partial()
+    shutil.rmtree(out.state / "heartbeat", ignore_errors=True)
 
     spec = RunSpec(str(out.path), recipe.steps, schema.to_json(), format,
                    max(1, int(shard_size_mb * (1 << 20))), limits or ReadLimits(), len(tasks), doc_timeout)
@@ -136,7 +138,11 @@ def _peek_columns(f: InputFile) -> dict[str, str]:
         import pyarrow.parquet as pq
 
         out = {}
-        for field in pq.ParquetFile(f.path).schema_arrow:
+        try:
+            fields = pq.ParquetFile(f.path).schema_arrow
+        except (OSError, pa.ArrowException):  # not a Parquet file after all: its task counts why
+            return {}
+        for field in fields:
             t = field.type
             out[field.name] = ("string" if pa.types.is_string(t) or pa.types.is_large_string(t) else
                                "int" if pa.types.is_integer(t) else "float" if pa.types.is_floating(t) else
@@ -240,7 +246,8 @@ class _Runner:
             def submit(pool: ProcessPoolExecutor, t: Task) -> Future:
                 return pool.submit(_pool_task, spec, stage, t)
 
-            for t, res in self._drive(todo, submit, spec.state_dir / "skips"):
+            watchdog = Watchdog(spec.heartbeat_dir, spec.doc_timeout, spec.skip_file)
+            for t, res in self._drive(todo, submit, spec.state_dir / "skips", watchdog):
                 out.mark_done(keys[t.index], res)
                 results[t.index] = res
                 self.progress.task_done(0, 0)
@@ -265,7 +272,7 @@ class _Runner:
                 counters.append(res)
         return counters
 
-    def _drive(self, items: list, submit, skips: Path | None = None):
+    def _drive(self, items: list, submit, skips: Path | None = None, watchdog: Watchdog | None = None):
         """Run items on the pool, yielding (item, result) as they finish; survive a broken pool.
 
         A pool broken by the watchdog (it wrote a skip file) is expected and restarted
@@ -281,6 +288,8 @@ class _Runner:
                 while futures:
                     done, _ = wait(list(futures), timeout=0.2, return_when=FIRST_COMPLETED)
                     self._drain()
+                    if watchdog is not None:
+                        watchdog.check()
                     for fut in done:
                         item = futures.pop(fut)
                         res = fut.result()

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from fruitstand.document import Document
-from fruitstand.execute.watchdog import Watchdog
+from fruitstand.execute.watchdog import Heartbeat
 from fruitstand.io.inputs import Task
 from fruitstand.io.readers import ReadLimits, read_task
 from fruitstand.io.writers import Schema, ShardWriter
@@ -52,6 +52,10 @@ class RunSpec:
 
     def step_workdir(self, index: int) -> Path:
         return self.state_dir / "work" / f"{index:02d}-{self.steps[index]['kind']}"
+
+    @property
+    def heartbeat_dir(self) -> Path:
+        return self.state_dir / "heartbeat"
 
     def skip_file(self, stage: int, task: int) -> Path:
         return self.state_dir / "skips" / f"stage{stage}-task{task:05d}.json"
@@ -85,16 +89,16 @@ def run_task(spec: RunSpec, stage: int, task: Task, progress: Callable[[int, int
              *, in_process: bool = False) -> dict[str, Any]:
     """Run `task` through stage `stage` of the recipe; return its counters and files.
 
-    In a worker process a watchdog enforces the per-document time limit; `in_process`
-    (workers=0) turns it off, since ending the process would end the caller.
+    In a worker process the parent enforces the per-document time limit from its heartbeat
+    (watchdog.py); `in_process` (workers=0) has no limit, since the parent is the caller.
     """
-    timeout = 0.0 if in_process else spec.doc_timeout
-    with Watchdog(timeout, spec.skip_file(stage, task.index)) as watchdog:
+    beats = None if in_process or spec.doc_timeout <= 0 else spec.heartbeat_dir
+    with Heartbeat(beats, stage, task.index, spec.skip_file(stage, task.index)) as watchdog:
         return _run_task(spec, stage, task, progress, watchdog)
 
 
 def _run_task(spec: RunSpec, stage: int, task: Task, progress: Callable[[int, int], None] | None,
-              watchdog: Watchdog) -> dict[str, Any]:
+              watchdog: Heartbeat) -> dict[str, Any]:
     started = time.perf_counter()
     steps = _steps_for(spec)
     globals_ = spec.global_indices()

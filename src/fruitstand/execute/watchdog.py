@@ -1,18 +1,25 @@
-"""A per-document time limit that works even when a C library never returns.
+"""A per-document time limit that holds even when a C library never returns.
 
-A Python signal cannot interrupt resiliparse or lxml in the middle of a page, so the limit
-is enforced from outside: a watchdog thread in the worker sees a document that has taken
-longer than the limit, writes its position to the task's skip file, and ends the worker
-process at once. The executor starts a fresh worker, and the re-run task skips that
-document, counting it as `doc_timeout`. Everything else the task does is unchanged, so its
-output is the same as if the document had never been there.
+resiliparse and lxml hold Python's GIL for a whole page, so nothing inside the worker (a
+signal handler, a thread) can run while a pathological page is being parsed. The limit is
+therefore enforced from the parent process:
+
+- each worker keeps a heartbeat: a 32-byte memory-mapped file saying which document
+  (stage, task, position) it started and when; writing it costs about a microsecond;
+- the parent reads the heartbeats a few times a second; a document older than the limit
+  is written to its task's skip file and its worker is killed with SIGKILL;
+- the executor starts a fresh worker and re-runs the task, which skips that document,
+  counting it as `doc_timeout`. The task's output is what it would have been had the
+  document never been there, so the run stays deterministic.
 """
 
 from __future__ import annotations
 
 import json
+import mmap
 import os
-import threading
+import signal
+import struct
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,7 +27,7 @@ from pathlib import Path
 from fruitstand.document import Document
 from fruitstand.step import StepStats
 
-EXIT_CODE = 75
+_BEAT = struct.Struct("<iiqd")  # stage, task, position (-1: between documents), start time
 
 
 def load_skips(path: Path) -> set[int]:
@@ -30,47 +37,92 @@ def load_skips(path: Path) -> set[int]:
         return set()
 
 
-class Watchdog:
-    def __init__(self, timeout: float, skip_file: Path):
-        self.timeout = timeout
-        self.skip_file = skip_file
-        self.skips = load_skips(skip_file)
-        self._position: int | None = None
-        self._since = time.monotonic()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+def add_skip(path: Path, position: int) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(sorted(load_skips(path) | {position})))
+    os.replace(tmp, path)
 
-    def __enter__(self) -> Watchdog:
-        if self.timeout > 0:
-            self._thread = threading.Thread(target=self._watch, daemon=True, name="fruitstand-watchdog")
-            self._thread.start()
+
+class Heartbeat:
+    """The worker side: skips documents that timed out before, and says which one it is on."""
+
+    def __init__(self, folder: Path | None, stage: int, task: int, skip_file: Path):
+        self.folder, self.stage, self.task = folder, stage, task
+        self.skips = load_skips(skip_file)
+        self._mm: mmap.mmap | None = None
+
+    def __enter__(self) -> Heartbeat:
+        if self.folder is not None:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            path = self.folder / f"{os.getpid()}.beat"
+            with open(path, "wb+") as fh:
+                fh.write(b"\0" * 32)
+                fh.flush()
+                self._mm = mmap.mmap(fh.fileno(), 32)
+            self._beat(-1)
         return self
 
     def __exit__(self, *exc) -> None:
-        self._stop.set()
+        if self._mm is not None:
+            self._beat(-1)
+            self._mm.close()
+            self._mm = None
+
+    def _beat(self, position: int) -> None:
+        _BEAT.pack_into(self._mm, 0, self.stage, self.task, position, time.time())
 
     def guard(self, docs: Iterator[Document], stats: StepStats, *, counted: bool) -> Iterator[Document]:
         """Pass documents on, skipping the ones that timed out before; time each one.
 
         `counted`: the reader already counted the document as read, so take it back.
         """
+        beat = self._beat if self._mm is not None else None
         for pos, doc in enumerate(docs):
             if pos in self.skips:
                 stats.drop("doc_timeout")
                 stats.docs_out -= counted
                 continue
-            self._since = time.monotonic()
-            self._position = pos
+            if beat is not None:
+                beat(pos)
             yield doc
-        self._position = None
+        if beat is not None:
+            beat(-1)
 
-    def _watch(self) -> None:
-        interval = min(1.0, self.timeout / 4)
-        while not self._stop.wait(interval):
-            pos = self._position
-            if pos is not None and time.monotonic() - self._since > self.timeout and pos == self._position:
-                self.skip_file.parent.mkdir(parents=True, exist_ok=True)
-                tmp = self.skip_file.with_name(f".{self.skip_file.name}.{os.getpid()}.tmp")
-                tmp.write_text(json.dumps(sorted(self.skips | {pos})))
-                os.replace(tmp, self.skip_file)
-                os._exit(EXIT_CODE)
+
+class Watchdog:
+    """The parent side: kills a worker whose current document is older than the limit."""
+
+    def __init__(self, folder: Path, timeout: float, skip_file):
+        self.folder, self.timeout, self.skip_file = folder, timeout, skip_file
+        self._suspects: dict[int, tuple] = {}
+
+    def check(self) -> int:
+        """Kill the workers stuck on one document; return how many were killed."""
+        if self.timeout <= 0 or not self.folder.exists():
+            return 0
+        killed = 0
+        now = time.time()
+        for path in self.folder.glob("*.beat"):
+            pid = int(path.stem)
+            try:
+                with open(path, "rb") as fh:
+                    beat = _BEAT.unpack(fh.read(_BEAT.size))
+            except (OSError, struct.error):
+                continue
+            stage, task, pos, started = beat
+            if pos < 0 or now - started <= self.timeout:
+                self._suspects.pop(pid, None)
+                continue
+            if self._suspects.get(pid) != beat:  # seen twice alike: not a torn read
+                self._suspects[pid] = beat
+                continue
+            add_skip(self.skip_file(stage, task), pos)
+            try:
+                os.kill(pid, signal.SIGKILL)
+                killed += 1
+            except ProcessLookupError:
+                pass
+            path.unlink(missing_ok=True)
+            self._suspects.pop(pid, None)
+        return killed

@@ -6,7 +6,8 @@
    produces mojibake ("cafÃ©").
 2. Otherwise the HTTP `Content-Type` charset, then the page's `<meta charset>`, then
    uchardet's guess (resiliparse). A header saying iso-8859-1/windows-1252 yields to a
-   `<meta>` naming something else (it was Apache's default label for every page). Names
+   `<meta>` naming something else, or to uchardet when there is none (it was Apache's
+   default label for every page). Names
    are mapped the WHATWG way (`iso-8859-1` reads as `windows-1252`, as browsers do).
 3. UTF-16 is read only with its byte-order mark; other input with NUL bytes in its first
    4 KB is binary (an image or PDF labelled text/html) and is not decoded at all.
@@ -51,10 +52,11 @@ def decode_html(html: bytes, headers: dict[str, str] | None = None) -> str:
     encoding = header_charset(headers)
     if encoding is None or encoding in ("cp1252", "windows-1252"):
         # iso-8859-1 was Apache's default label, sent for pages in any encoding: a <meta>
-        # naming another charset knows better.
+        # naming another charset knows better, and without one the bytes themselves do
+        # (uchardet reads a real Latin-1 page as windows-1252 anyway).
         meta = _META_CHARSET.search(html, 0, 4096)
         meta_encoding = map_encoding_to_html5(meta.group(1).decode("ascii"), fallback_utf8=False) if meta else None
-        encoding = meta_encoding or encoding or detect_encoding(html)
+        encoding = meta_encoding or detect_encoding(html)
     if encoding in ("utf-8", None):
         # Declared UTF-8 but invalid: a page mixing encodings; let detection pick the rest.
         encoding = detect_encoding(html)
