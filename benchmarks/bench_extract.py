@@ -5,7 +5,10 @@
     .venv/bin/python benchmarks/bench_extract.py --layout concat --sides fruitstand --repeats 1
 
 Sides, all on the same prepared WARCs (see _harness.scaled_warcs), alternated, 2 workers each:
-  fruitstand             `fruitstand run` with one `extract` step (resiliparse), Parquet out
+  fruitstand             `fruitstand run` with one `extract` step (its default: resiliparse narrowed
+                         to the article container), Parquet out
+  fruitstand-plain       the same with `find_container = false`: resiliparse's main-content pass
+                         alone, the same extraction work as datatrove+resiliparse
   datatrove+resiliparse  WarcReader -> a BaseExtractor calling resiliparse (_harness, since
                          datatrove 0.10 ships no resiliparse extractor) -> ParquetWriter
   datatrove+trafilatura  WarcReader -> Trafilatura(favour_precision=True) -> ParquetWriter,
@@ -85,6 +88,10 @@ def _sides(folder: Path, files: list[Path], which: list[str]) -> dict:
     out = h.SCRATCH / "extract-out"
     recipe = h.SCRATCH / "extract.toml"
     recipe.write_text('[[step]]\nkind = "extract"\n')
+    # The same extraction work as datatrove+resiliparse's side: resiliparse's main-content pass
+    # alone, without the container step that buys fruitstand's default its F1.
+    plain = h.SCRATCH / "extract-plain.toml"
+    plain.write_text('[[step]]\nkind = "extract"\nfind_container = false\n')
     me = Path(__file__).resolve()
 
     def side(name, cmd, dest):
@@ -100,6 +107,7 @@ def _sides(folder: Path, files: list[Path], which: list[str]) -> dict:
 
     all_sides = dict([
         side("fruitstand", h.fruitstand_cmd(recipe, files, out / "fs", WORKERS), out / "fs"),
+        side("fruitstand-plain", h.fruitstand_cmd(plain, files, out / "fsp", WORKERS), out / "fsp"),
         side("datatrove+resiliparse",
              [h.DATATROVE_PY, me, "--run-datatrove", folder, out / "dtr", "resiliparse"], out / "dtr"),
         side("datatrove+trafilatura",
@@ -116,7 +124,8 @@ def main() -> None:
     ap.add_argument("--layout", choices=["halves", "concat", "files"], default="halves",
                     help="see _harness.scaled_warcs")
     ap.add_argument("--repeats", type=int, default=3)
-    ap.add_argument("--sides", default="fruitstand,datatrove+resiliparse,datatrove+trafilatura,limit (1 process)")
+    ap.add_argument("--sides", default="fruitstand,fruitstand-plain,datatrove+resiliparse,"
+                                       "datatrove+trafilatura,limit (1 process)")
     ap.add_argument("--trafilatura-scales", default="1",
                     help="scales at which datatrove+trafilatura runs (it takes ~4 min a run at x10)")
     args = ap.parse_args()
@@ -136,12 +145,14 @@ def main() -> None:
         for name, m in med.items():
             rows.append([f"x{scale}", name, n_html, m.extra.get("docs_out", ""), f"{m.wall_s:.2f}",
                          f"{n_html / m.wall_s:.1f}", f"{m.cpu_s:.1f}", f"{n_html / m.cpu_s:.1f}", f"{h.mib(m.peak_rss):.0f}", f"{h.mib(m.peak_pss):.0f}"])
-        for ref in ("datatrove+resiliparse", "datatrove+trafilatura", "limit (1 process)"):
-            if "fruitstand" in med and ref in med:
-                ratios.append(f"x{scale}: fruitstand / {ref}: {med[ref].wall_s / med['fruitstand'].wall_s:.2f}x "
+        for fs, ref in (("fruitstand", "datatrove+resiliparse"), ("fruitstand", "datatrove+trafilatura"),
+                        ("fruitstand", "limit (1 process)"), ("fruitstand-plain", "datatrove+resiliparse"),
+                        ("fruitstand-plain", "limit (1 process)")):
+            if fs in med and ref in med:
+                ratios.append(f"x{scale}: {fs} / {ref}: {med[ref].wall_s / med[fs].wall_s:.2f}x "
                               f"docs/s, "
-                              f"{med[ref].cpu_s / med['fruitstand'].cpu_s:.2f}x docs/CPU-s, "
-                              f"{med['fruitstand'].peak_rss / med[ref].peak_rss:.2f}x peak RSS")
+                              f"{med[ref].cpu_s / med[fs].cpu_s:.2f}x docs/CPU-s, "
+                              f"{med[fs].peak_rss / med[ref].peak_rss:.2f}x peak RSS")
     print(f"\nmedians of {args.repeats} alternated runs, {WORKERS} workers (limit: 1 process)")
     print(h.table(["scale", "side", "HTML in", "docs out", "wall s", "docs/s", "CPU s", "docs/CPU-s",
                    "peak RSS MiB", "peak PSS MiB"],
