@@ -105,6 +105,8 @@ def _run_task(spec: RunSpec, stage: int, task: Task, progress: Callable[[int, in
     stats = {i: StepStats() for i in range(len(steps))}
     read_stats = StepStats()
     report = progress or (lambda docs, nbytes: None)
+    if stage > 0:  # the progress bar counts each document once: as it leaves the first stage
+        report = (lambda f: lambda docs, nbytes: f(0, nbytes))(report)
     counted = [0]
 
     def tick(docs: Iterator[Document]) -> Iterator[Document]:
