@@ -7,42 +7,14 @@ English is also compared document by document with datatrove in test_datatrove_a
 
 from __future__ import annotations
 
-import gzip
-import json
-from pathlib import Path
-
-import lxml.html
 import pytest
 
 from fruitstand.document import Document
 from fruitstand.filters.c4_quality import C4Quality
 from fruitstand.step import StepStats
+from tests.filters.realtext import CMN, DATA, ENG, URD, chinese_article, english_article, sentences, urdu_article
 
-DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
 pytestmark = pytest.mark.skipif(not DATA.is_dir(), reason="needs ../shared/data")
-URD = {"language": "urd", "script": "Arab"}
-CMN = {"language": "cmn", "script": "Hani"}
-ENG = {"language": "eng", "script": "Latn"}
-
-
-def urdu_article(name: str = "test-bus100.txt") -> str:
-    return (DATA / "urdu-news" / name).read_text(encoding="utf-8").strip()
-
-
-def chinese_article() -> str:
-    html = gzip.open(DATA / "html" / "readability" / "gmw" / "expected.html.gz").read().decode("utf-8")
-    paras = [p.text_content().strip() for p in lxml.html.fromstring(html).iter("p")]
-    return "\n".join(p for p in paras if p)
-
-
-def english_article() -> str:
-    with gzip.open(DATA / "text" / "bbc-news.jsonl.gz", "rt", encoding="utf-8") as f:
-        return json.loads(next(f))["text"]
-
-
-def sentences(code: str, n: int) -> list[str]:
-    lines = (DATA / "lang" / f"{code}.txt").read_text(encoding="utf-8").splitlines()
-    return [s.strip() for s in lines if s.strip()][:n]
 
 
 def clean(text: str, meta: dict, step: C4Quality | None = None) -> str | tuple[None, str]:

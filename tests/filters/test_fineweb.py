@@ -17,17 +17,9 @@ import pytest
 
 from fruitstand.document import Document
 from fruitstand.filters.fineweb_quality import FineWebQuality
+from tests.filters.realtext import CMN, DATA, ENG, THA, URD, english_article, sentences, urdu_article
 
-DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
 pytestmark = pytest.mark.skipif(not DATA.is_dir(), reason="needs ../shared/data")
-URD = {"language": "urd", "script": "Arab"}
-CMN = {"language": "cmn", "script": "Hani"}
-ENG = {"language": "eng", "script": "Latn"}
-THA = {"language": "tha", "script": "Thai"}
-
-
-def urdu_article() -> str:
-    return (DATA / "urdu-news" / "test-bus100.txt").read_text(encoding="utf-8").strip()
 
 
 def chinese_page(case: str = "gmw") -> str:
@@ -35,16 +27,6 @@ def chinese_page(case: str = "gmw") -> str:
     root = lxml.html.fromstring(html)
     paras = [p.text_content().strip() for p in root.iter("p", "div") if not p.findall(".//p") and not p.findall(".//div")]
     return "\n".join(dict.fromkeys(p for p in paras if p))
-
-
-def english_article() -> str:
-    with gzip.open(DATA / "text" / "bbc-news.jsonl.gz", "rt", encoding="utf-8") as f:
-        return json.loads(next(f))["text"]
-
-
-def sentences(code: str, n: int) -> list[str]:
-    lines = (DATA / "lang" / f"{code}.txt").read_text(encoding="utf-8").splitlines()
-    return [s.strip() for s in lines if s.strip()][:n]
 
 
 def verdict(text: str, meta: dict, step: FineWebQuality | None = None) -> bool | str:

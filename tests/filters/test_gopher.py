@@ -9,46 +9,14 @@ sample and BBC News in shared/data/text.
 
 from __future__ import annotations
 
-import gzip
-import json
-from pathlib import Path
-
-import lxml.html
 import pytest
 
 from fruitstand.document import Document
 from fruitstand.filters.gopher_quality import GopherQuality
 from fruitstand.filters.gopher_repetition import GopherRepetition
+from tests.filters.realtext import CMN, DATA, ENG, URD, chinese_article, english_article, sentences, urdu_article
 
-DATA = Path(__file__).resolve().parents[3] / "shared" / "data"
 pytestmark = pytest.mark.skipif(not DATA.is_dir(), reason="needs ../shared/data")
-URD = {"language": "urd", "script": "Arab"}
-CMN = {"language": "cmn", "script": "Hani"}
-ENG = {"language": "eng", "script": "Latn"}
-
-
-def urdu_article() -> str:
-    # A BBC Urdu business story with its sentence marks (shared/data/urdu-news/test-bus100.txt).
-    return (DATA / "urdu-news" / "test-bus100.txt").read_text(encoding="utf-8").strip()
-
-
-def chinese_article(case: str = "gmw") -> str:
-    html = gzip.open(DATA / "html" / "readability" / case / "expected.html.gz").read().decode("utf-8")
-    paras = [p.text_content().strip() for p in lxml.html.fromstring(html).iter("p")]
-    return "\n".join(p for p in paras if p)
-
-
-def english_article(i: int = 0) -> str:
-    with gzip.open(DATA / "text" / "bbc-news.jsonl.gz", "rt", encoding="utf-8") as f:
-        for n, line in enumerate(f):
-            if n == i:
-                return json.loads(line)["text"]
-    raise IndexError(i)
-
-
-def sentences(code: str, n: int) -> list[str]:
-    lines = (DATA / "lang" / f"{code}.txt").read_text(encoding="utf-8").splitlines()
-    return [s.strip() for s in lines if s.strip()][:n]
 
 
 def verdict(step, text: str, meta: dict) -> bool | str:
