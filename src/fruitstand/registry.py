@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import importlib
+import types
 import typing
 from typing import Any
 
@@ -93,7 +94,7 @@ def _check_type(kind: str, key: str, value: Any, tp: Any) -> None:
     args = typing.get_args(tp)
     if tp is Any:
         return
-    if origin is typing.Union or str(origin) == "<class 'types.UnionType'>":
+    if origin is typing.Union or origin is types.UnionType:
         for arg in args:
             try:
                 _check_type(kind, key, value, arg)

@@ -77,10 +77,10 @@ def run(recipe: Recipe | str | os.PathLike | None = None, *, inputs: list[str | 
 
         return json.loads(out.manifest_path.read_text())
     out.clean_partial()
-    shutil.rmtree(out.state / "heartbeat", ignore_errors=True)
 
     spec = RunSpec(str(out.path), recipe.steps, schema.to_json(), format,
                    max(1, int(shard_size_mb * (1 << 20))), limits or ReadLimits(), len(tasks), doc_timeout)
+    shutil.rmtree(spec.heartbeat_dir, ignore_errors=True)  # a killed run's workers are gone
     globals_ = [i for i, s in enumerate(steps) if isinstance(s, GlobalStep)]
     total_bytes = sum(t.size for t in tasks)
     task_results: list[dict[str, Any]] = []
@@ -187,14 +187,6 @@ def _report(docs: int, nbytes: int) -> None:
         _queue.put((docs, nbytes))
 
 
-def _skip_count(folder: Path | None) -> int:
-    from fruitstand.execute.watchdog import load_skips
-
-    if folder is None or not folder.exists():
-        return 0
-    return sum(len(load_skips(p)) for p in folder.glob("*.json"))
-
-
 def _pool_task(spec: RunSpec, stage: int, task: Task) -> dict[str, Any]:
     return run_task(spec, stage, task, _report)
 
@@ -246,8 +238,8 @@ class _Runner:
             def submit(pool: ProcessPoolExecutor, t: Task) -> Future:
                 return pool.submit(_pool_task, spec, stage, t)
 
-            watchdog = Watchdog(spec.heartbeat_dir, spec.doc_timeout, spec.skip_file)
-            for t, res in self._drive(todo, submit, spec.state_dir / "skips", watchdog):
+            watchdog = Watchdog(spec.heartbeat_dir, spec.skips_dir, spec.doc_timeout)
+            for t, res in self._drive(todo, submit, watchdog):
                 out.mark_done(keys[t.index], res)
                 results[t.index] = res
                 self.progress.task_done(0, 0)
@@ -272,7 +264,7 @@ class _Runner:
                 counters.append(res)
         return counters
 
-    def _drive(self, items: list, submit, skips: Path | None = None, watchdog: Watchdog | None = None):
+    def _drive(self, items: list, submit, watchdog: Watchdog | None = None):
         """Run items on the pool, yielding (item, result) as they finish; survive a broken pool.
 
         A pool broken by the watchdog (it wrote a skip file) is expected and restarted
@@ -280,7 +272,7 @@ class _Runner:
         """
         pending = list(items)
         restarts = 0
-        skipped = _skip_count(skips)
+        skipped = watchdog.skip_count() if watchdog else 0
         while pending:
             pool = self.pool()
             futures = {submit(pool, item): item for item in pending}
@@ -298,7 +290,7 @@ class _Runner:
             except BrokenProcessPool:
                 pool.shutdown(wait=False, cancel_futures=True)
                 self._pool = None
-                now_skipped = _skip_count(skips)
+                now_skipped = watchdog.skip_count() if watchdog else 0
                 restarts += now_skipped == skipped
                 skipped = now_skipped
                 if restarts > _MAX_POOL_RESTARTS:

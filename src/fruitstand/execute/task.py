@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from fruitstand.document import Document
-from fruitstand.execute.watchdog import Heartbeat
+from fruitstand.execute.watchdog import Heartbeat, skip_path
 from fruitstand.io.inputs import Task
 from fruitstand.io.readers import ReadLimits, read_task
 from fruitstand.io.writers import Schema, ShardWriter
@@ -57,8 +57,9 @@ class RunSpec:
     def heartbeat_dir(self) -> Path:
         return self.state_dir / "heartbeat"
 
-    def skip_file(self, stage: int, task: int) -> Path:
-        return self.state_dir / "skips" / f"stage{stage}-task{task:05d}.json"
+    @property
+    def skips_dir(self) -> Path:
+        return self.state_dir / "skips"
 
     def docs_dir(self, stage: int) -> Path:
         return self.state_dir / "work" / "docs" / f"stage-{stage}"
@@ -93,7 +94,7 @@ def run_task(spec: RunSpec, stage: int, task: Task, progress: Callable[[int, int
     (watchdog.py); `in_process` (workers=0) has no limit, since the parent is the caller.
     """
     beats = None if in_process or spec.doc_timeout <= 0 else spec.heartbeat_dir
-    with Heartbeat(beats, stage, task.index, spec.skip_file(stage, task.index)) as watchdog:
+    with Heartbeat(beats, stage, task.index, skip_path(spec.skips_dir, stage, task.index)) as watchdog:
         return _run_task(spec, stage, task, progress, watchdog)
 
 
@@ -106,7 +107,10 @@ def _run_task(spec: RunSpec, stage: int, task: Task, progress: Callable[[int, in
     read_stats = StepStats()
     report = progress or (lambda docs, nbytes: None)
     if stage > 0:  # the progress bar counts each document once: as it leaves the first stage
-        report = (lambda f: lambda docs, nbytes: f(0, nbytes))(report)
+        report_bytes = report
+
+        def report(docs: int, nbytes: int) -> None:
+            report_bytes(0, nbytes)
     counted = [0]
 
     def tick(docs: Iterator[Document]) -> Iterator[Document]:

@@ -30,6 +30,11 @@ from fruitstand.step import StepStats
 _BEAT = struct.Struct("<iiqd")  # stage, task, position (-1: between documents), start time
 
 
+def skip_path(folder: Path, stage: int, task: int) -> Path:
+    """The file listing the positions a task skips in a stage."""
+    return folder / f"stage{stage}-task{task:05d}.json"
+
+
 def load_skips(path: Path) -> set[int]:
     try:
         return set(json.loads(path.read_text()))
@@ -93,9 +98,15 @@ class Heartbeat:
 class Watchdog:
     """The parent side: kills a worker whose current document is older than the limit."""
 
-    def __init__(self, folder: Path, timeout: float, skip_file):
-        self.folder, self.timeout, self.skip_file = folder, timeout, skip_file
+    def __init__(self, folder: Path, skips: Path, timeout: float):
+        self.folder, self.skips, self.timeout = folder, skips, timeout
         self._suspects: dict[int, tuple] = {}
+
+    def skip_count(self) -> int:
+        """Documents skipped so far: a pool broken by this watchdog raises it."""
+        if not self.skips.exists():
+            return 0
+        return sum(len(load_skips(p)) for p in self.skips.glob("*.json"))
 
     def check(self) -> int:
         """Kill the workers stuck on one document; return how many were killed."""
@@ -117,7 +128,7 @@ class Watchdog:
             if self._suspects.get(pid) != beat:  # seen twice alike: not a torn read
                 self._suspects[pid] = beat
                 continue
-            add_skip(self.skip_file(stage, task), pos)
+            add_skip(skip_path(self.skips, stage, task), pos)
             try:
                 os.kill(pid, signal.SIGKILL)
                 killed += 1
