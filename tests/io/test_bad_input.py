@@ -307,22 +307,24 @@ def test_huge_attributes_and_oversized_tag_soup(tmp_path, shared):
 def test_html_that_stalls_the_parser_is_cut_off(tmp_path, shared):
     # resiliparse parses a tag's attributes in quadratic time (80,000 on one tag: ~12 s) and holds
     # the GIL meanwhile, so only a limit enforced outside the worker stops it
-    # (benchmarks/results/bad-input.md). Deep nesting and a million tags, which stalled its
+    # (benchmarks/results/bad-input.md). Deep nesting and 400,000 tags, which stalled its
     # main-content pass, are now cut short by extract itself (extract/main_content.py).
     pages = html_records(shared / "warc" / "articles-61.warc.gz", 3)
     page = pages[2][1]
     at = page.index(b"<body")
     attrs = page[:at] + b"<body><div " + b" ".join(b'a%d="v"' % i for i in range(80_000)) + b">" + page[at:]
     nested = page[:at] + b"<body>" + b"<div>" * 20_000 + page[at:]
-    million = page[:at] + b"<body>" + b"<p>w" * 1_100_000 + page[at:]
-    assert len(million) < 5_000_000  # under extract's size limit: only time can stop it
+    # Over extract's tag limit (plain pass, ~0.4 s here), well under its size limit.
+    soup = page[:at] + b"<body>" + b"<p>w" * 400_000 + page[at:]
     records = [(pages[0][0], pages[0][1], HTML), ("https://example.org/attrs", attrs, HTML),
                (pages[1][0], pages[1][1], HTML), ("https://example.org/nested", nested, HTML),
-               ("https://example.org/million", million, HTML)]
+               ("https://example.org/soup", soup, HTML)]
     write_warc(tmp_path / "slow.warc", records, gzip=False)
-    m = run([tmp_path / "slow.warc"], tmp_path, workers=1, doc_timeout=2.0)
+    # The limit leaves the legitimate pages ~10x headroom on a slow, loaded CI machine (at 2 s
+    # the tag-soup page once ran past it there); the attribute page needs ~12 s and more.
+    m = run([tmp_path / "slow.warc"], tmp_path, workers=1, doc_timeout=4.0)
     assert m["read"]["skipped"] == {"doc_timeout": 1}
-    assert m["wall_time_s"] < 20  # a 2 s limit and a worker restart, not the 12 s the page takes
+    assert m["wall_time_s"] < 25  # a 4 s limit and a worker restart, not the 12 s the page takes
     docs = list(read(tmp_path / "slow.warc"))
     assert sorted(output(tmp_path)) == sorted(d.id for i, d in enumerate(docs) if i != 1)
 
