@@ -9,17 +9,19 @@ is started again and the unfinished tasks are re-run, a bounded number of times.
 
 from __future__ import annotations
 
+import atexit
+import logging
 import multiprocessing as mp
 import os
 import queue as queue_mod
 import shutil
+import sys
 import time
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any
 
-from fruitstand.execute.manifest import build_manifest, versions
 from fruitstand.execute.progress import Progress
 from fruitstand.execute.state import OutputDir
 from fruitstand.execute.task import RunSpec, run_task
@@ -57,6 +59,9 @@ def run(recipe: Recipe | str | os.PathLike | None = None, *, inputs: list[str | 
         workers = os.cpu_count() or 1
     if workers < 0:
         raise RecipeError(f"--workers {workers}: give 1 or more (0 runs in-process)")
+
+    # The manifest module (importlib.metadata) only here: every worker process imports this module.
+    from fruitstand.execute.manifest import build_manifest, versions
 
     schema = _schema(files, steps)
     identity = {
@@ -180,6 +185,23 @@ _queue: Any = None
 def _init_worker(q: Any) -> None:
     global _queue
     _queue = q
+    atexit.register(_exit_worker)
+
+
+def _exit_worker() -> None:
+    """A worker's last act, after its results and progress are sent: skip interpreter teardown.
+
+    Freeing every module (pyarrow, numpy, resiliparse) takes a worker about 0.07 s of CPU, and
+    the parent waits for it after the last task: about 0.15 s of every run's wall time.
+    Shards are closed and fsynced by then; only buffered output is left to flush.
+    """
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (AttributeError, OSError, ValueError):
+            pass
+    os._exit(0)
 
 
 def _report(docs: int, nbytes: int) -> None:

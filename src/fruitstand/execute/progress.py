@@ -1,6 +1,14 @@
-"""A progress bar on stderr: tasks, documents and input bytes done. Silent when not shown."""
+"""A progress bar: tasks, documents and input bytes done. Silent when not shown.
+
+Where no one watches it live (output to a file or a pipe, as under a scheduler), the bar would
+only ever be drawn once, at the end: a plain line says the same without importing rich (0.1 s
+of the parent's CPU before the first worker starts).
+"""
 
 from __future__ import annotations
+
+import sys
+import time
 
 
 class Progress:
@@ -12,9 +20,13 @@ class Progress:
         self._bar = None
         self._id = None
         self._tasks_done = 0
+        self._started: float | None = None
 
     def start(self) -> None:
         if not self.show:
+            return
+        if not (sys.stdout.isatty() or "ipykernel" in sys.modules):  # where rich draws live
+            self._started = time.monotonic()
             return
         from rich.progress import (
             BarColumn,
@@ -48,6 +60,11 @@ class Progress:
                              tasks=f"{self._tasks_done}/{self.total_tasks} tasks")
 
     def stop(self) -> None:
+        if self._started is not None:
+            seconds = round(time.monotonic() - self._started)
+            print(f"fruitstand: {self.total_bytes / 1e6:,.1f} MB, {self.docs:,} docs, "
+                  f"{self._tasks_done}/{self.total_tasks} tasks in {seconds // 60}:{seconds % 60:02d}", flush=True)
+            self._started = None
         if self._bar is not None:
             self._bar.update(self._id, completed=max(self.total_bytes, 1))
             self._bar.stop()
