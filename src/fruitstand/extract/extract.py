@@ -23,6 +23,7 @@ from fruitstand.extract.deadline import Deadline, DeadlineExceeded
 from fruitstand.extract.decode import decode_html, looks_binary
 from fruitstand.extract.main_content import main_text
 from fruitstand.extract.mojibake import fix_mojibake
+from fruitstand.extract.prune import drop_inert
 from fruitstand.step import Mapper
 
 BACKENDS = ("resiliparse", "trafilatura")
@@ -67,6 +68,8 @@ class Extract(Mapper):
             return None, "html_too_large"
         if looks_binary(html):
             return None, "binary_content"
+        if self.backend == "resiliparse":  # trafilatura reads JSON-LD scripts: it gets the page whole
+            html = drop_inert(html)
         page = decode_html(html, headers)
         title, text = self._extract(page)
         if text is None:
@@ -88,7 +91,7 @@ class Extract(Mapper):
         title = " ".join((tree.title or "").split())
         if self.backend == "resiliparse":
             keep = self.find_container
-            return title, main_text(tree, find_container=keep, trim_edges=keep, n_tags=page.count("<"))
+            return title, main_text(page, tree, find_container=keep, trim_edges=keep)
         import trafilatura
 
         # Defaults beat favor_precision/favor_recall on the benchmark; fast=True skips the

@@ -1,28 +1,36 @@
-"""Main text of a parsed page: resiliparse's rules, narrowed to the article's container.
+"""Main text of a parsed page: the article's container, found from its paragraphs.
 
 resiliparse's main-content mode walks the DOM in C++ and drops elements its class/id/tag
 rules call boilerplate (navigation, footers, ads, share bars, comments). Anything those
 rules do not name survives: teasers of other articles, image credits, "Explore further"
 boxes, newsletter prompts. On the article-extraction benchmark that costs precision
-(0.89 against trafilatura's 0.95; benchmarks/results/extraction.md).
+(0.89 against trafilatura's 0.95; benchmarks/results/extraction.md). Its rules are also
+most of its cost: they test a dozen patterns and the link density on every element.
 
-The fix keeps resiliparse doing all the per-node work and adds one structural step in the
-spirit of Readability's paragraph scoring, cheap enough to run on every page:
+So the page is narrowed first, in the spirit of Readability's paragraph scoring, and only
+what is left is extracted:
 
-1. Extract the whole page with resiliparse's rules (`full`).
-2. Paragraphs (`<p>`, `<pre>`) of at least `MIN_PARAGRAPH` bytes that survived those
-   rules (their opening words occur in `full`) vote for their ancestors with their length.
-   (A link-density test on them changed nothing measurable and cost time: dropped.)
-3. The container is the deepest element holding `CONTAINER_SHARE` of the voted bytes or
+1. Paragraphs (`<p>`, `<pre>`) of at least `MIN_PARAGRAPH` bytes vote for their ancestors
+   with their length, unless an ancestor is boilerplate by its tag or by a word of its
+   class or id (`_BOILERPLATE`: nav, sidebar, comments, related, share, ...) and holds
+   under half of the paragraph text (more is a page wrapper with an unlucky name).
+2. The container is the deepest element holding `CONTAINER_SHARE` of the voted bytes or
    of the voting paragraphs: the article body, without the sidebars, teasers and comment
    threads around it (the count rule keeps one long footer notice from widening it).
-4. resiliparse extracts that element alone, wrapped in plain `<div>`s to its original depth
-   (its rules depend on depth below `<body>`, e.g. lists near the top are navigation).
+3. The container's text is extracted plainly (no per-element rules: the container has
+   few boilerplate blocks left), skipping the ones CSS can name cheaply (`SKIP_INSIDE`).
+   Should that keep under `KEEP_SHARE` of the voted bytes (a skip selector that matched a
+   wrapper of the article), resiliparse's rules run on the container instead.
+4. Pages where no container holds enough paragraphs (text in `<div>`s and `<br>`s,
+   tables, listings) get resiliparse's main-content pass over the whole page.
 
-The page keeps `full` when paragraphs are not the page's main carrier of text (they hold
-under `PARAGRAPH_COVER` of `full`'s long lines: text in `<div>`s and `<br>`s, tables) or
-when the narrowed text comes out empty. Last, lines without sentence punctuation and
-under `EDGE_LINE` characters are cut from both ends (datelines, "Share", "Explore further").
+Last, lines without sentence punctuation and under `EDGE_LINE` characters are cut from
+both ends (datelines, "Share", "Explore further").
+
+Cost: voting touches each paragraph once from Python (~10 us: resiliparse makes a Python
+object per node), the plain pass over the container is about a third of a main-content
+pass over the page. With extract's pruning (prune.py) the whole is faster than
+resiliparse's main-content extraction as shipped, at trafilatura's F1 or better.
 """
 
 from __future__ import annotations
@@ -37,10 +45,11 @@ from resiliparse.parse.html import HTMLTree
 # Lengths of paragraphs are in UTF-8 bytes: a Chinese character (3 bytes) says about what
 # three Latin letters do, so one threshold serves both (60 bytes: 20 Hanzi, 60 letters).
 MIN_PARAGRAPH = 60  # bytes; shorter <p>s are captions, datelines, buttons
+MIN_VOTED = 200  # bytes of paragraphs a page needs before a container is looked for
 CONTAINER_SHARE = 0.9  # of the voted paragraph bytes, or of the voting paragraphs
-PARAGRAPH_COVER = 0.5  # of the text in `full`'s lines of MIN_PARAGRAPH bytes or more
+KEEP_SHARE = 0.5  # of the voted bytes the plain pass must keep, or the rules run instead
+BOILERPLATE_MAJORITY = 0.5  # of the paragraph bytes: an element holding more is no sidebar
 EDGE_LINE = 40  # characters
-PROBE = 32  # leading characters of a paragraph looked up in `full`
 # Bounds for pathological pages: paragraphs (more: no container step), ancestors walked.
 MAX_PARAGRAPHS = 5000
 MAX_DEPTH = 256
@@ -60,22 +69,46 @@ _TOO_DEEP = " > ".join(["*"] * MAX_NESTING)
 SKIP = ["figcaption", '[class*="caption"]', '[class*="credit"]']
 OPTIONS = dict(main_content=True, comments=False, alt_texts=False, skip_elements=SKIP)
 
+# Inside the container: blocks CSS names cheaply. Each attribute-substring selector costs
+# about 1% of the pass, so only the ones that paid on both benchmarks are here (chosen
+# greedily; `figure`, forms and hidden inputs are skipped by resiliparse anyway).
+SKIP_INSIDE = ["nav", "aside", "footer", "form", "header", "[hidden]", '[aria-hidden="true"]',
+               '[style*="display:none"]', '[style*="display: none"]',
+               '[class*="caption" i]', '[class*="related" i]', '[class*="share" i]']
+PLAIN = dict(alt_texts=False, skip_elements=SKIP_INSIDE)
+
+# Paragraphs under these do not vote: the tags, and class or id words (whole words between
+# spaces, "-" or "_", so "nav" is not "canvas" and "overflow-hidden" is no "hidden").
+_BOILERPLATE_TAGS = frozenset(["nav", "aside", "footer", "form", "figure", "figcaption", "noscript",
+                               "select", "button", "label", "textarea", "template"])
+_BOILERPLATE = re.compile(
+    r"(?:^|[\s_-])(?:nav|navbar|navigation|menu|breadcrumbs?|footer|sidebar|widget|related|"
+    r"recommended|comments?|comment-list|reply|share|sharing|social|newsletter|subscribe|promo|"
+    r"sponsored|ads?|advert\w*|modal|popup|cookie|consent|teaser|gallery|carousel|byline|meta|"
+    r"tags|author)(?:$|[\s_-])", re.IGNORECASE)
+
 _SENTENCE_END = re.compile(r"[.!?。！？:;…\"”»)\]]\s*$")
 
 
-def main_text(tree: HTMLTree, *, find_container: bool = True, trim_edges: bool = True, n_tags: int = 0) -> str:
-    """Main text of `tree`; `n_tags` (the page's count of "<") enables the nesting check."""
+def main_text(page: str, tree: HTMLTree, *, find_container: bool = True, trim_edges: bool = True) -> str:
+    """Main text of `tree`, parsed from `page` (which is parsed again if the tree must be restored)."""
     body = tree.body
     if body is None:
         return ""
+    n_tags = page.count("<")
     if n_tags > MAX_TAGS or (n_tags > MAX_NESTING and body.query_selector(_TOO_DEEP) is not None):
         return extract_plain_text(tree, alt_texts=False).strip()
-    text = extract_plain_text(tree, **OPTIONS)
-    if find_container and text:
-        container, depth = _container(body, text)
-        if container is not None:
-            # Rebuild the body as nested bare <div>s around the container, so every node
-            # below it sits at the depth resiliparse's rules saw the first time.
+    if not find_container:
+        text = extract_plain_text(tree, **OPTIONS)
+        return _trim(text) if trim_edges else text.strip()
+    container, depth, voted = _container(body)
+    text = ""
+    if container is not None:
+        body.replace_children(container)  # the tree is the container's now
+        text = extract_plain_text(tree, **PLAIN)
+        if len(text.encode()) < KEEP_SHARE * voted:
+            # Put the container back at its depth (resiliparse's rules depend on it: lists
+            # near the top are navigation) inside bare <div>s, and let the rules judge it.
             outer = inner = tree.create_element("div")
             for _ in range(depth - 2):
                 child = tree.create_element("div")
@@ -83,45 +116,73 @@ def main_text(tree: HTMLTree, *, find_container: bool = True, trim_edges: bool =
                 inner = child
             inner.append_child(container)
             body.replace_children(outer)
-            narrowed = extract_plain_text(tree, **OPTIONS)
-            if narrowed.strip():
-                text = narrowed
+            text = extract_plain_text(tree, **OPTIONS)
+    if not text.strip():
+        if container is not None:
+            tree = HTMLTree.parse(page)
+        text = extract_plain_text(tree, **OPTIONS)
     return _trim(text) if trim_edges else text.strip()
 
 
-def _container(body, full: str):
-    """(element, depth below body) holding most surviving paragraph text, or (None, 0)."""
-    votes: dict = {}
-    counts: dict = {}
-    n_voters = 0
-    chains: dict = {body: ()}  # element -> its ancestors below body, nearest first
-    voted = 0
-    # .values() first: indexing or iterating a resiliparse node list walks it from the start.
+def _container(body) -> tuple:
+    """(element, its depth below body, voted bytes) holding most paragraph text, or (None, 0, 0)."""
     p_nodes, pre_nodes = body.get_elements_by_tag_name("p"), body.get_elements_by_tag_name("pre")
-    if len(p_nodes) + len(pre_nodes) > MAX_PARAGRAPHS:  # wrapping each one costs ~4 us
-        return None, 0
-    for p in p_nodes.values() + pre_nodes.values():
-        para = " ".join(p.text.split())
-        n = len(para.encode())
-        if n < MIN_PARAGRAPH or para[:PROBE] not in full:
+    if len(p_nodes) + len(pre_nodes) > MAX_PARAGRAPHS:
+        return None, 0, 0
+    # .values() makes all the node objects at once; indexing a node list walks it from the start.
+    nodes = p_nodes.values()
+    if len(pre_nodes):
+        nodes += pre_nodes.values()
+    per_parent: dict = {}  # parent element -> (bytes, paragraphs) of its long paragraphs
+    for p in nodes:
+        raw = p.text
+        if len(raw) < MIN_PARAGRAPH // 3:  # 60 bytes are at least 20 characters
             continue
-        chain = _chain(p.parent, chains)
-        if chain is None:
+        n = len(" ".join(raw.split()).encode())
+        if n < MIN_PARAGRAPH:
             continue
-        voted += n
-        n_voters += 1
-        for ancestor in chain:
-            votes[ancestor] = votes.get(ancestor, 0) + n
-            counts[ancestor] = counts.get(ancestor, 0) + 1
-    long_lines = sum(n for n in map(len, full.encode().split(b"\n")) if n >= MIN_PARAGRAPH)
-    if voted < 200 or voted < PARAGRAPH_COVER * long_lines:
-        return None, 0
+        parent = p.parent
+        n0, k0 = per_parent.get(parent, (0, 0))
+        per_parent[parent] = (n0 + n, k0 + 1)
+    chains: dict = {body: ()}  # element -> itself and its ancestors below body, nearest first
+    voters = [(chain, n, k) for parent, (n, k) in per_parent.items() if (chain := _chain(parent, chains))]
+    # A boilerplate name on an element holding most of the text is a page wrapper's
+    # ("blq-int-nav", "has-sidebar"): only smaller ones silence their paragraphs.
+    everything = _tally(voters)[0]
+    wrapper = BOILERPLATE_MAJORITY * sum(n for _, n, _ in voters)
+    boilerplate: dict = {}  # element -> whether it is
+    voters = [v for v in voters
+              if not any(everything[a] < wrapper and _is_boilerplate(a, boilerplate) for a in v[0])]
+    votes, counts = _tally(voters)
+    voted, n_voters = sum(n for _, n, _ in voters), sum(k for _, _, k in voters)
+    if voted < MIN_VOTED:
+        return None, 0, 0
     best, best_depth = None, 0
     for node, v in votes.items():
         held = v >= CONTAINER_SHARE * voted or counts[node] >= CONTAINER_SHARE * n_voters
         if held and len(chains[node]) >= best_depth:
             best, best_depth = node, len(chains[node])
-    return best, best_depth
+    return best, best_depth, voted
+
+
+def _tally(voters: list) -> tuple[dict, dict]:
+    """Bytes and paragraphs below each element, from (chain, bytes, paragraphs) of each parent."""
+    votes: dict = {}
+    counts: dict = {}
+    for chain, n, k in voters:
+        for ancestor in chain:
+            votes[ancestor] = votes.get(ancestor, 0) + n
+            counts[ancestor] = counts.get(ancestor, 0) + k
+    return votes, counts
+
+
+def _is_boilerplate(element, memo: dict) -> bool:
+    known = memo.get(element)
+    if known is None:
+        names = f"{element.getattr('class') or ''} {element.id or ''}"
+        known = memo[element] = element.tag in _BOILERPLATE_TAGS or (
+            len(names) > 1 and _BOILERPLATE.search(names) is not None)
+    return known
 
 
 def _chain(node, chains: dict):
