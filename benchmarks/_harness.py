@@ -292,6 +292,10 @@ def fruitstand_cmd(recipe: Path, inputs: list[Path], output: Path, workers: int)
 
 
 def fruitstand_ready() -> bool:
+    """Whether fruitstand imports; its sources are byte-compiled first, as an installed wheel's are
+    (an editable install under PYTHONDONTWRITEBYTECODE=1 recompiles them in every process)."""
+    src = Path(__file__).resolve().parents[1] / "src"
+    subprocess.run([FRUITSTAND_PY, "-m", "compileall", "-q", str(src)], capture_output=True)
     probe = "import fruitstand, fruitstand.cli; assert hasattr(fruitstand, 'run')"
     return subprocess.run([FRUITSTAND_PY, "-c", probe], capture_output=True).returncode == 0
 

@@ -26,7 +26,7 @@ from fruitstand.execute.progress import Progress
 from fruitstand.execute.state import OutputDir
 from fruitstand.execute.task import RunSpec, run_task
 from fruitstand.execute.watchdog import Watchdog
-from fruitstand.io.inputs import InputFile, Task, find_inputs, plan_tasks, sha256_file
+from fruitstand.io.inputs import InputFile, Task, default_split, find_inputs, plan_tasks, sha256_file
 from fruitstand.io.readers import ReadLimits
 from fruitstand.io.writers import Schema, atomic_write_json, kind_of
 from fruitstand.recipe import Recipe
@@ -38,7 +38,7 @@ _MAX_POOL_RESTARTS = 3
 
 def run(recipe: Recipe | str | os.PathLike | None = None, *, inputs: list[str | os.PathLike] | str,
         output: str | os.PathLike, workers: int | None = None, format: str = "parquet",
-        overwrite: bool = False, shard_size_mb: float = 256, split_mb: float = 256,
+        overwrite: bool = False, shard_size_mb: float = 256, split_mb: float | None = None,
         limits: ReadLimits | None = None, doc_timeout: float = 60.0, progress: bool = False) -> dict[str, Any]:
     """Run `recipe` (default: the built-in one) over `inputs`, writing shards and a manifest to `output`.
 
@@ -54,6 +54,8 @@ def run(recipe: Recipe | str | os.PathLike | None = None, *, inputs: list[str | 
         raise RecipeError(f"unknown --format {format!r}: use parquet or jsonl")
     files = find_inputs(list(inputs))
     steps = recipe.validate({f.format for f in files})
+    if split_mb is None:  # cut by the inputs' total size (io/inputs.py), recorded for resuming
+        split_mb = default_split(files) / (1 << 20)
     tasks = plan_tasks(files, split_bytes=max(1, int(split_mb * (1 << 20))))
     if workers is None:
         workers = os.cpu_count() or 1

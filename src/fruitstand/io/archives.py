@@ -48,35 +48,73 @@ class _Scan:
     suspect: bool = False
     damaged: bool = False  # an error happened and no record has been read since
     cut_off: bool = False  # the file was seen to end inside a record
+    handed_on: bool = False  # reading stopped at the next range's first record, not at the end
 
 
 def read_warc(task: Task, stats: StepStats, limits: ReadLimits, progress: Progress) -> Iterator[Document]:
+    """The documents of the records that start in the task's byte range (the whole file by default)."""
     source = source_name(task)
+    size = os.path.getsize(task.path)
+    stop = size if task.end < 0 else min(task.end, size)  # records starting here on are the next task's
     with open(task.path, "rb") as fh:
         head = fh.read(4)
         magic = next((m for m in _MEMBER_MAGIC if head.startswith(m)), _PLAIN_MAGIC)
         scan, start, first_error = _Scan(), 0, None
+        if task.start > 0:  # a range of a gzipped WARC (io/inputs.py): begin at its first record
+            start = _first_member(fh, task.start, stop)
+            if start is None:
+                progress(task.size)
+                return
         for _ in range(_MAX_RESYNCS):
             fh.seek(start)
             try:
-                yield from _warc_records(fh, scan, source, stats, limits, progress)
+                yield from _warc_records(fh, scan, source, stats, limits,
+                                         lambda pos: progress(min(max(pos - task.start, 0), task.size)), stop)
                 break
             except OSError as exc:
                 # The record in progress and an unsettled suspect belong to this damage: one count.
                 stats.docs_in -= scan.open + scan.suspect
                 scan.open = scan.suspect = False
-                if not scan.damaged:
+                # A range whose first record header does not parse: the previous range read
+                # on into it, met the same damage and counted it.
+                inherited = task.start > 0 and scan.last_pos < 0
+                if not scan.damaged and not inherited:
                     scan.damaged, first_error = True, exc
             nxt = _find(fh, max(scan.last_pos, start) + 1, magic)
+            if nxt is not None and nxt >= stop:  # the next task reads on from there
+                scan.handed_on = True
+                if scan.damaged:
+                    skip(stats, "malformed_record")
+                    scan.damaged = False
+                break
             if nxt is None:
                 break
             start = nxt
         if scan.damaged:  # nothing readable after the damage: read_task counts it
             raise first_error
-        size = os.path.getsize(task.path)
-        if magic == _MEMBER_MAGIC[0] and not scan.cut_off and _gzip_tail_cut(fh, max(scan.last_pos, 0), size):
+        # The range that read on to the end of the file checks how the file ends.
+        if not scan.handed_on and magic == _MEMBER_MAGIC[0] and not scan.cut_off and \
+                _gzip_tail_cut(fh, max(scan.last_pos, 0), size):
             skip(stats, "truncated_input")
-        progress(size)
+        progress(task.size if task.end >= 0 else size)
+
+
+def _first_member(fh, pos: int, stop: int) -> int | None:
+    """Offset of the first gzip member at or after `pos`, before `stop`, that holds a WARC record.
+
+    The magic bytes also occur by chance inside compressed data: a candidate counts only if
+    it inflates to a `WARC/` line. Every range finds the same starts, so each record is read
+    by exactly one task: the one its start falls in.
+    """
+    while (cand := _find(fh, pos, _MEMBER_MAGIC[0])) is not None and cand < stop:
+        fh.seek(cand)
+        try:
+            if zlib.decompressobj(31).decompress(fh.read(1 << 14), 8).startswith(b"WARC/"):
+                return cand
+        except zlib.error:
+            pass
+        pos = cand + 1
+    return None
 
 
 def _gzip_tail_cut(fh, pos: int, size: int) -> bool:
@@ -121,7 +159,7 @@ def _find(fh: io.BufferedReader, pos: int, magic: bytes) -> int | None:
 
 
 def _warc_records(fh, scan: _Scan, source: str, stats: StepStats, limits: ReadLimits,
-                  progress: Progress) -> Iterator[Document]:
+                  progress: Progress, stop: int) -> Iterator[Document]:
     from fastwarc.warc import ArchiveIterator
 
     for n, rec in enumerate(ArchiveIterator(fh, parse_http=False, max_content_length=None)):
@@ -133,6 +171,9 @@ def _warc_records(fh, scan: _Scan, source: str, stats: StepStats, limits: ReadLi
         if scan.damaged:  # reading goes on after a damaged stretch: it counts as one record
             skip(stats, "malformed_record")
             scan.damaged = False
+        if rec.stream_pos >= stop:  # the next task's first record
+            scan.handed_on = True
+            return
         scan.last_pos = rec.stream_pos
         stats.docs_in += 1
         scan.open = True

@@ -1,15 +1,22 @@
 """Find input files, tell their format from the name, and cut them into tasks.
 
 A task is a slice of one input file: the whole file, a byte range of an uncompressed JSONL
-file (cut at line starts), or a range of row groups of a Parquet file. Compressed files and
-web archives are one task each: a gzip stream cannot be entered in the middle, and real
-crawls come as many files of about a gigabyte anyway.
+file (cut at line starts), a byte range of a gzipped WARC (cut at record starts: Common
+Crawl's WARCs are one gzip member per record, so one 1 GB file can keep every core busy),
+or a range of row groups of a Parquet file. Other compressed files are one task each: a
+compressed stream cannot be entered in the middle.
+
+How big a slice is: `split_bytes` when given; by default the input is cut into about
+`TARGET_TASKS` slices, none under `MIN_SPLIT` nor over `MAX_SPLIT`. It depends on the
+inputs alone (never on the number of workers), so the same inputs always give the same
+tasks and shards.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -93,8 +100,20 @@ def find_inputs(paths: list[str | os.PathLike]) -> list[InputFile]:
     return [found[k] for k in sorted(found)]
 
 
-def plan_tasks(files: list[InputFile], *, split_bytes: int = 256 << 20) -> list[Task]:
+TARGET_TASKS = 64  # enough to keep 16-32 cores busy to the end with unequal slices
+MIN_SPLIT = 4 << 20  # bytes: below this a task's start-up (~4 ms, a shard) starts to show
+MAX_SPLIT = 256 << 20
+
+
+def default_split(files: list[InputFile]) -> int:
+    """Slice size for these inputs: about TARGET_TASKS slices in all, within MIN_SPLIT..MAX_SPLIT."""
+    return min(MAX_SPLIT, max(MIN_SPLIT, sum(f.size for f in files) // TARGET_TASKS))
+
+
+def plan_tasks(files: list[InputFile], *, split_bytes: int | None = None) -> list[Task]:
     """Cut inputs into tasks. Deterministic: the same inputs give the same tasks."""
+    if split_bytes is None:
+        split_bytes = default_split(files)
     tasks: list[Task] = []
     for f in files:
         for start, end, size in _slices(f, split_bytes):
@@ -103,9 +122,12 @@ def plan_tasks(files: list[InputFile], *, split_bytes: int = 256 << 20) -> list[
 
 
 def _slices(f: InputFile, split_bytes: int) -> list[tuple[int, int, int]]:
-    if f.format == "jsonl" and detect_format(f.path) == "jsonl" and Path(f.path).suffix.lower() in (".jsonl", ".json", ".ndjson"):
-        if f.size > split_bytes:
-            return [(s, min(s + split_bytes, f.size), min(split_bytes, f.size - s)) for s in range(0, f.size, split_bytes)]
+    suffix = Path(f.path).suffix.lower()
+    plain_jsonl = f.format == "jsonl" and suffix in (".jsonl", ".json", ".ndjson")
+    # read_warc finds the record starts in each range; one gzip stream has none to find.
+    gzip_warc = f.format == "warc" and suffix == ".gz" and f.size > split_bytes and _gzip_members(f.path)
+    if (plain_jsonl or gzip_warc) and f.size > split_bytes:
+        return [(s, min(s + split_bytes, f.size), min(split_bytes, f.size - s)) for s in range(0, f.size, split_bytes)]
     if f.format == "parquet":
         import pyarrow as pa
         import pyarrow.parquet as pq
@@ -126,6 +148,29 @@ def _slices(f: InputFile, split_bytes: int) -> list[tuple[int, int, int]]:
         if len(out) > 1:
             return out
     return [(0, -1, f.size)]
+
+
+def _gzip_members(path: str, probe: int = 32 << 20) -> bool:
+    """Whether the gzip file holds more than one member (one per record, as crawlers write them).
+
+    Inflates the first member, reading at most `probe` bytes: a first member that long is one
+    stream over the whole file, or a record too big to be worth cutting around.
+    """
+    inflater = zlib.decompressobj(31)
+    with open(path, "rb") as fh:
+        read = 0
+        while read < probe and (data := fh.read(1 << 16)):
+            read += len(data)
+            try:
+                while data:
+                    inflater.decompress(data, 1 << 16)  # output thrown away
+                    if inflater.eof:
+                        rest = inflater.unused_data + fh.read(3)
+                        return rest[:3] == b"\x1f\x8b\x08"
+                    data = inflater.unconsumed_tail
+            except zlib.error:
+                return False
+    return False
 
 
 def sha256_file(path: str) -> str:
