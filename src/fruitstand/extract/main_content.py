@@ -20,7 +20,8 @@ what is left is extracted:
 3. The container's text is extracted plainly (no per-element rules: the container has
    few boilerplate blocks left), skipping the ones CSS can name cheaply (`SKIP_INSIDE`).
    Should that keep under `KEEP_SHARE` of the voted bytes (a skip selector that matched a
-   wrapper of the article), resiliparse's rules run on the container instead.
+   wrapper of the article), resiliparse's rules run on the container instead, and should
+   they too (a "share-target" class fools both), the container's whole text is taken.
 4. Pages where no container holds enough paragraphs (text in `<div>`s and `<br>`s,
    tables, listings) get resiliparse's main-content pass over the whole page.
 
@@ -117,6 +118,8 @@ def main_text(page: str, tree: HTMLTree, *, find_container: bool = True, trim_ed
             inner.append_child(container)
             body.replace_children(outer)
             text = extract_plain_text(tree, **OPTIONS)
+            if len(text.encode()) < KEEP_SHARE * voted:  # the rules dislike its name too: take it whole
+                text = extract_plain_text(tree, alt_texts=False)
     if not text.strip():
         if container is not None:
             tree = HTMLTree.parse(page)
