@@ -48,6 +48,10 @@ def test_raw_text_ends_where_the_parser_ends_it():
         b"<script>1</scriptx>2</script>3": b"<script></script>3",
         b"<!-- note --><p>x<style>p {}</style></p>": b"<p>x<style></style></p>",
         b"<svg/><p>kept</p><svg><path d='M0'/></svg>": b"<svg/><p>kept</p><svg></svg>",
+        # a title or textarea holds text, not tags
+        b"<title>Using <script> tags</title><p>a</p><script>f()</script>":
+            b"<title>Using <script> tags</title><p>a</p><script></script>",
+        b"<textarea><!-- x --></textarea><!-- y -->": b"<textarea><!-- x --></textarea>",
         # no end: the rest is left as the parser would see it
         b"<p>a</p><script>f(); <p>b</p>": b"<p>a</p><script>f(); <p>b</p>",
         b"<p>a</p><!-- open <p>b</p>": b"<p>a</p><!-- open <p>b</p>",

@@ -12,7 +12,8 @@ gone. Both benchmarks score the same or slightly better (benchmarks/results/extr
 
 The cut follows the HTML parser's own rules for these elements: a `<script>` or
 `<style>` ends at the first matching end tag whatever it holds (raw text), a comment at
-the first `-->`. The elements stay, empty and without attributes, so the element
+the first `-->`, and the text of a `<title>` or `<textarea>` is never taken for tags
+("How to use <script>" as a title stays whole). The elements stay, empty and without attributes, so the element
 structure (which resiliparse's rules look at: "is this footer the page's last element?")
 is unchanged; `<svg/>` has no content and is left alone.
 Only lower-case tags are cut: upper-case ones are rare and merely stay. Where an end is
@@ -24,7 +25,8 @@ from __future__ import annotations
 
 import re
 
-_START = re.compile(rb"<(script|style|svg)[\s/>]|<!--")
+_START = re.compile(rb"<(script|style|svg|title|textarea)[\s/>]|<!--")
+_TEXT_ONLY = (b"title", b"textarea")  # their content is text ("<script>" there is no tag): kept, skipped over
 _NAME_END = frozenset(b" \t\n\r\f/>")
 
 
@@ -53,6 +55,9 @@ def drop_inert(html: bytes) -> bytes:
             end = _end_tag(html, b"</" + name, tag_end + 1)
             if end < 0:
                 break
+            if name in _TEXT_ONLY:
+                match = _START.search(html, end)
+                continue
             # A bare start tag: its attributes go too (a ">" inside a quoted value would
             # otherwise leave a quote open that swallows the page after it).
             kept += (html[pos:start], b"<", name, b">")
