@@ -48,6 +48,9 @@ def test_raw_text_ends_where_the_parser_ends_it():
         b"<script>1</scriptx>2</script>3": b"<script></script>3",
         b"<!-- note --><p>x<style>p {}</style></p>": b"<p>x<style></style></p>",
         b"<svg/><p>kept</p><svg><path d='M0'/></svg>": b"<svg/><p>kept</p><svg></svg>",
+        # end tags in any case; comments end where the parser ends them
+        b"<script>a()</SCRIPT><p>kept</p><script>b()</script>": b"<script></SCRIPT><p>kept</p><script></script>",
+        b"<!--><p>kept</p><!---><p>too</p><!-- x --!><p>and</p>-->": b"<p>kept</p><p>too</p><p>and</p>-->",
         # a title or textarea holds text, not tags
         b"<title>Using <script> tags</title><p>a</p><script>f()</script>":
             b"<title>Using <script> tags</title><p>a</p><script></script>",
@@ -64,7 +67,7 @@ def test_raw_text_ends_where_the_parser_ends_it():
 
 def test_adversarial_input_stays_linear():
     for html in (b"<script>" * 500_000, b"<!--" * 1_000_000, b"<script></scriptx" * 300_000,
-                 b"<svg><p>x</p>" * 300_000, b"<style>a{}</style>" * 100_000):
+                 b"<svg><p>x</p>" * 300_000, b"<style>a{}</style>" * 100_000, b"<!--a--!>" * 100_000):
         start = time.perf_counter()
         drop_inert(html)
         assert time.perf_counter() - start < 2, html[:20]  # 0.002-0.22 s here: quadratic would be hours

@@ -16,7 +16,8 @@ the first `-->`, and the text of a `<title>` or `<textarea>` is never taken for 
 ("How to use <script>" as a title stays whole). The elements stay, empty and without attributes, so the element
 structure (which resiliparse's rules look at: "is this footer the page's last element?")
 is unchanged; `<svg/>` has no content and is left alone.
-Only lower-case tags are cut: upper-case ones are rare and merely stay. Where an end is
+Only lower-case start tags are cut (upper-case ones are rare and merely stay); end tags
+are found in any case. Where an end is
 missing, or the bytes could be ISO-2022 (whose two-byte characters are ASCII bytes),
 the rest of the page is left as it is. Every search moves forward: linear in the page.
 """
@@ -27,7 +28,9 @@ import re
 
 _START = re.compile(rb"<(script|style|svg|title|textarea)[\s/>]|<!--")
 _TEXT_ONLY = (b"title", b"textarea")  # their content is text ("<script>" there is no tag): kept, skipped over
-_NAME_END = frozenset(b" \t\n\r\f/>")
+_COMMENT_END = re.compile(rb"--!?>")
+_END_TAGS = {b"</" + name: re.compile(rb"</(?i:" + name + rb")(?=[\s/>]|\Z)")
+             for name in (b"script", b"style", b"svg", b"title", b"textarea")}
 
 
 def drop_inert(html: bytes) -> bytes:
@@ -40,11 +43,11 @@ def drop_inert(html: bytes) -> bytes:
     while match is not None:
         start, name = match.start(), match.group(1)
         if name is None:  # a comment: gone whole
-            end = html.find(b"-->", start + 4)
+            end = _comment_end(html, start)
             if end < 0:
                 break
             kept.append(html[pos:start])
-            pos = end + 3
+            pos = end
         else:
             tag_end = html.find(b">", start)
             if tag_end < 0:
@@ -70,8 +73,21 @@ def drop_inert(html: bytes) -> bytes:
 
 
 def _end_tag(html: bytes, close: bytes, pos: int) -> int:
-    """Offset of the first `close` at or after `pos` whose name ends there (`</scripts` is no end)."""
-    end = html.find(close, pos)
-    while end >= 0 and end + len(close) < len(html) and html[end + len(close)] not in _NAME_END:
-        end = html.find(close, end + len(close))
-    return end
+    """Offset of the first `close` at or after `pos`, in any case, whose name ends there
+    (`</scripts` is no end; `</SCRIPT>` is)."""
+    match = _END_TAGS[close].search(html, pos)
+    return match.start() if match else -1
+
+
+def _comment_end(html: bytes, start: int) -> int:
+    """Offset just after the comment starting at `start`, or -1 if it never ends.
+
+    As the HTML parser reads them: `<!-->` and `<!--->` are whole (empty) comments, and
+    `--!>` ends one as `-->` does.
+    """
+    if html.startswith(b">", start + 4):
+        return start + 5
+    if html.startswith(b"->", start + 4):
+        return start + 6
+    end = _COMMENT_END.search(html, start + 4)  # one search for both: each scans only this far
+    return end.end() if end else -1

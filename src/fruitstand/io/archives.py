@@ -92,8 +92,10 @@ def read_warc(task: Task, stats: StepStats, limits: ReadLimits, progress: Progre
             start = nxt
         if scan.damaged:  # nothing readable after the damage: read_task counts it
             raise first_error
-        # The range that read on to the end of the file checks how the file ends.
-        if not scan.handed_on and magic == _MEMBER_MAGIC[0] and not scan.cut_off and \
+        # The range that read on to the end of the file checks how the file ends (a range that
+        # read no record has nothing to check: the damage it met was the previous range's).
+        read_any = scan.last_pos >= 0 or task.start == 0
+        if not scan.handed_on and read_any and magic == _MEMBER_MAGIC[0] and not scan.cut_off and \
                 _gzip_tail_cut(fh, max(scan.last_pos, 0), size):
             skip(stats, "truncated_input")
         progress(task.size if task.end >= 0 else size)
@@ -106,7 +108,7 @@ def _first_member(fh, pos: int, stop: int) -> int | None:
     it inflates to a `WARC/` line. Every range finds the same starts, so each record is read
     by exactly one task: the one its start falls in.
     """
-    while (cand := _find(fh, pos, _MEMBER_MAGIC[0])) is not None and cand < stop:
+    while (cand := _find(fh, pos, _MEMBER_MAGIC[0], stop)) is not None and cand < stop:
         fh.seek(cand)
         try:
             if zlib.decompressobj(31).decompress(fh.read(1 << 14), 8).startswith(b"WARC/"):
@@ -143,12 +145,13 @@ def _gzip_tail_cut(fh, pos: int, size: int) -> bool:
     return pending
 
 
-def _find(fh: io.BufferedReader, pos: int, magic: bytes) -> int | None:
-    """Offset of the first `magic` at or after `pos` (of the `WARC/1.` after the newline, for plain WARC)."""
+def _find(fh: io.BufferedReader, pos: int, magic: bytes, limit: int | None = None) -> int | None:
+    """Offset of the first `magic` at or after `pos` (of the `WARC/1.` after the newline, for plain
+    WARC); None if there is none, or none that starts before `limit`."""
     lead = 1 if magic == _PLAIN_MAGIC else 0
     fh.seek(max(0, pos - lead))
     offset, tail = fh.tell(), b""
-    while data := fh.read(1 << 20):
+    while (limit is None or offset < limit) and (data := fh.read(1 << 20)):
         buf = tail + data
         i = buf.find(magic)
         if i >= 0:
