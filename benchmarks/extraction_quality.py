@@ -13,7 +13,8 @@ on this set, so it is its home ground.
 
 Speed: pages per CPU-second of this one process (`time.process_time`, so other work on a
 shared machine does not count), decoding included, median of `--repeats` passes over the
-61 pages, the candidates interleaved so what load remains hits them alike.
+61 pages; within a pass each page goes through every candidate in turn (the order rotating),
+so what load remains hits them alike.
 
     .venv/bin/python benchmarks/extraction_quality.py [--repeats 3] [--quick]
 """
@@ -181,13 +182,20 @@ def main() -> None:
     pages, truth = load_benchmark()
     extractors = {name: make() for name, make in CANDIDATES.items()}
     outputs = {name: {k: fn(html) for k, html in pages.items()} for name, fn in extractors.items()}  # warm-up too
+    # Interleaved page by page (each page through every candidate, in an order that rotates),
+    # so a slow spell of this shared machine hits all candidates alike, not whole passes of one.
     seconds: dict[str, list[float]] = {name: [] for name in extractors}
-    for _ in range(args.repeats):
-        for name, fn in extractors.items():
-            start = time.process_time()
-            for html in pages.values():
-                fn(html)
-            seconds[name].append(time.process_time() - start)
+    names = list(extractors)
+    for r in range(args.repeats):
+        spent = dict.fromkeys(names, 0.0)
+        for i, html in enumerate(pages.values()):
+            shift = (r + i) % len(names)
+            for name in names[shift:] + names[:shift]:
+                start = time.process_time()
+                extractors[name](html)
+                spent[name] += time.process_time() - start
+        for name in names:
+            seconds[name].append(spent[name])
 
     snippet = {}
     if not args.quick:

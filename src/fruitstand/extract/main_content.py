@@ -152,9 +152,11 @@ def _container(body) -> tuple:
         raw = p.text
         if len(raw) < MIN_PARAGRAPH // 3:  # 60 bytes are at least 20 characters
             continue
-        n = len(" ".join(raw.split()).encode())
-        if n < MIN_PARAGRAPH:
-            continue
+        n = len(raw) if raw.isascii() else len(raw.encode())
+        if n < 4 * MIN_PARAGRAPH:  # near the threshold the source's indentation could make it up
+            n = len(" ".join(raw.split()).encode())
+            if n < MIN_PARAGRAPH:
+                continue
         parent = p.parent
         n0, k0 = per_parent.get(parent, (0, 0))
         per_parent[parent] = (n0 + n, k0 + 1)
@@ -162,12 +164,13 @@ def _container(body) -> tuple:
     voters = [(chain, n, k) for parent, (n, k) in per_parent.items() if (chain := _chain(parent, chains))]
     # A boilerplate name on an element holding most of the text is a page wrapper's
     # ("blq-int-nav", "has-sidebar"): only smaller ones silence their paragraphs.
-    everything = _tally(voters)[0]
+    everything, everything_counts = _tally(voters)
     wrapper = BOILERPLATE_MAJORITY * sum(n for _, n, _ in voters)
-    boilerplate: dict = {}  # element -> whether it is
-    voters = [v for v in voters if not any(
-        a.tag in _BOILERPLATE_TAGS or everything[a] < wrapper and _is_boilerplate(a, boilerplate) for a in v[0])]
-    votes, counts = _tally(voters)
+    boilerplate: dict = {}  # element -> _TAG, _NAME or 0
+    kept = [v for v in voters if not any(
+        (kind := _boilerplate(a, boilerplate)) == _TAG or kind and everything[a] < wrapper for a in v[0])]
+    votes, counts = _tally(kept) if len(kept) < len(voters) else (everything, everything_counts)
+    voters = kept
     voted, n_voters = sum(n for _, n, _ in voters), sum(k for _, _, k in voters)
     if voted < MIN_VOTED or voted < COVER_CHECKED_BELOW and voted < PARAGRAPH_COVER * _text_bytes(body):
         return None, 0, 0
@@ -196,12 +199,19 @@ def _tally(voters: list) -> tuple[dict, dict]:
     return votes, counts
 
 
-def _is_boilerplate(element, memo: dict) -> bool:
+_TAG, _NAME = 2, 1
+
+
+def _boilerplate(element, memo: dict) -> int:
+    """_TAG if the element's tag says boilerplate, _NAME if a word of its class or id does, else 0."""
     known = memo.get(element)
     if known is None:
-        names = f"{element.getattr('class') or ''} {element.id or ''}"
-        known = memo[element] = element.tag in _BOILERPLATE_TAGS or (
-            len(names) > 1 and _BOILERPLATE.search(names) is not None)
+        if element.tag in _BOILERPLATE_TAGS:
+            known = _TAG
+        else:
+            names = f"{element.getattr('class') or ''} {element.id or ''}"
+            known = _NAME if len(names) > 1 and _BOILERPLATE.search(names) is not None else 0
+        memo[element] = known
     return known
 
 
