@@ -291,6 +291,30 @@ def fruitstand_cmd(recipe: Path, inputs: list[Path], output: Path, workers: int)
     ]
 
 
+def ready_sides(sides: list[str]) -> list[str]:
+    """`sides` without "fruitstand" when fruitstand does not import (said in one line)."""
+    if "fruitstand" in sides and not fruitstand_ready():
+        print("fruitstand.run / fruitstand.cli not importable yet: skipping the fruitstand side")
+        return [s for s in sides if s != "fruitstand"]
+    return sides
+
+
+SCALED_HEADER = ["scale", "side", "HTML in", "docs out", "wall s", "docs/s", "CPU s", "docs/CPU-s",
+                 "peak RSS MiB", "peak PSS MiB"]
+
+
+def scaled_row(scale: int, name: str, n_in: int, m: Run) -> list:
+    """One SCALED_HEADER row: a side's median run over `n_in` input documents at `scale`."""
+    return [f"x{scale}", name, n_in, m.extra.get("docs_out", ""), f"{m.wall_s:.2f}", f"{n_in / m.wall_s:.1f}",
+            f"{m.cpu_s:.1f}", f"{n_in / m.cpu_s:.1f}", f"{mib(m.peak_rss):.0f}", f"{mib(m.peak_pss):.0f}"]
+
+
+def ratio_line(label: str, ours: Run, ref: Run) -> str:
+    """docs/s, docs/CPU-s and peak-RSS ratios of `ours` against `ref` (same input on both)."""
+    return (f"{label}: {ref.wall_s / ours.wall_s:.2f}x docs/s, {ref.cpu_s / ours.cpu_s:.2f}x docs/CPU-s, "
+            f"{ours.peak_rss / ref.peak_rss:.2f}x peak RSS")
+
+
 def fruitstand_ready() -> bool:
     """Whether fruitstand imports; its sources are byte-compiled first, as an installed wheel's are
     (an editable install under PYTHONDONTWRITEBYTECODE=1 recompiles them in every process)."""

@@ -129,34 +129,24 @@ def main() -> None:
     ap.add_argument("--trafilatura-scales", default="1",
                     help="scales at which datatrove+trafilatura runs (it takes ~4 min a run at x10)")
     args = ap.parse_args()
-    if "fruitstand" in args.sides and not h.fruitstand_ready():
-        print("fruitstand.run / fruitstand.cli not importable yet: skipping the fruitstand side")
-        args.sides = args.sides.replace("fruitstand,", "")
+    sides = h.ready_sides(args.sides.split(","))
 
     rows, ratios, per_scale = [], [], {}
     for scale in (int(s) for s in args.scales.split(",")):
-        which = [s for s in args.sides.split(",")
-                 if s != "datatrove+trafilatura" or str(scale) in args.trafilatura_scales.split(",")]
+        which = [s for s in sides if s != "datatrove+trafilatura" or str(scale) in args.trafilatura_scales.split(",")]
         folder, files, n_html = h.scaled_warcs(BASES[args.base], scale, tag=args.base, layout=args.layout)
         print(f"{args.base} x{scale} ({args.layout}): {len(files)} files, {n_html} HTML records", flush=True)
         runs = h.alternate(_sides(folder, files, which), args.repeats, label=f"x{scale}")
         med = {k: h.median_run(v) for k, v in runs.items()}
         per_scale[scale] = (n_html, med)
-        for name, m in med.items():
-            rows.append([f"x{scale}", name, n_html, m.extra.get("docs_out", ""), f"{m.wall_s:.2f}",
-                         f"{n_html / m.wall_s:.1f}", f"{m.cpu_s:.1f}", f"{n_html / m.cpu_s:.1f}", f"{h.mib(m.peak_rss):.0f}", f"{h.mib(m.peak_pss):.0f}"])
+        rows += [h.scaled_row(scale, name, n_html, m) for name, m in med.items()]
         for fs, ref in (("fruitstand", "datatrove+resiliparse"), ("fruitstand", "datatrove+trafilatura"),
                         ("fruitstand", "limit (1 process)"), ("fruitstand-plain", "datatrove+resiliparse"),
                         ("fruitstand-plain", "limit (1 process)")):
             if fs in med and ref in med:
-                ratios.append(f"x{scale}: {fs} / {ref}: {med[ref].wall_s / med[fs].wall_s:.2f}x "
-                              f"docs/s, "
-                              f"{med[ref].cpu_s / med[fs].cpu_s:.2f}x docs/CPU-s, "
-                              f"{med[fs].peak_rss / med[ref].peak_rss:.2f}x peak RSS")
+                ratios.append(h.ratio_line(f"x{scale}: {fs} / {ref}", med[fs], med[ref]))
     print(f"\nmedians of {args.repeats} alternated runs, {WORKERS} workers (limit: 1 process)")
-    print(h.table(["scale", "side", "HTML in", "docs out", "wall s", "docs/s", "CPU s", "docs/CPU-s",
-                   "peak RSS MiB", "peak PSS MiB"],
-                  rows))
+    print(h.table(h.SCALED_HEADER, rows))
     print("\n".join(ratios))
     print(h.marginal(per_scale, "fruitstand", ["datatrove+resiliparse", "datatrove+trafilatura"]))
 

@@ -86,10 +86,7 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--sides", default="fruitstand,datatrove,datatrove+resiliparse")
     args = ap.parse_args()
-    which = args.sides.split(",")
-    if "fruitstand" in which and not h.fruitstand_ready():
-        print("fruitstand.run / fruitstand.cli not importable yet: skipping the fruitstand side")
-        which.remove("fruitstand")
+    which = h.ready_sides(args.sides.split(","))
     recipe, kinds = fruitstand_recipe()
     if "fruitstand" in which:
         missing = [k for k in FINEWEB_KINDS if k not in kinds]
@@ -122,19 +119,12 @@ def main() -> None:
         runs = h.alternate({k: v for k, v in sides.items() if k in which}, args.repeats, label=f"x{scale}")
         med = {k: h.median_run(v) for k, v in runs.items()}
         per_scale[scale] = (n_html, med)
-        rows += [[f"x{scale}", name, n_html, m.extra.get("docs_out", ""), f"{m.wall_s:.2f}",
-                  f"{n_html / m.wall_s:.1f}", f"{m.cpu_s:.1f}", f"{n_html / m.cpu_s:.1f}", f"{h.mib(m.peak_rss):.0f}", f"{h.mib(m.peak_pss):.0f}"]
-                 for name, m in med.items()]
+        rows += [h.scaled_row(scale, name, n_html, m) for name, m in med.items()]
         for ref in ("datatrove", "datatrove+resiliparse"):
             if "fruitstand" in med and ref in med:
-                ratios.append(f"x{scale}: fruitstand / {ref}: {med[ref].wall_s / med['fruitstand'].wall_s:.2f}x "
-                              f"docs/s, "
-                              f"{med[ref].cpu_s / med['fruitstand'].cpu_s:.2f}x docs/CPU-s, "
-                              f"{med['fruitstand'].peak_rss / med[ref].peak_rss:.2f}x peak RSS")
+                ratios.append(h.ratio_line(f"x{scale}: fruitstand / {ref}", med["fruitstand"], med[ref]))
     print(f"\nmedians of {args.repeats} alternated runs, {WORKERS} workers")
-    print(h.table(["scale", "side", "HTML in", "docs out", "wall s", "docs/s", "CPU s", "docs/CPU-s",
-                   "peak RSS MiB", "peak PSS MiB"],
-                  rows))
+    print(h.table(h.SCALED_HEADER, rows))
     print("\n".join(ratios))
     print(h.marginal(per_scale, "fruitstand", ["datatrove", "datatrove+resiliparse"]))
 

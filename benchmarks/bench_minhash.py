@@ -133,10 +133,7 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--sides", default="fruitstand,datatrove")
     args = ap.parse_args()
-    which = args.sides.split(",")
-    if "fruitstand" in which and not h.fruitstand_ready():
-        print("fruitstand.run / fruitstand.cli not importable yet: skipping the fruitstand side")
-        which.remove("fruitstand")
+    which = h.ready_sides(args.sides.split(","))
 
     folder, n_docs, groups = build_corpus(args.docs)
     files = sorted(folder.glob("*.jsonl"))
@@ -171,9 +168,7 @@ def main() -> None:
                    "docs/CPU-s", "peak RSS MiB",
                    "peak PSS MiB"], rows))
     if len(med) == 2:
-        fs, dt = med["fruitstand"], med["datatrove"]
-        print(f"fruitstand / datatrove: {dt.wall_s / fs.wall_s:.2f}x docs/s, {dt.cpu_s / fs.cpu_s:.2f}x docs/CPU-s, "
-              f"{fs.peak_rss / dt.peak_rss:.2f}x peak RSS")
+        print(h.ratio_line("fruitstand / datatrove", med["fruitstand"], med["datatrove"]))
 
 
 if __name__ == "__main__":
