@@ -29,7 +29,7 @@ import re
 _START = re.compile(rb"<(script|style|svg|title|textarea)[\s/>]|<!--")
 _TEXT_ONLY = (b"title", b"textarea")  # their content is text ("<script>" there is no tag): kept, skipped over
 _COMMENT_END = re.compile(rb"--!?>")
-_END_TAGS = {b"</" + name: re.compile(rb"</(?i:" + name + rb")(?=[\s/>]|\Z)")
+_END_TAGS = {name: re.compile(rb"</(?i:" + name + rb")(?=[\s/>]|\Z)")
              for name in (b"script", b"style", b"svg", b"title", b"textarea")}
 
 
@@ -55,7 +55,7 @@ def drop_inert(html: bytes) -> bytes:
             if name == b"svg" and html[tag_end - 1] == 0x2F:  # <svg ... />: an empty element
                 match = _START.search(html, tag_end + 1)
                 continue
-            end = _end_tag(html, b"</" + name, tag_end + 1)
+            end = _end_tag(html, name, tag_end + 1)
             if end < 0:
                 break
             if name in _TEXT_ONLY:
@@ -72,10 +72,10 @@ def drop_inert(html: bytes) -> bytes:
     return b"".join(kept)
 
 
-def _end_tag(html: bytes, close: bytes, pos: int) -> int:
-    """Offset of the first `close` at or after `pos`, in any case, whose name ends there
-    (`</scripts` is no end; `</SCRIPT>` is)."""
-    match = _END_TAGS[close].search(html, pos)
+def _end_tag(html: bytes, name: bytes, pos: int) -> int:
+    """Offset of the first end tag of `name` at or after `pos`, in any case, whose name ends
+    there (`</scripts` is no end; `</SCRIPT>` is)."""
+    match = _END_TAGS[name].search(html, pos)
     return match.start() if match else -1
 
 

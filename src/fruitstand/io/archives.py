@@ -31,11 +31,11 @@ from dataclasses import dataclass
 
 from fruitstand.document import Document
 from fruitstand.io.base import Progress, ReadLimits, looks_binary, skip, source_name
-from fruitstand.io.inputs import Task
+from fruitstand.io.inputs import GZIP_MAGIC, Task, skip_gzip_member
 from fruitstand.step import StepStats
 
 # What a damaged archive is searched for to go on reading: the start of the next record.
-_MEMBER_MAGIC = (b"\x1f\x8b\x08", b"\x28\xb5\x2f\xfd", b"\x04\x22\x4d\x18")  # gzip, zstd, lz4 frames
+_MEMBER_MAGIC = (GZIP_MAGIC, b"\x28\xb5\x2f\xfd", b"\x04\x22\x4d\x18")  # gzip, zstd, lz4 frames
 _PLAIN_MAGIC = b"\nWARC/1."
 _MAX_RESYNCS = 1000
 _SUSPECT = "suspect"  # a record whose headers did not parse: malformed, or truncated if it ends the file
@@ -129,20 +129,15 @@ def _gzip_tail_cut(fh, pos: int, size: int) -> bool:
     if fh.read(3) != _MEMBER_MAGIC[0] or size - pos > 64 << 20:
         return False
     fh.seek(pos)
-    inflater, pending = zlib.decompressobj(31), False
-    while data := fh.read(1 << 20):
-        while data:
-            try:
-                inflater.decompress(data, 1 << 16)  # bounded output, thrown away
-            except zlib.error:
-                return True  # bytes after the last record that are no gzip member
-            pending = True
-            if inflater.eof:
-                data = inflater.unused_data
-                inflater, pending = zlib.decompressobj(31), False
-            else:
-                data = inflater.unconsumed_tail
-    return pending
+    try:
+        while fh.tell() < size:
+            rest = skip_gzip_member(fh)
+            if rest is None:  # the file ends inside a member
+                return True
+            fh.seek(-len(rest), io.SEEK_CUR)
+    except zlib.error:
+        return True  # bytes after the last record that are no gzip member
+    return False
 
 
 def _find(fh: io.BufferedReader, pos: int, magic: bytes, limit: int | None = None) -> int | None:

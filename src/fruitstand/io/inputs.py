@@ -37,6 +37,7 @@ _FORMATS = {
 }
 # Formats whose documents hold HTML and need the `extract` step.
 HTML_FORMATS = {"warc", "arc"}
+GZIP_MAGIC = b"\x1f\x8b\x08"  # how every gzip member starts
 
 
 @dataclass(frozen=True)
@@ -125,8 +126,8 @@ def _slices(f: InputFile, split_bytes: int) -> list[tuple[int, int, int]]:
     suffix = Path(f.path).suffix.lower()
     plain_jsonl = f.format == "jsonl" and suffix in (".jsonl", ".json", ".ndjson")
     # read_warc finds the record starts in each range; one gzip stream has none to find.
-    gzip_warc = f.format == "warc" and suffix == ".gz" and f.size > split_bytes and _gzip_members(f.path)
-    if (plain_jsonl or gzip_warc) and f.size > split_bytes:
+    gzip_warc = f.format == "warc" and suffix == ".gz"
+    if f.size > split_bytes and (plain_jsonl or gzip_warc and _gzip_members(f.path)):
         return [(s, min(s + split_bytes, f.size), min(split_bytes, f.size - s)) for s in range(0, f.size, split_bytes)]
     if f.format == "parquet":
         import pyarrow as pa
@@ -156,21 +157,33 @@ def _gzip_members(path: str, probe: int = 32 << 20) -> bool:
     Inflates the first member, reading at most `probe` bytes: a first member that long is one
     stream over the whole file, or a record too big to be worth cutting around.
     """
-    inflater = zlib.decompressobj(31)
     with open(path, "rb") as fh:
-        read = 0
-        while read < probe and (data := fh.read(1 << 16)):
-            read += len(data)
-            try:
-                while data:
-                    inflater.decompress(data, 1 << 16)  # output thrown away
-                    if inflater.eof:
-                        rest = inflater.unused_data + fh.read(3)
-                        return rest[:3] == b"\x1f\x8b\x08"
-                    data = inflater.unconsumed_tail
-            except zlib.error:
-                return False
-    return False
+        try:
+            rest = skip_gzip_member(fh, probe)
+        except zlib.error:
+            return False
+        return rest is not None and (rest + fh.read(3))[:3] == GZIP_MAGIC
+
+
+def skip_gzip_member(fh, budget: int | None = None) -> bytes | None:
+    """Inflate the gzip member at `fh`'s position (output thrown away) and return the bytes read
+    past its end: the next member's start, or b"" at the end of the file.
+
+    None if the file ends inside the member or `budget` bytes go by first; zlib.error where
+    the bytes are no gzip member.
+    """
+    inflater, read = zlib.decompressobj(31), 0
+    while budget is None or read < budget:
+        data = fh.read(1 << 16)
+        if not data:
+            return None
+        read += len(data)
+        while data:
+            inflater.decompress(data, 1 << 16)  # bounded output
+            if inflater.eof:
+                return inflater.unused_data
+            data = inflater.unconsumed_tail
+    return None
 
 
 def sha256_file(path: str) -> str:
