@@ -4,9 +4,8 @@ The default backend is resiliparse's C++ parser on the page cut of its scripts, 
 and SVG (prune.py), narrowed to the article's container (main_content.py). On the
 article-extraction benchmark it scores F1 0.975 against trafilatura's 0.962, at 12 times
 trafilatura's speed and a little above resiliparse's own main-content extraction (1.03-1.11x);
-DCLM found
-resiliparse and trafilatura equally good for model quality (numbers, command and the
-other candidates measured: benchmarks/results/extraction.md). `backend = "trafilatura"`
+DCLM found resiliparse and trafilatura equally good for model quality (numbers, command and
+the other candidates measured: benchmarks/results/extraction.md). `backend = "trafilatura"`
 runs trafilatura's own extraction (its settings that scored best), under a per-page time
 limit. Either way the HTML and HTTP headers are dropped: they are never written out.
 
