@@ -102,7 +102,19 @@ def run(recipe: Recipe | str | os.PathLike | None = None, *, inputs: list[str | 
     manifest = build_manifest(identity, task_results, reduce_results, workdirs, time.perf_counter() - started)
     atomic_write_json(out.manifest_path, manifest)
     shutil.rmtree(out.state / "work" / "docs", ignore_errors=True)
+    _write_report(out.path)
     return manifest
+
+
+def _write_report(path: Path) -> None:
+    """report.html and the dataset card, from the manifest and the tasks' statistics."""
+    from fruitstand.report import report
+
+    try:
+        report(path)
+    except Exception as exc:  # the shards and manifest are in place: a report that fails must not undo the run
+        print(f"fruitstand: warning: report.html not written ({type(exc).__name__}: {exc}); "
+              f"`fruitstand report {path}` draws it again", file=sys.stderr)
 
 
 def _describe(files: list[InputFile]) -> list[dict[str, Any]]:

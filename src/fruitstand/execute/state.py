@@ -3,7 +3,9 @@
 Layout of an output folder:
 
     DIR/data/part-00000-0000.parquet   the documents, one or more shards per task
-    DIR/manifest.json                  written last: its presence means the run finished
+    DIR/manifest.json                  written when every task is done: its presence means the run finished
+    DIR/report.html, DIR/README.md     the run report and dataset card, drawn from the two below (report/)
+    DIR/.fruitstand/report/*.json      each task's run statistics for the report (report/sketch.py)
     DIR/.fruitstand/run.json           the run's identity (recipe, inputs, format, schema)
     DIR/.fruitstand/done/*.json        one file per finished task or reduce job, with counters
     DIR/.fruitstand/work/NN-kind/      side data of whole-corpus steps (kept: dedup references)
@@ -76,7 +78,7 @@ class OutputDir:
         """Remove what a fruitstand run writes; leave anything else alone."""
         for name in ("data", ".fruitstand"):
             shutil.rmtree(self.path / name, ignore_errors=True)
-        for name in (MANIFEST, "report.html"):
+        for name in (MANIFEST, "report.html", "README.md"):
             (self.path / name).unlink(missing_ok=True)
 
     def clean_partial(self) -> None:

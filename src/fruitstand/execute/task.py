@@ -13,6 +13,7 @@ next stage) or writes the final shards.
 
 from __future__ import annotations
 
+import functools
 import os
 import time
 from collections.abc import Callable, Iterator
@@ -20,12 +21,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from fruitstand.document import Document
 from fruitstand.execute.watchdog import Heartbeat, skip_path
 from fruitstand.io.inputs import Task
 from fruitstand.io.readers import ReadLimits, read_task
-from fruitstand.io.writers import Schema, ShardWriter
+from fruitstand.io.writers import Schema, ShardWriter, atomic_write_bytes
 from fruitstand.registry import make_step
+from fruitstand.report.sketch import TaskSketch
 from fruitstand.step import GlobalStep, Step, StepStats, TaskContext
 
 
@@ -52,6 +56,10 @@ class RunSpec:
 
     def step_workdir(self, index: int) -> Path:
         return self.state_dir / "work" / f"{index:02d}-{self.steps[index]['kind']}"
+
+    def sketch_path(self, stage: int, task_index: int) -> Path:
+        """The run statistics one task gathered, for the report (report/sketch.py)."""
+        return self.state_dir / "report" / f"stage{stage}-task{task_index:05d}.json"
 
     @property
     def heartbeat_dir(self) -> Path:
@@ -105,6 +113,7 @@ def _run_task(spec: RunSpec, stage: int, task: Task, progress: Callable[[int, in
     globals_ = spec.global_indices()
     stats = {i: StepStats() for i in range(len(steps))}
     read_stats = StepStats()
+    sketch = TaskSketch(len(steps))
     report = progress or (lambda docs, nbytes: None)
     if stage > 0:  # the progress bar counts each document once: as it leaves the first stage
         report_bytes = report
@@ -137,11 +146,12 @@ def _run_task(spec: RunSpec, stage: int, task: Task, progress: Callable[[int, in
         docs = watchdog.guard(read_stored(spec.docs_dir(stage - 1), task.index), read_stats, counted=False)
         gstep = steps[g]
         assert isinstance(gstep, GlobalStep)
-        docs = gstep.filter(docs, stats[g], _ctx(spec, g, task))
+        docs = sketch.watch(g, functools.partial(gstep.filter, stats=stats[g], ctx=_ctx(spec, g, task)), docs,
+                            stats[g], gstep.kind)
         first = g + 1
     last = globals_[stage] if stage < len(globals_) else len(steps)
     for i in range(first, last):
-        docs = steps[i].process(docs, stats[i])
+        docs = sketch.watch(i, functools.partial(steps[i].process, stats=stats[i]), docs, stats[i], steps[i].kind)
     docs = tick(docs)
     if stage < len(globals_):
         g = globals_[stage]
@@ -152,6 +162,7 @@ def _run_task(spec: RunSpec, stage: int, task: Task, progress: Callable[[int, in
         writer = ShardWriter(spec.docs_dir(stage), f"part-{task.index:05d}", Schema.from_json(spec.schema),
                              fmt="parquet", shard_bytes=1 << 62)
     else:
+        docs = sketch.written(docs)
         writer = ShardWriter(Path(spec.output) / "data", f"part-{task.index:05d}", Schema.from_json(spec.schema),
                              fmt=spec.format, shard_bytes=spec.shard_bytes)
     try:
@@ -160,6 +171,9 @@ def _run_task(spec: RunSpec, stage: int, task: Task, progress: Callable[[int, in
     except BaseException:
         writer.abort()
         raise
+    path = spec.sketch_path(stage, task.index)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_bytes(path, orjson.dumps(sketch.to_json()))
     return {
         "stage": stage,
         "task": task.index,
