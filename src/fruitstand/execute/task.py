@@ -30,7 +30,7 @@ from fruitstand.io.readers import ReadLimits, read_task
 from fruitstand.io.writers import Schema, ShardWriter, atomic_write_bytes
 from fruitstand.registry import make_step
 from fruitstand.report.sketch import TaskSketch
-from fruitstand.step import GlobalStep, Step, StepStats, TaskContext
+from fruitstand.step import GlobalStep, Step, StepStats, TaskContext, drop_raw, raw_until
 
 
 @dataclass(frozen=True)
@@ -150,8 +150,11 @@ def _run_task(spec: RunSpec, stage: int, task: Task, progress: Callable[[int, in
                             stats[g], gstep.kind)
         first = g + 1
     last = globals_[stage] if stage < len(globals_) else len(steps)
+    drop_at = raw_until(steps) if stage == 0 else -1
     for i in range(first, last):
         docs = sketch.watch(i, functools.partial(steps[i].process, stats=stats[i]), docs, stats[i], steps[i].kind)
+        if i == drop_at:  # no later step reads the raw record: free it now
+            docs = drop_raw(docs)
     docs = tick(docs)
     if stage < len(globals_):
         g = globals_[stage]
