@@ -158,12 +158,16 @@ def histogram(kept: list[int], dropped: list[int], edges: list[float], *, log: b
         i = first + j
         x = left + j * bw
         rng = f"{label(edges[i])}–{label(edges[i + 1])}"
+        if not (a or b):
+            continue
         tip = f"{rng}: {kept[i]:,} kept ({a:.1%}), {dropped[i]:,} dropped ({b:.1%})"
+        body.append(f"<g><title>{escape(tip)}</title>")
         for k, (share, color) in enumerate(((a, KEPT), (b, DROPPED))):
             if share:
                 h = ph * share / peak
-                body.append(f'<rect x="{x + k * bw / 2:.2f}" y="{top + ph - h:.2f}" width="{max(bw / 2 - 0.3, 0.6):.2f}" '
-                            f'height="{h:.2f}" fill="{color}" opacity="0.9"><title>{escape(tip)}</title></rect>')
+                body.append(f'<rect x="{x + k * bw / 2:.1f}" y="{top + ph - h:.1f}" width="{max(bw / 2 - 0.3, 0.6):.1f}" '
+                            f'height="{h:.1f}" fill="{color}"/>')
+        body.append("</g>")
     lo, hi = edges[first], edges[last]
     if log:
         ticks = _log_ticks(max(lo, 1), hi)
