@@ -137,3 +137,30 @@ def test_domain():
     assert domain("https://www.BBC.co.uk:443/news/x") == "bbc.co.uk"
     assert domain("http://user@host.example/path") == "host.example"
     assert domain("not a url") is None and domain(None) is None
+
+
+class _Splitter:
+    """Drops short documents, and cuts long ones in two (new documents the step makes)."""
+
+    kind = "splitter"
+
+    def process(self, docs, stats) -> Iterator[Document]:
+        for d in docs:
+            stats.docs_in += 1
+            if len(d.text) < 1500:
+                stats.drop("short")
+                continue
+            half = len(d.text) // 2
+            stats.docs_out += 2
+            yield Document(d.id, d.text[:half], d.metadata)
+            yield Document(d.id + "/2", d.text[half:], d.metadata)
+
+
+def test_documents_a_step_makes_are_kept_not_dropping_others(docs):
+    sketch = TaskSketch(1)
+    kept, stats = _watch(sketch, _Splitter(), docs)
+    st = sketch.steps[0]
+    assert sum(st.len_dropped) == stats.dropped["short"] > 10
+    assert st.docs_out == len(kept) == stats.docs_out
+    for *_, entry in sketch.steps[0].samples.heaps["short"]:
+        assert entry["chars"] < 1500

@@ -231,11 +231,15 @@ class TaskSketch:
                 yield doc
 
         def settle(out: Document | None) -> None:
-            while pending:
-                d = pending.popleft()
-                if out is not None and (d is out or d.id == out.id):
+            k = len(pending)
+            if out is not None:
+                k = next((j for j, d in enumerate(pending) if d is out or d.id == out.id), -1)
+                if k < 0:  # a document the step made (a split, say): nothing went in for it
                     return
-                self.dropped(index, d, reasons.popleft() if reasons else kind)
+            for _ in range(k):
+                self.dropped(index, pending.popleft(), reasons.popleft() if reasons else kind)
+            if out is not None:
+                pending.popleft()
 
         stats.drop = drop
         try:
