@@ -231,6 +231,9 @@ class TaskSketch:
                 yield doc
 
         def settle(out: Document | None) -> None:
+            if out is not None and pending and pending[0] is out:  # kept, nothing dropped before it
+                pending.popleft()
+                return
             k = len(pending)
             if out is not None:
                 k = next((j for j, d in enumerate(pending) if d is out or d.id == out.id), -1)
