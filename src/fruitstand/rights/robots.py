@@ -4,7 +4,8 @@
 and one URL path (with its query). What the RFC leaves open is done as Google's parser
 does it (github google/robotstxt, whose conformance tests tests/data holds):
 
-- lines end in LF, CR or CRLF; a UTF-8 byte-order mark (or part of one) is skipped; `#`
+- lines end in LF, CR or CRLF; a UTF-8 byte-order mark (or part of one) is skipped, UTF-16
+  with its mark is decoded; `#`
   starts a comment; a line over 16,663 bytes is cut there;
 - a missing colon is forgiven ("disallow /") and so are frequent typos ("dissallow",
   "useragent");
@@ -109,6 +110,8 @@ class RobotsTxt:
 
     @classmethod
     def parse(cls, data: bytes | str) -> RobotsTxt:
+        if isinstance(data, bytes) and data.startswith((b"\xff\xfe", b"\xfe\xff")):
+            data = data.decode("utf-16", errors="replace")  # a UTF-16 file with its byte-order mark
         if isinstance(data, bytes):
             for bom in (b"\xef\xbb\xbf", b"\xef\xbb", b"\xef"):
                 if data.startswith(bom):
