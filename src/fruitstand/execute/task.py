@@ -32,7 +32,7 @@ from fruitstand.io.readers import ReadLimits, read_task
 from fruitstand.io.side import TaskOutputs
 from fruitstand.io.writers import Schema, ShardWriter
 from fruitstand.registry import RecipeError, make_step
-from fruitstand.step import GlobalStep, Step, StepContext, StepStats
+from fruitstand.step import GlobalStep, Step, StepContext, StepStats, drop_raw, raw_until
 
 
 class InputChanged(RecipeError):
@@ -189,8 +189,11 @@ def _run_task(spec: RunSpec, stage: int, task: Task, progress: Callable[[int, in
         docs = _global(gstep, "filter", _ctx(spec, stage, g, task, stats[g], outputs, steps, watchdog), docs)
         first = g + 1
     last = globals_[stage] if stage < len(globals_) else len(steps)
+    drop_at = raw_until(steps) if stage == 0 else -1
     for i in range(first, last):
         docs = _staged(steps[i], _ctx(spec, stage, i, task, stats[i], outputs, steps, watchdog), docs)
+        if i == drop_at:  # no later step reads the raw record: free it now
+            docs = drop_raw(docs)
     docs = tick(docs)
     if stage < len(globals_):
         g = globals_[stage]
