@@ -76,9 +76,10 @@ def test_traps_are_not_signals(pages):
 def test_tag_mode_keeps_pages_and_names_signals(pages):
     (u0, b0, _), (u1, b1, _) = pages[:2]
     docs = [doc(u0, with_head(b0, '<meta name="robots" content="noai">'), [("tdm-reservation", "1")]), doc(u1, b1)]
-    kept, stats = run(OptOut(mode="tag"), docs)
+    step = OptOut(mode="tag")
+    kept, stats = run(step, docs)
     assert [d.metadata.get("opt_out") for d in kept] == ["noai,tdmrep", None]
-    assert not stats.dropped
+    assert not stats.dropped and dict(step.ctx.stats.extra) == {"noai": 1, "tdmrep": 1}
 
 
 def test_configured_tokens_and_agents(pages):

@@ -254,6 +254,8 @@ class License(Mapper):
         spdx, source = detect(doc.html, doc.http_headers)
         doc.metadata["license"] = spdx
         doc.metadata["license_source"] = source
+        if source is not None:
+            self.ctx.count(f"from:{source}")
         if self.keep == "open":
             if spdx is None:
                 return None, "license:none"

@@ -1,7 +1,9 @@
 """`opt_out`: drop the pages whose owners reserve them from AI training, counted per signal.
 
-Signals, each a drop reason (`opt_out:noai`, `opt_out:tdmrep`, `opt_out:robots.txt`) and,
-with `mode = "tag"`, a name in the kept page's `opt_out` field (comma-separated):
+Signals, each a drop reason (`opt_out:noai`, `opt_out:tdmrep`, `opt_out:robots.txt`: a page
+with several is dropped for the first; the manifest's `extra` counts every signal seen, in
+both modes) and, with `mode = "tag"`, a name in the kept page's `opt_out` field
+(comma-separated):
 
 - `noai`: an `X-Robots-Tag` header or `<meta name="robots">` (or a meta named after one of
   `agents`) holding one of `tokens` (`noai`, `noimageai` by default: DeviantArt's and
@@ -137,6 +139,8 @@ class OptOut(Mapper):
         found = self.signals(doc)
         if not found:
             return doc
+        for signal in found:  # every signal a page carries, in `extra`; the drop reason is the first
+            self.ctx.count(signal)
         if self.mode == "drop":
             return None, f"opt_out:{found[0]}"
         doc.metadata["opt_out"] = ",".join(found)
