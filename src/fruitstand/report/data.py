@@ -12,9 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from fruitstand.registry import RecipeError
-from fruitstand.report.sketch import merge
-
-SKETCHES = Path(".fruitstand") / "report"
+from fruitstand.report.sketch import SKETCHES, merge
 
 
 @dataclass

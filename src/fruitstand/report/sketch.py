@@ -32,6 +32,8 @@ import xxhash
 
 from fruitstand.document import Document
 
+# Where each task's sketch is committed (with the task, as a side output), relative to the output folder.
+SKETCHES = ".fruitstand/report"
 # Sampled documents kept per (step, outcome): "kept" or a drop reason.
 SAMPLES = 3
 # Characters of a sampled document's text kept in the report.
