@@ -338,8 +338,11 @@ def _provenance(f: RunFacts) -> str:
               f'<table><tr><th>step</th><th>effective parameters</th></tr>{"".join(steps)}</table>')
     vers = ", ".join(f"{_e(k)} {_e(v)}" for k, v in m.get("versions", {}).items())
     out = m.get("output", {})
+    side = m.get("side_outputs") or {}
+    sides = "".join(f"; side output <code>{_e(name)}/</code>: {len(files):,} file(s)" for name, files in side.items())
     tail = (f'<h3>Output</h3><p>{out.get("documents", 0):,} documents, {len(out.get("files", []))} {_e(out.get("format", ""))} '
-            f'shard(s) in <code>data/</code>; {m.get("tasks", 0)} task(s).</p><p class="note">versions: {vers}</p>')
+            f'shard(s) in <code>data/</code>{sides}; {m.get("tasks", 0)} task(s) on the {_e(m.get("executor", "local"))} '
+            f'executor.</p><p class="note">versions: {vers}</p>')
     return _section("provenance", inputs + recipe + tail)
 
 
