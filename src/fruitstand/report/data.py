@@ -34,8 +34,9 @@ class RunFacts:
     @property
     def token_total(self) -> int | None:
         meta = self.tokens
-        if not meta:
-            return None
+        if not meta:  # a tokenizing step in the recipe counts its tokens in the manifest
+            counted = [s["extra"]["tokens"] for s in self.steps if isinstance(s.get("extra", {}).get("tokens"), int)]
+            return counted[-1] if counted else None
         if isinstance(meta.get("tokens"), int):
             return meta["tokens"]
         shards = meta.get("shards")
