@@ -31,7 +31,8 @@ def test_card_header(parquet_run):
     meta, _ = _header(out)
     assert meta["pretty_name"] == out.name
     assert meta["language"][0] == "en"  # English news: ISO 639-1, as the Hub prefers
-    assert meta["license"] == "unknown"  # no licence step in the default recipe
+    lic = meta["license"] if isinstance(meta["license"], list) else [meta["license"]]
+    assert "unknown" in lic  # most news pages name no licence
     assert meta["size_categories"] == ["n<1K"] and manifest["output"]["documents"] < 1000
     assert meta["task_categories"] == ["text-generation"]
     assert meta["configs"] == [{"config_name": "default", "data_files": [{"split": "train", "path": "data/*.parquet"}]}]
@@ -72,3 +73,12 @@ def test_load_dataset_jsonl(jsonl_run, tmp_path, monkeypatch):
         with zstandard.ZstdDecompressor().stream_reader(open(out / name, "rb")) as fh:
             ids += [json.loads(line)["id"] for line in io.TextIOWrapper(fh, encoding="utf-8")]
     assert sorted(ds["id"]) == sorted(ids)
+
+
+def test_hub_ids():
+    from fruitstand.report.card import hub_language, hub_license, size_category
+
+    assert [hub_license(x) for x in ("CC-BY-SA-4.0", "CC0-1.0", "CC-BY-SA-2.5", "LicenseRef-public-domain")] == [
+        "cc-by-sa-4.0", "cc0-1.0", "cc", "other"]
+    assert [hub_language(x) for x in ("eng", "cmn", "urd", "arb", "yue")] == ["en", "zh", "ur", "ar", "yue"]
+    assert [size_category(n) for n in (0, 999, 1000, 2_500_000)] == ["n<1K", "n<1K", "1K<n<10K", "1M<n<10M"]

@@ -28,6 +28,14 @@ _SIZES = [(1_000, "n<1K"), (10_000, "1K<n<10K"), (100_000, "10K<n<100K"), (1_000
           (10_000_000, "1M<n<10M"), (100_000_000, "10M<n<100M"), (1_000_000_000, "100M<n<1B"),
           (10_000_000_000, "1B<n<10B"), (100_000_000_000, "10B<n<100B"), (1_000_000_000_000, "100B<n<1T")]
 _NOT_LANGUAGES = {"und", "zxx", "(none)", "mul", ""}
+# Licence ids the Hugging Face Hub accepts in a card (its documented list, the ones web text carries).
+_HUB_LICENSES = frozenset((
+    "apache-2.0", "mit", "cc0-1.0", "cc-by-2.0", "cc-by-2.5", "cc-by-3.0", "cc-by-4.0", "cc-by-sa-3.0",
+    "cc-by-sa-4.0", "cc-by-nc-2.0", "cc-by-nc-3.0", "cc-by-nc-4.0", "cc-by-nd-4.0", "cc-by-nc-nd-3.0",
+    "cc-by-nc-nd-4.0", "cc-by-nc-sa-2.0", "cc-by-nc-sa-3.0", "cc-by-nc-sa-4.0", "gfdl", "gpl-2.0", "gpl-3.0",
+    "lgpl-2.1", "lgpl-3.0", "agpl-3.0", "bsd-2-clause", "bsd-3-clause", "mpl-2.0", "odc-by", "odbl", "pddl",
+    "unlicense", "wtfpl", "cdla-permissive-2.0", "etalab-2.0", "other", "unknown",
+))
 
 
 def size_category(n: int) -> str:
@@ -63,14 +71,24 @@ def languages(f: RunFacts) -> list[str]:
     return out
 
 
+def hub_license(spdx: str) -> str:
+    """The Hub's licence id for an SPDX id (the Hub knows a fixed list; others are `other`)."""
+    lid = spdx.lower()
+    if lid in _HUB_LICENSES:
+        return lid
+    if lid.startswith("cc-"):
+        return "cc"
+    return "other"
+
+
 def licenses(f: RunFacts) -> list[str]:
+    """The kept documents' licences, most documents first; `unknown` for those without one."""
     mix = _kept_mix(f, "license")
-    named = sorted((k.lower() for k in mix if k not in ("(none)", "")), key=lambda k: (-mix.get(k, 0), k))
-    if not named:
-        return ["unknown"]
-    if "(none)" in mix:
-        named.append("unknown")
-    return list(dict.fromkeys(named))
+    named = sorted((k for k in mix if k not in ("(none)", "")), key=lambda k: (-mix[k], k))
+    out = [hub_license(k) for k in named]
+    if not out or "(none)" in mix:
+        out.append("unknown")
+    return list(dict.fromkeys(out))
 
 
 def data_glob(f: RunFacts) -> str:
