@@ -33,7 +33,7 @@ from fruitstand.execute.watchdog import Heartbeat, skip_path
 from fruitstand.io.inputs import Task, sha256_file
 from fruitstand.io.readers import ReadLimits, read_task
 from fruitstand.io.side import TaskOutputs
-from fruitstand.io.writers import Schema, ShardWriter
+from fruitstand.io.writers import Schema, ShardWriter, atomic_write_bytes
 from fruitstand.registry import RecipeError, make_step
 from fruitstand.report.sketch import SKETCHES, TaskSketch
 from fruitstand.step import GlobalStep, Step, StepContext, StepStats, drop_raw, raw_until
@@ -221,11 +221,11 @@ def _run_task(spec: RunSpec, stage: int, task: Task, progress: Callable[[int, in
         if stage == 0 and task.start == 0:  # one task per file: the one holding its first slice
             digest = sha256_file(task.path)
             _checked(task)
-        name = f"stage{stage}-task{task.index:05d}.json"
-        with outputs.get(SKETCHES, name).open(name, "wb") as fh:  # committed with the task, as shards are
-            fh.write(orjson.dumps(sketch.to_json()))
+        # The run's own statistics, before the task is recorded done; a rerun writes the same bytes.
+        stats_dir = Path(spec.output) / SKETCHES
+        stats_dir.mkdir(parents=True, exist_ok=True)
+        atomic_write_bytes(stats_dir / f"stage{stage}-task{task.index:05d}.json", orjson.dumps(sketch.to_json()))
         side = outputs.commit()
-        side.pop(SKETCHES, None)  # the run's own statistics, not a step's side output
     except BaseException:
         writer.abort()
         outputs.abort()

@@ -32,7 +32,7 @@ import xxhash
 
 from fruitstand.document import Document
 
-# Where each task's sketch is committed (with the task, as a side output), relative to the output folder.
+# Where each task's sketch is written (atomically, before the task is recorded done), under the output folder.
 SKETCHES = ".fruitstand/report"
 # Sampled documents kept per (step, outcome): "kept" or a drop reason.
 SAMPLES = 3
