@@ -26,7 +26,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"no --input given: running on the bundled sample ({Path(inputs[0]).name}, 61 real news pages)",
               file=sys.stderr)
     manifest = run(args.recipe, inputs=inputs, output=output, workers=args.workers, format=args.format,
-                   overwrite=args.overwrite, shard_size_mb=args.shard_size, progress=not args.quiet)
+                   overwrite=args.overwrite, shard_size_mb=args.shard_size, progress=not args.quiet,
+                   text_field=args.text_field, id_field=args.id_field)
     out = manifest["output"]
     if not args.quiet:
         _print_funnel(manifest)
@@ -67,13 +68,18 @@ def cmd_steps(args: argparse.Namespace) -> int:
 def cmd_read(args: argparse.Namespace) -> int:
     from fruitstand.io.readers import read
 
-    for n, doc in enumerate(read(args.path)):
+    for n, doc in enumerate(read(args.path, text_field=args.text_field, id_field=args.id_field)):
         if args.limit is not None and n >= args.limit:
             break
         rec = {"id": doc.id, **doc.metadata, "text": doc.text if doc.html is None else None,
                "html_bytes": len(doc.html) if doc.html is not None else None}
         print(json.dumps(rec, ensure_ascii=False, default=str))
     return 0
+
+
+def _field_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--text-field", metavar="NAME", help="JSONL/Parquet field holding the text (default: text)")
+    p.add_argument("--id-field", metavar="NAME", help="JSONL/Parquet field holding the id (default: id)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -95,6 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--shard-size", type=float, default=256, metavar="MB", help="text per shard in MB (default: 256)")
     p.add_argument("--overwrite", action="store_true", help="replace an earlier run in DIR")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    _field_options(p)
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("steps", help="list every step kind with its parameters and defaults",
@@ -107,6 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
                        epilog="example: fruitstand read crawl.warc.gz --limit 3")
     p.add_argument("path")
     p.add_argument("--limit", "-n", type=int, default=None)
+    _field_options(p)
     p.set_defaults(func=cmd_read)
     return parser
 

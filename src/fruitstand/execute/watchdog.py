@@ -11,6 +11,11 @@ therefore enforced from the parent process:
 - the executor starts a fresh worker and re-runs the task, which skips that document,
   counting it as `doc_timeout`. The task's output is what it would have been had the
   document never been there, so the run stays deterministic.
+
+A document's time starts when the next one is asked of the reader, so a slow read is the
+fault of the document being read, not of the one before it. When reading a document that
+is skipped already is too slow again (the reader, not a step, is stuck), the task stops
+there on its next try: the rest of its slice counts as one `read_timeout`.
 """
 
 from __future__ import annotations
@@ -25,9 +30,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from fruitstand.document import Document
+from fruitstand.io.base import skip
 from fruitstand.step import StepStats
 
-_BEAT = struct.Struct("<iiqd")  # stage, task, position (-1: between documents), start time
+# stage, task, position, start time. Position -1: between documents; -(k + 2): reading
+# document k again after it timed out (a stop marker -(k + 2) in the skip file ends the task there).
+_BEAT = struct.Struct("<iiqd")
 
 
 def skip_path(folder: Path, stage: int, task: int) -> Path:
@@ -80,17 +88,32 @@ class Heartbeat:
     def guard(self, docs: Iterator[Document], stats: StepStats, *, counted: bool) -> Iterator[Document]:
         """Pass documents on, skipping the ones that timed out before; time each one.
 
-        `counted`: the reader already counted the document as read, so take it back.
+        Positions count the documents `docs` yields, so they do not depend on what was
+        skipped. `counted`: `stats` already counted the document as out, so take it back.
         """
         beat = self._beat if self._mm is not None else None
-        for pos, doc in enumerate(docs):
-            if pos in self.skips:
+        stop = min((-p - 2 for p in self.skips if p < -1), default=None)
+        it = iter(docs)
+        pos = 0
+        while True:
+            if pos == stop:
+                skip(stats, "read_timeout")
+                if hasattr(it, "close"):
+                    it.close()
+                break
+            skipped = pos in self.skips
+            if beat is not None:
+                beat(-pos - 2 if skipped else pos)
+            try:
+                doc = next(it)
+            except StopIteration:
+                break
+            if skipped:
                 stats.drop("doc_timeout")
                 stats.docs_out -= counted
-                continue
-            if beat is not None:
-                beat(pos)
-            yield doc
+            else:
+                yield doc
+            pos += 1
         if beat is not None:
             beat(-1)
 
@@ -122,7 +145,7 @@ class Watchdog:
             except (OSError, struct.error):
                 continue
             stage, task, pos, started = beat
-            if pos < 0 or now - started <= self.timeout:
+            if pos == -1 or now - started <= self.timeout:
                 self._suspects.pop(pid, None)
                 continue
             if self._suspects.get(pid) != beat:  # seen twice alike: not a torn read
