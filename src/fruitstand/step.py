@@ -67,6 +67,9 @@ class Step:
     needs: ClassVar[str] = "text"
     # Set by steps that turn HTML into text (extract).
     produces_text: ClassVar[bool] = False
+    # Set by steps that read the raw record (doc.html, http_headers, warc_headers) as well as
+    # the text: the run keeps it until the last such step (`raw_until`), then drops it.
+    reads_raw: ClassVar[bool] = False
     # Metadata fields this step sets, as output columns: name -> "string" | "float" | "int" | "bool" | "json".
     columns: ClassVar[dict[str, str]] = {}
 
@@ -78,6 +81,18 @@ class Step:
 
     def params(self) -> dict[str, Any]:
         return dataclasses.asdict(self) if dataclasses.is_dataclass(self) else {}
+
+
+def raw_until(steps: list[Step]) -> int:
+    """Index of the last step that reads the raw record (extract, HTML steps, `reads_raw` steps);
+    -1 when none does. The executor drops the raw record after it."""
+    return max((i for i, s in enumerate(steps) if s.reads_raw or s.produces_text or s.needs == "html"), default=-1)
+
+
+def drop_raw(docs: Iterable[Document]) -> Iterator[Document]:
+    for doc in docs:
+        doc.drop_raw()
+        yield doc
 
 
 class Filter(Step):

@@ -26,7 +26,7 @@ from fruitstand.io.inputs import Task
 from fruitstand.io.readers import ReadLimits, read_task
 from fruitstand.io.writers import METADATA, Schema, ShardWriter, loads_json
 from fruitstand.registry import make_step
-from fruitstand.step import GlobalStep, Step, StepStats, TaskContext
+from fruitstand.step import GlobalStep, Step, StepStats, TaskContext, drop_raw, raw_until
 
 
 @dataclass(frozen=True)
@@ -144,8 +144,11 @@ def _run_task(spec: RunSpec, stage: int, task: Task, progress: Callable[[int, in
         docs = watchdog.guard(docs, stats[g], counted=True)
         first = g + 1
     last = globals_[stage] if stage < len(globals_) else len(steps)
+    drop_at = raw_until(steps) if stage == 0 else -1
     for i in range(first, last):
         docs = steps[i].process(docs, stats[i])
+        if i == drop_at:  # no later step reads the raw record: free it now
+            docs = drop_raw(docs)
     docs = tick(docs)
     if stage < len(globals_):
         g = globals_[stage]
