@@ -18,7 +18,7 @@ import numpy as np
 import xxhash
 
 from fruitstand.classify.features import FeatureConfig
-from fruitstand.classify.model import LinearModel, TrainConfig, auc, precision_recall, train
+from fruitstand.classify.model import TrainConfig, auc, precision_recall, train
 from fruitstand.registry import RecipeError
 
 
