@@ -79,9 +79,9 @@ class RunSpec:
 
 
 def _is_global(table: dict[str, Any]) -> bool:
-    from fruitstand.registry import step_class
+    from fruitstand.registry import resolved_class, step_class
 
-    return issubclass(step_class(table["kind"]), GlobalStep)
+    return issubclass(resolved_class(step_class(table["kind"]), table), GlobalStep)
 
 
 # Steps built once per process, keyed by the recipe they come from; each is set up on its
