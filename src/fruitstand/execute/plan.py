@@ -60,13 +60,14 @@ class Plan:
 
 def make_plan(recipe: Recipe | str | os.PathLike | None = None, *, inputs: list[str | os.PathLike] | str,
               output: str | os.PathLike, format: str = "parquet", shard_size_mb: float = 256,
-              split_mb: float | None = None, limits: ReadLimits | None = None, doc_timeout: float = 60.0) -> Plan:
+              split_mb: float | None = None, limits: ReadLimits | None = None, limit: int | None = None) -> Plan:
+    """Plan a run; `limit` keeps the first N files of path lists (a trial run on part of a crawl)."""
     recipe = Recipe.coerce(recipe)
     if isinstance(inputs, (str, os.PathLike)):
         inputs = [inputs]
     if format not in ("parquet", "jsonl"):
         raise RecipeError(f"unknown --format {format!r}: use parquet or jsonl")
-    files = find_inputs(list(inputs))
+    files = find_inputs(list(inputs), limit=limit)
     steps = recipe.validate({f.format for f in files})
     if split_mb is None:  # cut by the inputs' total size (io/inputs.py), recorded for resuming
         split_mb = default_split(files) / (1 << 20)
@@ -91,7 +92,7 @@ def make_plan(recipe: Recipe | str | os.PathLike | None = None, *, inputs: list[
     identity["fingerprint"] = _fingerprint(identity)
     out = OutputDir(output)
     spec = RunSpec(str(out.path), recipe.steps, schema.to_json(), format, max(1, int(shard_size_mb * (1 << 20))),
-                   limits or ReadLimits(), len(tasks), doc_timeout)
+                   limits or ReadLimits(), len(tasks))
     return Plan(recipe, steps, files, tasks, spec, identity, out)
 
 

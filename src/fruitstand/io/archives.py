@@ -23,13 +23,13 @@ from __future__ import annotations
 
 import io
 import itertools
-import os
 import re
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 from fruitstand.document import Document
+from fruitstand.io import fs
 from fruitstand.io.base import Progress, ReadLimits, looks_binary, skip, source_name
 from fruitstand.io.inputs import GZIP_MAGIC, Task, skip_gzip_member
 from fruitstand.step import StepStats
@@ -54,9 +54,9 @@ class _Scan:
 def read_warc(task: Task, stats: StepStats, limits: ReadLimits, progress: Progress) -> Iterator[Document]:
     """The documents of the records that start in the task's byte range (the whole file by default)."""
     source = source_name(task)
-    size = os.path.getsize(task.path)
+    size = fs.size(task.path)
     stop = size if task.end < 0 else min(task.end, size)  # records starting here on are the next task's
-    with open(task.path, "rb") as fh:
+    with fs.open_input(task.path) as fh:
         head = fh.read(4)
         magic = next((m for m in _MEMBER_MAGIC if head.startswith(m)), _PLAIN_MAGIC)
         scan, start, first_error = _Scan(), 0, None
@@ -284,7 +284,7 @@ def read_arc(task: Task, stats: StepStats, limits: ReadLimits, progress: Progres
     from warcio.archiveiterator import ArchiveIterator
 
     source = source_name(task)
-    with open(task.path, "rb") as fh:
+    with fs.open_input(task.path) as fh:
         it = ArchiveIterator(fh, arc2warc=True)
         records = iter(it)
         for n in itertools.count():
@@ -305,7 +305,7 @@ def read_arc(task: Task, stats: StepStats, limits: ReadLimits, progress: Progres
             stats.drop(out)
             if out == "truncated_input":
                 return
-        progress(os.path.getsize(task.path))
+        progress(fs.size(task.path))
 
 
 def _arc_record(rec, it, source: str, limits: ReadLimits) -> Document | str:
