@@ -31,7 +31,9 @@ from __future__ import annotations
 
 import functools
 import gzip
+import hashlib
 import json
+import os
 import re
 import unicodedata
 from collections import Counter
@@ -49,6 +51,7 @@ from fruitstand.registry import RecipeError
 from fruitstand.step import Mapper, StepStats
 
 MODES = ("drop", "mask")
+INDEX_VERSION = 1  # bump when words() or the hashing changes: cached indexes are keyed on it
 TOP_ITEMS = 20
 _P = np.uint64(0x9E3779B97F4A7C15)  # odd, so invertible modulo 2**64
 _P_INV = np.uint64(pow(int(_P), -1, 2**64))
@@ -126,6 +129,10 @@ def ngram_hashes(word_hashes: np.ndarray, n: int) -> np.ndarray:
 
 def word_hashes(ws: list[bytes]) -> np.ndarray:
     return np.fromiter(map(xxhash.xxh3_64_intdigest, ws), dtype=np.uint64, count=len(ws))
+
+
+def _cache_dir() -> Path:
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "fruitstand" / "decontaminate"
 
 
 # --- eval sets ------------------------------------------------------------------------------
@@ -304,6 +311,33 @@ class Index:
         keep = counts <= boilerplate_items
         return cls(h[starts[keep]], it[starts[keep]], names, batch.lengths(), int((~keep).sum()))
 
+    @classmethod
+    def cached(cls, specs: list[str], ngram: int, min_words: int, boilerplate_items: int) -> Index:
+        """`build`, kept in the user's cache folder under a key of the eval files' bytes and the
+        parameters, so each worker of each run loads it instead of building it (a built-in set
+        takes seconds to build); a folder that cannot be written is simply not used."""
+        key = hashlib.sha256(json.dumps([INDEX_VERSION, ngram, min_words, boilerplate_items]).encode())
+        for spec in specs:
+            key.update(set_name(spec).encode() + b"\0" + hashlib.sha256(resolve(spec).read_bytes()).digest())
+        path = _cache_dir() / f"{key.hexdigest()[:32]}.npz"
+        try:
+            with np.load(path) as z:
+                names = list(zip(z["labels"].tolist(), z["lines"].tolist()))
+                return cls(z["hashes"], z["items"], names, tuple(z["lengths"].tolist()), int(z["boilerplate"]))
+        except (OSError, KeyError, ValueError):
+            pass
+        index = cls.build(specs, ngram, min_words, boilerplate_items)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_name(f"{path.stem}.{os.getpid()}.tmp.npz")
+            np.savez(tmp, hashes=index.hashes, items=index.items, labels=np.array([n[0] for n in index.names], dtype=str),
+                     lines=np.array([n[1] for n in index.names], dtype=np.int64), lengths=np.array(index.lengths),
+                     boilerplate=np.array(index.boilerplate))
+            os.replace(tmp, path)
+        except OSError:
+            pass
+        return index
+
     def __post_init__(self) -> None:
         # A bitmap of the hashes' top 24 bits: most of a document's n-grams stop at one look-up there.
         self.bitmap = np.zeros(1 << 24, dtype=bool)
@@ -347,7 +381,7 @@ class Decontaminate(Mapper):
 
     def setup(self) -> None:
         if "_index" not in self.__dict__:
-            self.__dict__["_index"] = Index.build(self.evals, self.ngram, min(self.min_words, self.ngram),
+            self.__dict__["_index"] = Index.cached(self.evals, self.ngram, min(self.min_words, self.ngram),
                                                   self.boilerplate_items)
 
     @property

@@ -6,7 +6,8 @@ are bounded in length, with possessive repeats, so no input makes it backtrack f
 candidate is then checked by plain code on a window of at most a few hundred characters:
 
 - e-mail: the local part (at most 64 characters) and the domain (labels, a TLD of letters)
-  are grown outward from the `@`; asset names such as `logo@2x.png` are not addresses.
+  are grown outward from the `@`; asset names such as `logo@2x.png` are not addresses, and
+  addresses at the domains reserved for examples (`example.com`, `.test`, RFC 2606) are nobody's.
 - IPv4 and IPv6: parsed by `ipaddress`; private (RFC 1918, link-local, unique-local, shared),
   loopback and documentation addresses (RFC 5737, RFC 3849) are left alone unless asked for,
   and so are unspecified, multicast and reserved ones, which name no host. A dotted quad
@@ -76,6 +77,10 @@ _PHONE_ONLY = re.compile(_PHONE)
 _LOCAL_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._%+-'")
 _DOMAIN = re.compile(r"[\w-]{1,63}+(?:\.[\w-]{1,63}+){1,8}+")
 _NOT_TLD = frozenset("png jpg jpeg gif svg webp bmp ico js css map json txt html htm php xml pdf zip gz".split())
+
+
+# RFC 2606 / 6761 names reserved for examples and tests: addresses there belong to nobody.
+_RESERVED_DOMAIN = re.compile(r"(?i)[@.](?:example\.(?:com|org|net)|example|test|invalid|localhost)\Z")
 
 
 def _email(text: str, at: int) -> tuple[int, int] | None:
@@ -261,7 +266,7 @@ def _phone_kind(candidate: str) -> str | None:
     if n < 7 or n > 15 or _DATE_START.match(main) or _DATE.fullmatch(main) or _ZIP4.fullmatch(main) \
             or _SSN.fullmatch(main):
         return None
-    if "-" in main and _isbn(digits):
+    if main.count("-") >= 3 and _isbn(digits):  # ISBNs print as 4 or 5 hyphenated groups
         return None
     groups = len(_GROUPS.findall(main))
     if main[0] == "+":
@@ -341,6 +346,10 @@ def find(text: str, *, types: Iterable[str] = TYPES, redact_private_ips: bool = 
         kind = None
         if c == "@":
             span = _email(text, p) if "email" in wanted else None
+            if span and _RESERVED_DOMAIN.search(text, span[0], span[1]):
+                if kept is not None:
+                    kept["kept_example_email"] += 1
+                span = None
             if span:
                 found = ("email", *span)
         else:
