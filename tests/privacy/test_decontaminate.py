@@ -15,10 +15,20 @@ import pytest
 from fruitstand.document import Document
 from fruitstand.privacy.decontaminate import Decontaminate, Index, words
 from fruitstand.registry import RecipeError, make_step
-from fruitstand.step import StepStats
+from fruitstand.step import StepContext, StepStats
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from filters.realtext import DATA, chinese_article, english_article  # noqa: E402
+
+
+def run_step(step, docs: list[Document]) -> tuple[list[Document], StepStats]:
+    """The step over one task's documents, as the executor runs it (context, open, process, finish)."""
+    ctx = StepContext()
+    step.ctx = ctx
+    step.open(ctx)
+    out = list(step.process(docs, ctx.stats))
+    step.finish()
+    return out, ctx.stats
 
 EVALS = DATA / "evals"
 DECON = DATA / "decon"
@@ -76,13 +86,12 @@ def _planted_cases() -> list[tuple[str, int, str]]:
 def test_planted_items_whole_and_edited_are_caught_and_clean_articles_kept(step):
     cases = _planted_cases()
     assert len(cases) == 21
-    stats = StepStats()
     docs = []
     for k, (_, _, text) in enumerate(cases):
         docs.append(Document(f"whole-{k}", _plant(english_article(10 + k), text)))
         docs.append(Document(f"edited-{k}", _plant(english_article(40 + k), _edit(text))))
     clean = [Document(f"clean-{i}", english_article(i)) for i in range(100, 400)]
-    kept = list(step.process(docs + clean, stats))
+    kept, stats = run_step(step, docs + clean)
     assert [d.id for d in kept] == [d.id for d in clean]
     assert stats.dropped == Counter(contaminated=len(docs))
     # the most hit items (20 per task): each planted item was hit twice, whole and edited
@@ -100,16 +109,15 @@ def test_mask_cuts_the_match_and_200_characters_and_keeps_the_rest(step):
     paragraphs = article.split("\n\n")
     head, tail = "\n\n".join(paragraphs[:3]), "\n\n".join(paragraphs[3:])
     text = f"{head}\n\n{item}\n\n{tail}"
-    stats = StepStats()
-    [out] = list(mask.process([Document("a", text)], stats))
+    [out], stats = run_step(mask, [Document("a", text)])
     words_span = re.search(r"\w(?:.*\w)?", item, re.S).span()  # from the item's first word to its last
     start, end = len(head) + 2 + words_span[0], len(head) + 2 + words_span[1]
     assert out.text == f"{text[: start - 200]}\n{text[end + 200:]}"
     assert stats.extra["masked_documents"] == 1 and stats.extra["cuts"] == 1
     # more than 10 separate cuts drop the page (GPT-3's rule)
     many = "\n\n".join(f"{english_article(200 + i)[:600]}\n\n{t}" for i, (_, _, t) in enumerate(_planted_cases()[:11]))
-    stats = StepStats()
-    assert list(mask.process([Document("b", many)], stats)) == []
+    out, stats = run_step(mask, [Document("b", many)])
+    assert out == []
     assert stats.dropped == Counter(contaminated_too_many_cuts=1) and stats.extra["cuts"] == 11
 
 
@@ -176,9 +184,9 @@ def test_eval_file_formats(tmp_path):
 
 
 def test_no_evals_is_a_noop_with_a_note_and_bad_parameters_fail_early():
-    stats = StepStats()
     docs = [Document("a", english_article(0))]
-    assert list(Decontaminate().process(docs, stats)) == docs
+    out, stats = run_step(Decontaminate(), docs)
+    assert out == docs
     assert stats.extra == Counter(passed_no_evals_configured=1)
     with pytest.raises(RecipeError, match="mode"):
         make_step({"kind": "decontaminate", "mode": "cut"})

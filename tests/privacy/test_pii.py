@@ -16,10 +16,20 @@ from fruitstand.document import Document
 from fruitstand.privacy import pii
 from fruitstand.privacy.pii import PII, find, iban_ok, luhn
 from fruitstand.registry import RecipeError, make_step
-from fruitstand.step import StepStats
+from fruitstand.step import StepContext, StepStats
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from filters.realtext import english_article  # noqa: E402
+
+
+def run_step(step, docs: list[Document]) -> tuple[list[Document], StepStats]:
+    """The step over one task's documents, as the executor runs it (context, open, process, finish)."""
+    ctx = StepContext()
+    step.ctx = ctx
+    step.open(ctx)
+    out = list(step.process(docs, ctx.stats))
+    step.finish()
+    return out, ctx.stats
 
 # Real-looking values of every type, each with the words a page would put before it.
 PLANTED = [
@@ -143,13 +153,11 @@ def test_fake_values_are_reserved_examples_and_deterministic():
 def test_types_placeholders_and_max_hits_in_the_step():
     text, _ = _planted_article()
     docs = [Document("a", text), Document("b", english_article(1)), Document("c", "mail bob.smith@gmail.com now")]
-    stats = StepStats()
-    out = list(PII(types=["email", "iban"], placeholders={"email": "[mail]"}).process(docs, stats))
+    out, stats = run_step(PII(types=["email", "iban"], placeholders={"email": "[mail]"}), docs)
     assert "[mail]" in out[0].text and "<IBAN>" in out[0].text and "+44 20 7946 0958" in out[0].text
     assert out[1].text == english_article(1)
     assert stats.extra["email"] == 3 and stats.extra["iban"] == 2 and stats.extra["documents_with_pii"] == 2
-    stats = StepStats()
-    kept = list(PII(max_hits=5).process([Document("a", text), Document("c", "mail bob.smith@gmail.com now")], stats))
+    kept, stats = run_step(PII(max_hits=5), [Document("a", text), Document("c", "mail bob.smith@gmail.com now")])
     assert [d.id for d in kept] == ["c"] and stats.dropped == Counter(pii_too_many=1)
     assert stats.extra["phone"] == 6 and stats.extra["card"] == 2
 

@@ -37,7 +37,7 @@ import os
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -48,7 +48,7 @@ import xxhash
 
 from fruitstand.document import Document
 from fruitstand.registry import RecipeError
-from fruitstand.step import Mapper, StepStats
+from fruitstand.step import Mapper, StepContext
 
 MODES = ("drop", "mask")
 INDEX_VERSION = 1  # bump when words() or the hashing changes: cached indexes are keyed on it
@@ -389,8 +389,8 @@ class Decontaminate(Mapper):
         self.setup()
         return self.__dict__["_index"]
 
-    def __getstate__(self) -> dict[str, Any]:  # pickle the parameters, never the index
-        return {k: v for k, v in self.__dict__.items() if not k.startswith("_")}
+    def __getstate__(self) -> dict[str, Any]:  # the parameters, never the index (each process builds or loads it)
+        return {k: v for k, v in super().__getstate__().items() if not k.startswith("_")}
 
     def matches(self, text: str) -> list[tuple[int, int, int]]:
         """(first word, word count, item) of every n-gram of `text` found in the index."""
@@ -407,41 +407,38 @@ class Decontaminate(Mapper):
             base += len(h)
         return out
 
-    def process(self, docs: Iterable[Document], stats: StepStats) -> Iterator[Document]:
-        if not self.evals:
-            for doc in docs:  # nothing to check against: said once per task in the manifest
-                stats.docs_in += 1
-                stats.docs_out += 1
-                stats.extra["passed_no_evals_configured"] += 1
-                yield doc
-            return
-        items: Counter = Counter()
-        self.__dict__["_counts"] = (stats.extra, items)
-        yield from super().process(docs, stats)
-        names = self.index.names
-        for item, n in items.most_common(TOP_ITEMS):
-            label, line = names[item]
-            stats.extra[f"item:{label}:{line}"] += n
+    def open(self, ctx: StepContext) -> None:
+        self.__dict__["_task_items"] = Counter()  # this task's hits per item; the most hit go to the manifest
+
+    def finish(self) -> None:
+        items = self.__dict__.pop("_task_items", None)
+        if items:
+            names = self.index.names
+            for item, n in items.most_common(TOP_ITEMS):
+                label, line = names[item]
+                self.ctx.count(f"item:{label}:{line}", n)
 
     def apply(self, doc: Document) -> Document | tuple[None, str]:
+        if not self.evals:  # nothing to check against: the manifest says so
+            self.ctx.count("passed_no_evals_configured")
+            return doc
         found = self.matches(doc.text)
         if not found:
             return doc
-        extra, items = self.__dict__.get("_counts") or (Counter(), Counter())
         names = self.index.names
         hit_items = {item for _, _, item in found}
-        items.update(hit_items)
-        for label in {names[i][0] for i in hit_items}:
-            extra[f"hits:{label}"] += 1
+        self.__dict__.setdefault("_task_items", Counter()).update(hit_items)
+        for label in sorted({names[i][0] for i in hit_items}):
+            self.ctx.count(f"hits:{label}")
         if self.mode == "drop":
             return None, "contaminated"
         text, cuts = self._mask(doc.text, found)
-        extra["cuts"] += cuts
+        self.ctx.count("cuts", cuts)
         if cuts > self.max_cuts:
             return None, "contaminated_too_many_cuts"
         if not text.strip():
             return None, "contaminated"
-        extra["masked_documents"] += 1
+        self.ctx.count("masked_documents")
         doc.text = text
         return doc
 

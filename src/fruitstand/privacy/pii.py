@@ -38,13 +38,13 @@ import ipaddress
 import re
 import zlib
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import ClassVar, NamedTuple
 
 from fruitstand.document import Document
 from fruitstand.registry import RecipeError
-from fruitstand.step import Mapper, StepStats
+from fruitstand.step import Mapper
 
 TYPES = ("email", "ip", "phone", "card", "iban")
 PLACEHOLDERS = {"email": "<EMAIL>", "ip": "<IP>", "phone": "<PHONE>", "card": "<CARD>", "iban": "<IBAN>"}
@@ -460,20 +460,16 @@ class PII(Mapper):
         parts.append(text[last:])
         return "".join(parts), hits
 
-    def process(self, docs: Iterable[Document], stats: StepStats) -> Iterator[Document]:
-        self.__dict__["_counts"] = stats.extra
-        yield from super().process(docs, stats)
-
     def apply(self, doc: Document) -> Document | tuple[None, str]:
-        counts = self.__dict__.get("_counts")
-        if counts is None:
-            counts = Counter()
-        text, hits = self.redact(doc.text, counts)
+        kept: Counter = Counter()
+        text, hits = self.redact(doc.text, kept)
+        for key, n in kept.items():
+            self.ctx.count(key, n)
         if not hits:
             return doc
         for h in hits:
-            counts[h.type] += 1
-        counts["documents_with_pii"] += 1
+            self.ctx.count(h.type)
+        self.ctx.count("documents_with_pii")
         if 0 <= self.max_hits < len(hits):
             return None, "pii_too_many"
         doc.text = text
