@@ -54,10 +54,10 @@ PLACEHOLDERS = {"email": "<EMAIL>", "ip": "<IP>", "phone": "<PHONE>", "card": "<
 _NUM_START = r"(?<![\w/])(?<!\d[.,-])"
 _PHONE = (
     rf"{_NUM_START}"
-    r"(?:(?:\+[ ]?\d{1,3}|\(\+?\d{1,5}\)[ .-]?\d{1,8}|\d{1,8})"
-    r"(?:(?:[ .\-/]|[ ]?\(0\)[ ]?|[ .-]?\(\d{1,5}\)[ .-]?)\d{1,8}){1,6}+|\+?\d{7,15})"
-    r"(?:[ ]?(?:x|ext\.?|#)[ ]?\d{1,5})?+"
-    r"(?!\w|[.,]\d)"
+    r"(?:(?:\+[ \xa0]?\d{1,3}|\(\+?\d{1,5}\)[ \xa0.-]?\d{1,8}|\d{1,8})"
+    r"(?:(?:[ \xa0.\-/]|[ \xa0]?\(0\)[ \xa0]?|[ \xa0.-]?\(\d{1,5}\)[ \xa0.-]?)\d{1,8}){1,6}+|\+?\d{7,15})"
+    r"(?:[ \xa0]?(?:x|ext\.?|#)[ \xa0]?\d{1,5})?+"
+    r"(?![\w@]|[.,]\d)"
 )
 # The one scan: a character class, which the regex engine skips to in a tight loop.
 _ANCHOR = re.compile(r"[@:+(0-9]")
@@ -65,7 +65,7 @@ _ANCHOR = re.compile(r"[@:+(0-9]")
 _AT_ANCHOR = re.compile(
     r"(?P<ipv6>(?<![\w:.])[0-9A-Fa-f]{1,4}(?::[0-9A-Fa-f]{0,4}){2,7}+(?:\.\d{1,3}){0,3}+)"
     rf"|(?P<ipv4>(?<![\w.])\d{{1,3}}(?:\.\d{{1,3}}){{3}}(?!\w|\.\d))"
-    rf"|(?P<card>{_NUM_START}\d(?:[ -]?\d){{11,18}}+(?!\w|[.,]\d))"
+    rf"|(?P<card>{_NUM_START}\d(?:[ -]?\d){{11,18}}+(?![\w@]|[.,]\d))"
     rf"|(?P<phone>{_PHONE})"
 )
 _IBAN_START = re.compile(r"(?<!\w)[A-Za-z]{2}\d\d(?=[ ]?[A-Za-z0-9])")
@@ -210,11 +210,12 @@ def _iban(text: str, start: int) -> int | None:
 
 
 # --- phone numbers --------------------------------------------------------------------------
-_EXT = re.compile(r"[ ]?(?:x|ext\.?|#)[ ]?\d{1,5}\Z")
+_EXT = re.compile(r"[ \xa0]?(?:x|ext\.?|#)[ \xa0]?\d{1,5}\Z")
 _NANP = re.compile(r"(?:\+?1[ .-]?|001[ .-]?)?(?:\([2-9]\d\d\)[ ]?|[2-9]\d\d[ .-])[2-9]\d\d[ .-]\d{4}")
 _DATE = re.compile(r"\d{4}([-/.])\d{1,2}\1\d{1,2}|\d{1,2}([-/.])\d{1,2}\2(?:\d{4}|\d{2})|(?:19|20)\d\d[-/](?:19|20)?\d\d")
 # A date, maybe with the hour after it (the minutes follow a ':', which ends the candidate).
 _DATE_START = re.compile(r"(?:\d{4}([-/.])\d{1,2}\1\d{1,2}|\d{1,2}([-/.])\d{1,2}\2\d{4})(?!\d)")
+_TIME_RANGE = re.compile(r"\d{1,2}[.:]\d\d[ \xa0]?[-/][ \xa0]?\d{1,2}[.:]\d\d")
 _ZIP4 = re.compile(r"\d{5}-\d{4}")
 _SSN = re.compile(r"\d{3}-\d{2}-\d{4}")
 _GROUPS = re.compile(r"\d+")
@@ -275,8 +276,13 @@ def _phone_kind(candidate: str) -> str | None:
         return "strong"
     if digits.startswith("00") and n >= 10 and groups >= 2:
         return "strong"
-    if (main.startswith("0") or main.startswith("(0")) and 9 <= n <= 12 and groups >= 2:
+    if (main.startswith("(0") or (main.startswith("0") and main[1:2].isdigit())) and 9 <= n <= 12 and groups >= 2:
         return "strong"
+    if _TIME_RANGE.fullmatch(main):
+        return None
+    parts = main.split("-")
+    if len(parts) == 2 and all(p.isdigit() and len(p) >= 4 for p in parts) and int(parts[0]) < int(parts[1]):
+        return None  # a range of numbers: 16384-40959
     if n <= 12 and (groups >= 2 or 9 <= n <= 11):
         return "weak"
     return None
@@ -286,24 +292,31 @@ def _phone(text: str, start: int, end: int) -> tuple[int, int] | None:
     """The phone number in text[start:end] (a candidate of the scan), trimmed of stray groups."""
     candidate = text[start:end]
     kind = _phone_kind(candidate)
-    if kind is None:
-        # A neighbouring number may have been swept in: drop one leading or up to two trailing groups.
+    if kind != "strong":
+        # A neighbouring number may have been swept in: drop one leading or up to two trailing
+        # groups set off by a space (not the "01/" of a date, nor the "-2" of a range), and take
+        # a number that stands on its own over one that needs context.
         bounds = [(g.start(), g.end()) for g in _GROUPS.finditer(candidate)]
+        best = None
         for lead in (0, 1):
             for trail in (1, 2) if lead == 0 else (0, 1, 2):
                 if len(bounds) - lead - trail < 1:
                     continue
                 s, e = bounds[lead][0], bounds[len(bounds) - 1 - trail][1]
+                if (lead and candidate[s - 1] not in " \xa0+(") or (trail and candidate[e] not in " \xa0"):
+                    continue
                 if lead and candidate[s - 1] in "+(":
                     s -= 1
-                if candidate[s:e] and candidate[s:e][-1] == ")":
-                    continue
-                kind = _phone_kind(candidate[s:e])
-                if kind:
-                    start, end, candidate = start + s, start + e, candidate[s:e]
-                    break
-            if kind:
+                k = _phone_kind(candidate[s:e])
+                if k == "strong" or (k and kind is None and best is None):
+                    best = (k, s, e)
+                    if k == "strong":
+                        break
+            if best and best[0] == "strong":
                 break
+        if best:
+            kind, s, e = best
+            start, end, candidate = start + s, start + e, candidate[s:e]
         if kind is None:
             return None
     before = text[max(0, start - 4) : start]
