@@ -1,6 +1,6 @@
 """Speed of `pii` and `decontaminate` on real text, against datatrove's PIIFormatter and NGramsDecontFilter.
 
-    .venv/bin/python benchmarks/bench_privacy.py [--repeats 3]
+    .venv/bin/python benchmarks/bench_privacy.py [--repeats 3] [--steps pii,decontaminate]
 
 Text: the 697 Common Crawl WET documents of shared/data/text/CC-MAIN-...-00140 plus the 2,225 BBC
 News articles (7.9 MB of UTF-8), the same documents on both sides, one process each (MB/s per
@@ -147,6 +147,7 @@ def main() -> None:
     ap.add_argument("--side")
     ap.add_argument("--step")
     ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--steps", default="pii,decontaminate")
     args = ap.parse_args()
     if args.side:  # one timed side, in its own venv
         fn = side_fruitstand if args.side == "fruitstand" else side_datatrove
@@ -155,7 +156,7 @@ def main() -> None:
     mb = sum(len(t.encode("utf-8")) for t in texts()) / 1e6
     print(f"{len(texts())} documents, {mb:.2f} MB; median of {args.repeats}, CPU seconds of one process")
     ratios = {}
-    for step in ("pii", "decontaminate"):
+    for step in args.steps.split(","):
         runs = {"fruitstand": [], "datatrove": []}
         for r in range(args.repeats):
             for side in (("fruitstand", "datatrove") if r % 2 == 0 else ("datatrove", "fruitstand")):

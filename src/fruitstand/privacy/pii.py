@@ -319,6 +319,9 @@ def _phone(text: str, start: int, end: int) -> tuple[int, int] | None:
             start, end, candidate = start + s, start + e, candidate[s:e]
         if kind is None:
             return None
+    token = text[max(0, start - 200) : start].rsplit(None, 1)[-1] if start and not text[start - 1].isspace() else ""
+    if "/" in token and "." in token:  # inside a URL's path
+        return None
     before = text[max(0, start - 4) : start]
     if _CURRENCY_BEFORE.search(before) or _ISBN_BEFORE.search(text[max(0, start - 12) : start]):
         return None
