@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import zlib
+from array import array
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -86,7 +87,8 @@ class CaptureIndex(Generic[T]):
     def _build(self) -> None:
         from fastwarc.warc import ArchiveIterator, WarcRecordType
 
-        hashes, files, offsets = [], [], []
+        # Typed arrays, not lists: 18 bytes a capture while the index is built, not ~100.
+        hashes, files, offsets = array("Q"), array("H"), array("q")
         for fi, path in enumerate(self._files):
             with open(path, "rb") as fh:
                 for rec in ArchiveIterator(fh, record_types=WarcRecordType.response, parse_http=False):
@@ -95,14 +97,14 @@ class CaptureIndex(Generic[T]):
                         hashes.append(_hash(host))
                         files.append(fi)
                         offsets.append(rec.stream_pos)
-        h = np.array(hashes, dtype=np.uint64)
-        order = np.lexsort((np.arange(len(h)), h))  # by hash, the first capture first
+        h = np.frombuffer(hashes, dtype=np.uint64)
+        order = np.argsort(h, kind="stable")  # by hash, the first capture of a host first
         h = h[order]
         first = np.ones(len(h), dtype=bool)
         first[1:] = h[1:] != h[:-1]
         self._hashes = h[first]
-        self._file_of = np.array(files, dtype=np.uint16)[order][first]
-        self._offset_of = np.array(offsets, dtype=np.int64)[order][first]
+        self._file_of = np.frombuffer(files, dtype=np.uint16)[order][first]
+        self._offset_of = np.frombuffer(offsets, dtype=np.int64)[order][first]
 
     @property
     def hosts(self) -> int:
