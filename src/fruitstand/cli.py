@@ -27,6 +27,7 @@ def cmd_run(args: argparse.Namespace) -> int:
               file=sys.stderr)
     manifest = run(args.recipe, inputs=inputs, output=output, workers=args.workers, format=args.format,
                    overwrite=args.overwrite, shard_size_mb=args.shard_size, progress=not args.quiet,
+                   executor=args.executor, address=args.address, limit=args.limit,
                    text_field=args.text_field, id_field=args.id_field)
     out = manifest["output"]
     if not args.quiet:
@@ -130,12 +131,20 @@ def build_parser() -> argparse.ArgumentParser:
                        epilog="example: fruitstand run my.toml --input crawl/*.warc.gz --output out/ --workers 4",
                        formatter_class=_FORMAT)
     p.add_argument("recipe", nargs="?", help="recipe TOML file (default: the built-in recipe)")
-    p.add_argument("--input", "-i", nargs="+", metavar="PATH", help="input files or folders (default: bundled sample)")
+    p.add_argument("--input", "-i", nargs="+", metavar="PATH",
+                   help="input files, folders, URLs (https://, s3://, gs://, hf://) or lists of them such as "
+                        "Common Crawl's warc.paths.gz (default: bundled sample)")
+    p.add_argument("--limit", type=int, default=None, metavar="N",
+                   help="take only the first N files of a list such as warc.paths.gz, a trial run (default: all)")
     p.add_argument("--output", "-o", metavar="DIR", help=f"output folder (default: ./{DEFAULT_OUTPUT})")
     p.add_argument("--workers", "-w", type=int, default=None, help="worker processes (default: all cores)")
     p.add_argument("--format", choices=("parquet", "jsonl"), default="parquet", help="shard format (default: parquet)")
     p.add_argument("--shard-size", type=float, default=256, metavar="MB", help="text per shard in MB (default: 256)")
     p.add_argument("--overwrite", action="store_true", help="replace an earlier run in DIR (default: off)")
+    p.add_argument("--executor", choices=("local", "ray"), default="local",
+                   help="where tasks run: this machine's processes, or a Ray cluster (default: local)")
+    p.add_argument("--address", metavar="ADDR", default=None,
+                   help="the Ray cluster to join, e.g. 10.0.0.1:6379 (default: start a Ray on this machine)")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar (default: off)")
     _field_options(p)
     p.set_defaults(func=cmd_run)

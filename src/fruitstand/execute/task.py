@@ -30,6 +30,7 @@ import orjson
 
 from fruitstand.document import Document
 from fruitstand.execute.watchdog import Heartbeat, skip_path
+from fruitstand.io import fs
 from fruitstand.io.inputs import Task, sha256_file
 from fruitstand.io.readers import ReadLimits, read_task
 from fruitstand.io.side import TaskOutputs
@@ -116,14 +117,14 @@ def stage_steps(spec: RunSpec, stage: int) -> list[int]:
 
 
 def _checked(task: Task) -> None:
-    if task.file_size < 0:
+    if task.file_size < 0:  # listed without a request per file (a paths list): nothing to compare
         return
     try:
-        st = os.stat(task.path)
+        size, version = fs.info(task.path)
     except FileNotFoundError:
         raise InputChanged(f"input {task.name or task.path} vanished while the run was going: "
                            "restore it, or run again with --overwrite to start over without it") from None
-    if st.st_size != task.file_size or st.st_mtime_ns != task.mtime:
+    if size != task.file_size or (task.mtime and version != task.mtime):
         raise InputChanged(f"input {task.name or task.path} changed while the run was going (size or mtime "
                            "differs from when it was planned): run again with --overwrite to start over")
 
@@ -226,7 +227,8 @@ def _run_task(spec: RunSpec, stage: int, task: Task, progress: Callable[[int, in
         files = writer.close()
         digest = None
         if stage == 0 and task.start == 0:  # one task per file: the one holding its first slice
-            digest = sha256_file(task.path)
+            # A remote file is not fetched twice to be hashed: its server's version stands for it.
+            digest = sha256_file(task.path) if not fs.is_url(task.path) else None
             _checked(task)
         # The run's own statistics, before the task is recorded done; a rerun writes the same bytes.
         stats_dir = Path(spec.output) / SKETCHES
@@ -247,7 +249,7 @@ def _run_task(spec: RunSpec, stage: int, task: Task, progress: Callable[[int, in
         "seconds": round(time.perf_counter() - started, 3),
         "pid": os.getpid(),
     }
-    if digest is not None:
+    if stage == 0 and task.start == 0:
         result["input"] = {"path": task.path, "sha256": digest}
     if side:
         result["side_outputs"] = side
