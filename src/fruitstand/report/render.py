@@ -100,10 +100,18 @@ def _legend() -> str:
             '<span><i style="background:var(--dropped)"></i>dropped</span></div>')
 
 
+def _text_from(f: RunFacts) -> int:
+    """Index of the step after which characters are counted: the last that made text out of HTML
+    (its characters out exceed those in), or -1 when the input was text already (count it as read)."""
+    steps = f.sketch["steps"] if f.sketch else []
+    return max((i for i, s in enumerate(steps) if s["chars_out"] > s["chars_in"]), default=-1)
+
+
 def _char_base(f: RunFacts) -> int:
-    """Characters of text at the start: as read, or as the first step turned HTML into text."""
-    first = f.sketch["steps"][0]
-    return first["chars_in"] if first["chars_out"] <= first["chars_in"] else first["chars_out"]
+    """Characters of text at the start: as read, or as the last HTML-to-text step left them."""
+    k = _text_from(f)
+    steps = f.sketch["steps"]
+    return steps[0]["chars_in"] if k < 0 else steps[k]["chars_out"]
 
 
 def _summary(f: RunFacts) -> str:
@@ -127,15 +135,14 @@ def _summary(f: RunFacts) -> str:
 def _funnel(f: RunFacts) -> str:
     m = f.manifest
     read = m.get("read", {})
-    rows: list[tuple[str, float | None, float | None]] = [("read", read.get("documents"), None)]
+    start = _text_from(f)
+    first = f.step_sketch(0)
+    rows: list[tuple[str, float | None, float | None]] = [
+        ("read", read.get("documents"), (first["chars_in"] or None) if first and start < 0 else None)]
     for i, step in enumerate(f.steps):
         sk = f.step_sketch(i)
-        chars = sk["chars_out"] if sk else None
+        chars = sk["chars_out"] if sk and i >= start else None  # before HTML became text: not comparable
         rows.append((step["kind"], step.get("out"), chars))
-    if f.sketch and f.sketch["steps"]:
-        first = f.sketch["steps"][0]
-        if first["chars_out"] <= first["chars_in"]:  # the input was text already: count it as read
-            rows[0] = ("read", read.get("documents"), first["chars_in"] or None)
     chart = svg.funnel(rows)
     table = ['<table><tr><th>step</th><th class="n">documents in</th><th class="n">out</th><th class="n">dropped</th>'
              '<th class="n">kept</th><th class="n">characters out</th><th class="n">characters kept</th></tr>']
@@ -146,7 +153,7 @@ def _funnel(f: RunFacts) -> str:
                      f'<td class="n">{step.get("out", 0):,}</td><td class="n">{step.get("in", 0) - step.get("out", 0):,}</td>'
                      f'<td class="n">{_pct(step.get("out", 0), step.get("in", 0))}</td>'
                      f'<td class="n">{"–" if cout is None else f"{cout:,}"}</td>'
-                     f'<td class="n">{"–" if not cin or cout > cin else _pct(cout, cin)}</td></tr>')
+                     f'<td class="n">{"–" if not cin or i <= _text_from(f) else _pct(cout, cin)}</td></tr>')
     tok = f.token_total
     if tok is not None:
         table.append(f'<tr><td>tokenize</td><td class="n">{m.get("output", {}).get("documents", 0):,}</td>'
