@@ -23,6 +23,7 @@ _TITLES = {"summary": "Summary", "funnel": "Funnel", "reasons": "Drop reasons", 
 _MIX_TITLES = {"language": "Language", "script": "Script", "domain": "Domain (top 50)", "license": "Licence",
                "opt_out": "Opt-out"}
 _MIX_LIMIT = {"domain": 50}
+_STEP_OF = {"license": "license", "opt_out": "opt_out", "language": "langid", "script": "langid"}
 _ABSENT = {"license": "no licence step in this recipe: add `kind = \"license\"` to record each document's licence",
            "opt_out": "no opt-out step in this recipe: add `kind = \"opt_out\"` to record robots.txt / TDMRep / noai",
            "script": "no language step recorded a script", "language": "no language step in this recipe",
@@ -238,13 +239,17 @@ def _mix(f: RunFacts) -> str:
     if not f.sketch:
         return _section("mix", '<p class="note">This run recorded no run statistics.</p>')
     mix = f.sketch["mix"]
+    kinds = {s["kind"] for s in f.steps}
     charts = []
     for field in MIX_FIELDS:
         k, d = mix.get("kept", {}).get(field, {}), mix.get("dropped", {}).get(field, {})
         names = set(k) | set(d)
         recorded = names - {"(none)"}
         if not recorded:
-            charts.append(f'<div><h3>{_MIX_TITLES[field]}</h3><p class="note">{_e(_ABSENT[field])}.</p></div>')
+            step = _STEP_OF.get(field)
+            why = (f"the {step} step ran and found none on any of the {sum(k.values()) + sum(d.values()):,} documents"
+                   if step in kinds else _ABSENT[field])
+            charts.append(f'<div><h3>{_MIX_TITLES[field]}</h3><p class="note">{_e(why)}.</p></div>')
             continue
         order = sorted(recorded, key=lambda n: (-(k.get(n, 0) + d.get(n, 0)), n))
         limit = _MIX_LIMIT.get(field, 30)
