@@ -150,7 +150,8 @@ def _run_task(spec: RunSpec, stage: int, task: Task, progress: Callable[[int, in
     steps = _steps_for(spec, stage_steps(spec, stage))
     globals_ = spec.global_indices()
     if stage == 0:
-        _checked(task)
+        for part in task.files():
+            _checked(part)
     outputs = TaskOutputs(Path(spec.output), spec.side_tmp(stage, task.index))
     stats = {i: StepStats() for i in range(len(steps))}
     read_stats = StepStats()
@@ -213,10 +214,11 @@ def _run_task(spec: RunSpec, stage: int, task: Task, progress: Callable[[int, in
     try:
         writer.write_all(docs)
         files = writer.close()
-        digest = None
-        if stage == 0 and task.start == 0:  # one task per file: the one holding its first slice
-            digest = sha256_file(task.path)
-            _checked(task)
+        digests = []
+        for part in task.files() if stage == 0 else ():
+            if part.start == 0:  # one task per file: the one holding its first slice
+                digests.append({"path": part.path, "sha256": sha256_file(part.path)})
+                _checked(part)
         side = outputs.commit()
     except BaseException:
         writer.abort()
@@ -232,8 +234,8 @@ def _run_task(spec: RunSpec, stage: int, task: Task, progress: Callable[[int, in
         "seconds": round(time.perf_counter() - started, 3),
         "pid": os.getpid(),
     }
-    if digest is not None:
-        result["input"] = {"path": task.path, "sha256": digest}
+    if digests:
+        result["inputs"] = digests
     if side:
         result["side_outputs"] = side
     return result
