@@ -116,15 +116,24 @@ def _pow_for(m: int) -> tuple[np.ndarray, np.ndarray]:
 
 def ngram_hashes(word_hashes: np.ndarray, n: int) -> np.ndarray:
     """The hash of every run of `n` consecutive words (empty if there are fewer than n)."""
+    return ngram_hashes_multi(word_hashes, (n,))[0]
+
+
+def ngram_hashes_multi(word_hashes: np.ndarray, lengths: tuple[int, ...]) -> list[np.ndarray]:
+    """`ngram_hashes` for several lengths, from one prefix sum."""
     m = len(word_hashes)
-    if m < n:
-        return np.empty(0, dtype=np.uint64)
     pw, inv = _pow_for(m)
     with np.errstate(over="ignore"):
         prefix = np.zeros(m + 1, dtype=np.uint64)
         np.cumsum(word_hashes * pw[:m], out=prefix[1:])
-        h = (prefix[n:] - prefix[:-n]) * inv[: m - n + 1]
-        return h ^ (np.uint64(n) * np.uint64(_SALT))
+        out = []
+        for n in lengths:
+            if m < n:
+                out.append(np.empty(0, dtype=np.uint64))
+                continue
+            h = (prefix[n:] - prefix[:-n]) * inv[: m - n + 1]
+            out.append(h ^ (np.uint64(n) * np.uint64(_SALT)))
+        return out
 
 
 def word_hashes(ws: list[bytes]) -> np.ndarray:
@@ -396,7 +405,7 @@ class Decontaminate(Mapper):
         """(first word, word count, item) of every n-gram of `text` found in the index."""
         index = self.index
         wh = word_hashes(words(text))
-        per_length = [ngram_hashes(wh, n) for n in index.lengths]
+        per_length = ngram_hashes_multi(wh, index.lengths)
         pos, items = index.lookup(np.concatenate(per_length) if len(per_length) > 1 else per_length[0])
         if len(pos) == 0:
             return []
