@@ -4,7 +4,8 @@ The rule is GPT-3's (Brown et al. 2020, appendix C) and lm-evaluation-harness's:
 contaminated when it shares an `ngram`-word n-gram (13 by default) with an eval item, after
 normalising both sides the same way: case folded, punctuation and symbols dropped, every digit
 read as 0. Scripts written without spaces (Chinese, Japanese, Thai, Lao, Khmer, Myanmar) count
-each character as a word. With `mode = "mask"` the matched span and `mask_margin` (200)
+each character as a word (their vowel and tone marks are dropped), and an item written mostly in
+them uses `char_ngram` (26) instead: 13 Thai characters are a common phrase (about three words). With `mode = "mask"` the matched span and `mask_margin` (200)
 characters on each side are cut out instead, and a document cut more than `max_cuts` (10)
 times is dropped, as GPT-3 did.
 
