@@ -36,6 +36,7 @@ import re
 from dataclasses import dataclass, field
 
 from fruitstand.document import Document, Headers, header_values
+from fruitstand.registry import RecipeError
 from fruitstand.rights.signals import head_of, tags
 from fruitstand.rights.spdx import family, from_text, from_url
 from fruitstand.step import Mapper
@@ -245,9 +246,9 @@ class License(Mapper):
     # With keep = "open", ids or families also kept: "CC-BY-NC", "CC-BY-NC-ND-4.0", "GFDL-1.3-or-later".
     allow: list[str] = field(default_factory=list)
 
-    def setup(self) -> None:
+    def __post_init__(self) -> None:
         if self.keep not in KEEP:
-            raise ValueError(f"license: keep = {self.keep!r}; use one of {', '.join(KEEP)}")
+            raise RecipeError(f"step 'license': keep = {self.keep!r} should be one of {', '.join(KEEP)}")
 
     def is_open(self, spdx: str) -> bool:
         if family(spdx) in OPEN_FAMILIES:
