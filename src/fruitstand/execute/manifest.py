@@ -47,8 +47,8 @@ def build_manifest(identity: dict[str, Any], task_results: list[dict[str, Any]],
             read.merge(StepStats.from_json(r["read"]))
         for i, s in enumerate(r["steps"]):
             per_step[i].merge(StepStats.from_json(s))
-        if "input" in r:
-            digests[r["input"]["path"]] = r["input"]["sha256"]
+        for i in r.get("inputs", [r["input"]] if "input" in r else []):  # "input": done files of older runs
+            digests[i["path"]] = i["sha256"]
         for name, names in r.get("side_outputs", {}).items():
             side.setdefault(name, []).extend(f"{name}/{f}" for f in names)
         if r["stage"] == n_stages - 1:
@@ -68,7 +68,9 @@ def build_manifest(identity: dict[str, Any], task_results: list[dict[str, Any]],
         "fruitstand": identity["versions"].get("fruitstand"),
         "recipe": identity["recipe"],
         # sha256 from the task that read each file's first slice (execute/task.py)
-        "inputs": [{**{k: v for k, v in i.items() if k != "mtime"}, "sha256": digests.get(i["path"])}
+        # (a remote file is not fetched twice to be hashed: its server's version stands for it)
+        "inputs": [{**{k: v for k, v in i.items() if k != "mtime"}, "sha256": digests.get(i["path"]),
+                    **({"version": i["mtime"]} if "://" in i["path"] and i.get("mtime") else {})}
                    for i in identity["inputs"]],
         "read": {"records": read.docs_in, "documents": read.docs_out, "skipped": dict(sorted(read.dropped.items())),
                  **({"extra": dict(read.extra)} if read.extra else {})},

@@ -21,7 +21,7 @@ from typing import Any
 
 from fruitstand.execute.state import OutputDir
 from fruitstand.execute.task import RunSpec, stage_steps
-from fruitstand.io.inputs import HTML_FORMATS, InputFile, Task, default_split, find_inputs, plan_tasks
+from fruitstand.io.inputs import InputFile, Task, default_split, find_inputs, plan_tasks
 from fruitstand.io.readers import ReadLimits
 from fruitstand.io.writers import Schema
 from fruitstand.recipe import Recipe
@@ -61,8 +61,9 @@ class Plan:
 
 def make_plan(recipe: Recipe | str | os.PathLike | None = None, *, inputs: list[str | os.PathLike] | str,
               output: str | os.PathLike, format: str = "parquet", shard_size_mb: float = 256,
-              split_mb: float | None = None, limits: ReadLimits | None = None, doc_timeout: float = 60.0,
+              split_mb: float | None = None, limits: ReadLimits | None = None, limit: int | None = None,
               text_field: str | None = None, id_field: str | None = None) -> Plan:
+    """Plan a run; `limit` keeps the first N files of path lists (a trial run on part of a crawl)."""
     recipe = Recipe.coerce(recipe)
     limits = limits or ReadLimits()
     for flag, value in (("--text-field", text_field), ("--id-field", id_field)):
@@ -74,7 +75,7 @@ def make_plan(recipe: Recipe | str | os.PathLike | None = None, *, inputs: list[
         inputs = [inputs]
     if format not in ("parquet", "jsonl"):
         raise RecipeError(f"unknown --format {format!r}: use parquet or jsonl")
-    files = find_inputs(list(inputs))
+    files = find_inputs(list(inputs), limit=limit)
     steps = recipe.validate({f.format for f in files})
     if split_mb is None:  # cut by the inputs' total size (io/inputs.py), recorded for resuming
         split_mb = default_split(files) / (1 << 20)
@@ -100,7 +101,7 @@ def make_plan(recipe: Recipe | str | os.PathLike | None = None, *, inputs: list[
     identity["fingerprint"] = _fingerprint(identity)
     out = OutputDir(output)
     spec = RunSpec(str(out.path), recipe.steps, schema.to_json(), format, max(1, int(shard_size_mb * (1 << 20))),
-                   limits, len(tasks), doc_timeout)
+                   limits, len(tasks))
     return Plan(recipe, steps, files, tasks, spec, identity, out)
 
 
@@ -127,7 +128,7 @@ def _schema(files: list[InputFile], steps: list) -> Schema:
     """Output columns, from the recipe and the input formats alone (io/writers.py `Schema`)."""
     schema = Schema()
     schema.add("source", "string")
-    if any(f.format in HTML_FORMATS for f in files):
+    if any(f.format in ("warc", "arc") for f in files):
         schema.add("date", "string")
     for step in steps:
         for name, kind in step.columns.items():

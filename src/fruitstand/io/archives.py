@@ -27,13 +27,13 @@ from __future__ import annotations
 
 import io
 import itertools
-import os
 import re
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 from fruitstand.document import Document
+from fruitstand.io import fs
 from fruitstand.io.base import Progress, ReadLimits, looks_binary, skip, source_name
 from fruitstand.io.inputs import GZIP_MAGIC, Task, skip_gzip_member
 from fruitstand.step import StepStats
@@ -63,11 +63,11 @@ class _Scan:
 def read_warc(task: Task, stats: StepStats, limits: ReadLimits, progress: Progress) -> Iterator[Document]:
     """The documents of the records that start in the task's byte range (the whole file by default)."""
     source = source_name(task)
-    size = os.path.getsize(task.path)
+    size = fs.size(task.path)
     # Records starting here on are the next task's. A whole-file task has no next task: a
     # one-frame zstd WARC gives every record after the first the stream position of its end.
     stop = 1 << 62 if task.end < 0 else min(task.end, size)
-    with open(task.path, "rb") as fh:
+    with fs.open_input(task.path) as fh:
         head = fh.read(4)
         magic = next((m for m in _MEMBER_MAGIC if head.startswith(m)), _PLAIN_MAGIC)
         scan, start, first_error = _Scan(), 0, None
@@ -307,7 +307,7 @@ def read_arc(task: Task, stats: StepStats, limits: ReadLimits, progress: Progres
     """ARC records as documents; in a gzipped ARC (one member per record) reading goes on after
     damage at the next member that inflates to an ARC record header."""
     source = source_name(task)
-    with open(task.path, "rb") as fh:
+    with fs.open_input(task.path) as fh:
         gzipped = fh.read(3) == GZIP_MAGIC
         start, done, first_error, damaged = 0, -1, None, False
         for _ in range(_MAX_RESYNCS):
@@ -338,7 +338,7 @@ def read_arc(task: Task, stats: StepStats, limits: ReadLimits, progress: Progres
             start = nxt
         if damaged:  # nothing readable after the damage: read_task counts it
             raise first_error
-        progress(os.path.getsize(task.path))
+        progress(fs.size(task.path))
 
 
 _ARC_HEADER = re.compile(rb"\S+ [0-9.:a-fA-F]+ \d{14} \S* ?\d+\n")
