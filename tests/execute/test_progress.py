@@ -1,4 +1,4 @@
-"""The progress bar where no one watches it live: one plain line at the end, and no rich import."""
+"""Progress where no one watches a bar live: plain lines on stderr every few seconds, and no rich import."""
 
 from __future__ import annotations
 
@@ -8,14 +8,14 @@ import sys
 from fruitstand.execute.progress import Progress
 
 
-def test_plain_line_when_output_is_not_a_terminal(capsys):
+def test_plain_line_on_stderr_when_output_is_not_a_terminal(capsys):
     bar = Progress(True, total_bytes=4_200_000, total_tasks=2)
     bar.start()
     bar.advance(100, 2_000_000)
     bar.task_done(39, 2_200_000)
     bar.task_done(0, 0)
     bar.stop()
-    assert capsys.readouterr().out.startswith("fruitstand: 4.2 MB, 139 docs, 2/2 tasks in 0:00")
+    assert capsys.readouterr().err.startswith("fruitstand: 4.2 MB, 139 docs, 2/2 tasks in 0:00")
 
 
 def test_hidden_bar_prints_nothing(capsys):
@@ -23,7 +23,7 @@ def test_hidden_bar_prints_nothing(capsys):
     bar.start()
     bar.task_done(5, 10)
     bar.stop()
-    assert capsys.readouterr().out == ""
+    assert capsys.readouterr() == ("", "")
 
 
 def test_no_rich_import_off_a_terminal():

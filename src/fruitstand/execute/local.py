@@ -22,8 +22,10 @@ from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any
 
+from fruitstand.execute.orphan import die_with_parent
+from fruitstand.execute.outcome import check_yield, write_tracebacks
 from fruitstand.execute.progress import Progress
-from fruitstand.execute.state import OutputDir
+from fruitstand.execute.state import OutputDir, one_run_per_output
 from fruitstand.execute.task import RunSpec, run_task
 from fruitstand.execute.watchdog import Watchdog
 from fruitstand.io.inputs import InputFile, Task, default_split, find_inputs, plan_tasks, sha256_file
@@ -36,22 +38,24 @@ from fruitstand.step import GlobalStep
 _MAX_POOL_RESTARTS = 3
 
 
+@one_run_per_output
 def run(recipe: Recipe | str | os.PathLike | None = None, *, inputs: list[str | os.PathLike] | str,
         output: str | os.PathLike, workers: int | None = None, format: str = "parquet",
         overwrite: bool = False, shard_size_mb: float = 256, split_mb: float | None = None,
-        limits: ReadLimits | None = None, doc_timeout: float = 60.0, progress: bool = False) -> dict[str, Any]:
+        limits: ReadLimits | None = None, doc_timeout: float = 60.0, progress: bool | float = False) -> dict[str, Any]:
     """Run `recipe` (default: the built-in one) over `inputs`, writing shards and a manifest to `output`.
 
     `workers`: worker processes (default: one per core); 0 runs everything in this process
     (for debugging: no per-document time limit then). `doc_timeout`: seconds one document
-    may take before it is skipped as `doc_timeout`.
+    may take before it is skipped as `doc_timeout`. `progress`: a bar on a terminal, else a line on
+    stderr every few seconds (a number: every that many seconds). Raises `RecipeError` (one line, before any
+    work) for a mistake in the recipe or options, and `NoDocumentsError` when nothing was written.
     """
     started = time.perf_counter()
     recipe = Recipe.coerce(recipe)
     if isinstance(inputs, (str, os.PathLike)):
         inputs = [inputs]
-    if format not in ("parquet", "jsonl"):
-        raise RecipeError(f"unknown --format {format!r}: use parquet or jsonl")
+    _check_options(format, workers, shard_size_mb, split_mb, doc_timeout)
     files = find_inputs(list(inputs))
     steps = recipe.validate({f.format for f in files})
     if split_mb is None:  # cut by the inputs' total size (io/inputs.py), recorded for resuming
@@ -59,8 +63,6 @@ def run(recipe: Recipe | str | os.PathLike | None = None, *, inputs: list[str | 
     tasks = plan_tasks(files, split_bytes=max(1, int(split_mb * (1 << 20))))
     if workers is None:
         workers = os.cpu_count() or 1
-    if workers < 0:
-        raise RecipeError(f"--workers {workers}: give 1 or more (0 runs in-process)")
 
     # The manifest module (importlib.metadata) only here: every worker process imports this module.
     from fruitstand.execute.manifest import build_manifest, versions
@@ -69,6 +71,7 @@ def run(recipe: Recipe | str | os.PathLike | None = None, *, inputs: list[str | 
     identity = {
         "recipe": {"name": recipe.name, "step": recipe.steps},
         "recipe_fingerprint": recipe.fingerprint(),
+        "effective_steps": _effective(steps),
         "inputs": _describe(files),
         "format": format,
         "shard_size_mb": shard_size_mb,
@@ -82,7 +85,9 @@ def run(recipe: Recipe | str | os.PathLike | None = None, *, inputs: list[str | 
     if status == "finished":
         import json
 
-        return json.loads(out.manifest_path.read_text())
+        manifest = json.loads(out.manifest_path.read_text())
+        check_yield(manifest, output)
+        return manifest
     out.clean_partial()
 
     spec = RunSpec(str(out.path), recipe.steps, schema.to_json(), format,
@@ -100,9 +105,34 @@ def run(recipe: Recipe | str | os.PathLike | None = None, *, inputs: list[str | 
                 reduce_results[g] = runner.run_reduce(out, g, steps[g], spec.step_workdir(g), len(tasks))
     workdirs = {g: spec.step_workdir(g) for g in globals_}
     manifest = build_manifest(identity, task_results, reduce_results, workdirs, time.perf_counter() - started)
+    for i, path in write_tracebacks(out.state, [s.kind for s in steps], task_results).items():
+        manifest["steps"][i]["tracebacks"] = path
     atomic_write_json(out.manifest_path, manifest)
     shutil.rmtree(out.state / "work" / "docs", ignore_errors=True)
+    check_yield(manifest, output)
     return manifest
+
+
+def _check_options(format: str, workers: int | None, shard_size_mb: float, split_mb: float | None,
+                   doc_timeout: float) -> None:
+    """The run's own options, checked before anything is read or written."""
+    if format not in ("parquet", "jsonl"):
+        raise RecipeError(f"unknown --format {format!r}: use parquet or jsonl")
+    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 0):
+        raise RecipeError(f"--workers {workers}: give 1 or more (0 runs in-process)")
+    if not shard_size_mb > 0:
+        raise RecipeError(f"--shard-size {shard_size_mb}: give the MB of text per shard, more than 0 (default 256)")
+    if split_mb is not None and not split_mb > 0:
+        raise RecipeError(f"split_mb = {split_mb}: give the MB of input per task, more than 0, or leave it out")
+    if not doc_timeout >= 0:
+        raise RecipeError(f"doc_timeout = {doc_timeout}: give seconds per document (0 turns the limit off)")
+
+
+def _effective(steps: list) -> list[dict[str, Any]]:
+    """Every step's parameters with the defaults filled in, as the manifest records them."""
+    import json
+
+    return [json.loads(json.dumps({"kind": s.kind, **s.params()}, default=str)) for s in steps]
 
 
 def _describe(files: list[InputFile]) -> list[dict[str, Any]]:
@@ -184,9 +214,10 @@ def _peek_columns(f: InputFile) -> dict[str, str]:
 _queue: Any = None
 
 
-def _init_worker(q: Any) -> None:
+def _init_worker(q: Any, parent: int) -> None:
     global _queue
     _queue = q
+    die_with_parent(parent)
     atexit.register(_exit_worker)
 
 
@@ -220,9 +251,10 @@ def _pool_reduce(job) -> dict[str, int]:
 
 
 class _Runner:
-    def __init__(self, workers: int, show: bool, total_bytes: int, total_tasks: int):
+    def __init__(self, workers: int, show: bool | float, total_bytes: int, total_tasks: int):
         self.workers = workers
-        self.progress = Progress(show, total_bytes, total_tasks)
+        every = None if isinstance(show, bool) else float(show)
+        self.progress = Progress(bool(show), total_bytes, total_tasks, every=every)
         self._ctx = mp.get_context("spawn")
         self._queue = self._ctx.Queue() if workers > 0 else None
         self._pool: ProcessPoolExecutor | None = None
@@ -239,7 +271,7 @@ class _Runner:
     def pool(self) -> ProcessPoolExecutor:
         if self._pool is None:
             self._pool = ProcessPoolExecutor(self.workers, mp_context=self._ctx,
-                                             initializer=_init_worker, initargs=(self._queue,))
+                                             initializer=_init_worker, initargs=(self._queue, os.getpid()))
         return self._pool
 
     def run_tasks(self, out: OutputDir, spec: RunSpec, stage: int, tasks: list[Task]) -> list[dict[str, Any]]:
