@@ -93,6 +93,21 @@ def cmd_read(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_train_classifier(args: argparse.Namespace) -> int:
+    from fruitstand.classify.train import train_classifier
+
+    manifest = train_classifier(args.positive, args.negative, args.output, holdout=args.holdout,
+                                max_docs=args.max_docs, bits=args.bits, epochs=args.epochs, seed=args.seed,
+                                overwrite=args.overwrite)
+    docs, m = manifest["documents"], manifest["metrics"]
+    print(f"trained on {docs['train']:,} documents ({docs['positive']:,} positive, {docs['negative']:,} negative)")
+    if m:
+        print(f"held out {m['held_out_documents']:,}: AUC {m['auc']:.4f}, precision {m['precision']:.4f}, "
+              f"recall {m['recall']:.4f} at score >= {m['threshold']}")
+    print(f"model: {Path(args.output).resolve()} ({Path(args.output).stat().st_size:,} bytes)")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="fruitstand",
@@ -129,6 +144,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("path")
     p.add_argument("--limit", "-n", type=int, default=None)
     p.set_defaults(func=cmd_read)
+
+    p = sub.add_parser("train-classifier", help="train a quality classifier on good and bad documents",
+                       description="Train a hashed n-gram quality classifier (word, word-bigram and byte n-gram "
+                                   "features, every script) for the quality_classifier step.",
+                       epilog="example: fruitstand train-classifier --positive wiki.jsonl --negative crawl.warc.gz "
+                              "--output quality.npz",
+                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p.add_argument("--positive", nargs="+", required=True, metavar="PATH", help="inputs of good text (any fruitstand input)")
+    p.add_argument("--negative", nargs="+", required=True, metavar="PATH", help="inputs of bad text (any fruitstand input)")
+    p.add_argument("--output", "-o", required=True, metavar="MODEL", help="model file to write (.npz)")
+    p.add_argument("--holdout", type=float, default=0.1, help="share of documents held out for the printed scores")
+    p.add_argument("--max-docs", type=int, default=None, help="at most this many documents of each class")
+    p.add_argument("--bits", type=int, default=20, help="2**BITS hashed feature buckets")
+    p.add_argument("--epochs", type=int, default=6, help="passes over the training documents")
+    p.add_argument("--seed", type=int, default=0, help="seed of the training order")
+    p.add_argument("--overwrite", action="store_true", help="replace MODEL if it exists")
+    p.set_defaults(func=cmd_train_classifier)
     return parser
 
 

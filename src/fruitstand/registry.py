@@ -25,6 +25,9 @@ _KINDS: dict[str, str] = {
     "exact_dedup": "fruitstand.dedup.exact:ExactDedup",
     "minhash_dedup": "fruitstand.dedup.minhash:MinhashDedup",
     "line_dedup": "fruitstand.dedup.line:LineDedup",
+    "opt_out": "fruitstand.rights.opt_out:OptOut",
+    "license": "fruitstand.rights.license:License",
+    "quality_classifier": "fruitstand.filters.quality_classifier:QualityClassifier",
 }
 
 
@@ -77,7 +80,14 @@ def make_step(table: dict[str, Any]) -> Step:
         if key not in fields:
             raise RecipeError(f"step {kind!r} has no parameter {key!r}{_closest(key, fields)}")
         _check_type(kind, key, value, hints.get(key, Any))
-    return cls(**table)
+    return resolved_class(cls, table)(**table)
+
+
+def resolved_class(cls: type[Step], params: dict[str, Any]) -> type[Step]:
+    """The class a step table builds: a kind whose parameters choose its shape (quality_classifier
+    with keep_top runs over the whole corpus) names it with `resolve_class(params)`."""
+    resolve = getattr(cls, "resolve_class", None)
+    return resolve(params) if resolve is not None else cls
 
 
 def _closest(word: str, options) -> str:
