@@ -44,6 +44,8 @@ _READ_HINTS = {
     "record_too_large": "every record is over the size limit: raise ReadLimits.max_record_bytes",
     "doc_timeout": "every document took longer than doc_timeout: raise doc_timeout",
 }
+_RECORD_TYPE_HINT = ("the web archives hold no response records (only requests, metadata, ...): "
+                     "give WARC files with HTML response records, or WET files")
 
 
 def _top(counts: dict[str, int]) -> tuple[str, int] | None:
@@ -56,13 +58,16 @@ def check_yield(manifest: dict[str, Any], output: str | Path) -> None:
         return
     read = manifest["read"]
     if read["documents"] == 0:
-        top = _top(read["skipped"])
+        # Records that are no page (request, metadata, warcinfo) are expected: name them only if alone.
+        pages = {k: v for k, v in read["skipped"].items() if not k.startswith("record_type:")}
+        top = _top(pages) or _top(read["skipped"])
         if top is None:
             why = f"the inputs hold no records ({read['records']} read)"
             hint = "check the paths and formats with `fruitstand read FILE`"
         else:
             why = f"the reader skipped all {read['records']:,} records, most as {top[0]} ({top[1]:,})"
-            hint = _READ_HINTS.get(top[0], "look at the manifest's read.skipped")
+            hint = (_RECORD_TYPE_HINT if top[0].startswith("record_type:")
+                    else _READ_HINTS.get(top[0], "look at the manifest's read.skipped"))
         raise NoDocumentsError(f"no documents written to {output}: {why}: {hint}", manifest)
     before = read["documents"]
     for step in manifest["steps"]:

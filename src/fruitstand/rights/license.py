@@ -35,6 +35,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from fruitstand import params
 from fruitstand.document import Document, Headers, header_values
 from fruitstand.rights.signals import head_of, tags
 from fruitstand.rights.spdx import family, from_text, from_url
@@ -238,6 +239,9 @@ class License(Mapper):
     keep: str = "any"
     # With keep = "open", ids or families also kept: "CC-BY-NC", "CC-BY-NC-ND-4.0", "GFDL-1.3-or-later".
     allow: list[str] = field(default_factory=list)
+
+    def validate(self) -> None:
+        params.one_of(self, "keep", KEEP)
 
     def setup(self) -> None:
         if self.keep not in KEEP:

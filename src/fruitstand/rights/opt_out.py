@@ -35,10 +35,12 @@ It reads the raw record (headers and the HTML head), so it runs best first, befo
 from __future__ import annotations
 
 import json
+import os
 import re
 from dataclasses import dataclass, field
 from importlib import resources
 
+from fruitstand import params
 from fruitstand.document import Document
 from fruitstand.rights.captures import Capture, CaptureIndex, host_key
 from fruitstand.rights.robots import RobotsTxt, Rule, Rules, agent_token, url_path
@@ -78,6 +80,13 @@ class OptOut(Mapper):
     star: bool = False
     # X-Robots-Tag / meta robots directives that reserve a page.
     tokens: list[str] = field(default_factory=lambda: ["noai", "noimageai"])
+
+    def validate(self) -> None:
+        params.one_of(self, "mode", MODES)
+        for name in ("robots", "tdmrep"):
+            path = getattr(self, name)
+            if path and not os.path.exists(path):
+                raise params.fail(self, name, "a WARC or a folder of captures that exists")
 
     def setup(self) -> None:
         if self.mode not in MODES:
