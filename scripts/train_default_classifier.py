@@ -61,7 +61,7 @@ def wikitext_to_plain(s: str) -> str:
     return "\n".join(ln for ln in lines if ln and not ln.startswith(("*", "|", "!", "{", "}")))
 
 
-def positives(shared: Path) -> list[str]:
+def positives(shared: Path, *, sentences: bool = True) -> list[str]:
     docs = wiki_pages(shared / "text" / "enwiki-latest-pages-articles1.xml-p000000010p000030302-shortened.bz2")
     with gzip.open(shared / "text" / "bbc-news.jsonl.gz", "rt", encoding="utf-8") as fh:
         docs += sorted({json.loads(line)["text"] for line in fh})
@@ -75,7 +75,7 @@ def positives(shared: Path) -> list[str]:
             docs.append(text)
     for path in sorted((shared / "urdu-news").glob("train-*.txt")):
         docs.append(path.read_text(encoding="utf-8"))
-    for path in sorted((shared / "lang").glob("*.txt")):
+    for path in sorted((shared / "lang").glob("*.txt")) if sentences else ():
         sentences = [ln.strip() for ln in path.read_text(encoding="utf-8").splitlines() if ln.strip()]
         docs += [" ".join(sentences[i:i + 20]) for i in range(0, len(sentences), 20)]
     return docs

@@ -29,7 +29,8 @@ def cmd_run(args: argparse.Namespace) -> int:
               file=sys.stderr)
     progress = False if args.quiet else 1.0 if args.verbose else True
     manifest = run(args.recipe, inputs=inputs, output=output, workers=args.workers, format=args.format,
-                   overwrite=args.overwrite, shard_size_mb=args.shard_size, progress=progress)
+                   overwrite=args.overwrite, shard_size_mb=args.shard_size, progress=progress,
+                   text_field=args.text_field, id_field=args.id_field)
     out = manifest["output"]
     if not args.quiet:
         _print_funnel(manifest, Path(output), verbose=args.verbose)
@@ -84,13 +85,18 @@ def cmd_steps(args: argparse.Namespace) -> int:
 def cmd_read(args: argparse.Namespace) -> int:
     from fruitstand.io.readers import read
 
-    for n, doc in enumerate(read(args.path)):
+    for n, doc in enumerate(read(args.path, text_field=args.text_field, id_field=args.id_field)):
         if args.limit is not None and n >= args.limit:
             break
         rec = {"id": doc.id, **doc.metadata, "text": doc.text if doc.html is None else None,
                "html_bytes": len(doc.html) if doc.html is not None else None}
         print(json.dumps(rec, ensure_ascii=False, default=str))
     return 0
+
+
+def _field_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--text-field", metavar="NAME", help="JSONL/Parquet field holding the text (default: text)")
+    p.add_argument("--id-field", metavar="NAME", help="JSONL/Parquet field holding the id (default: id)")
 
 
 def cmd_train_classifier(args: argparse.Namespace) -> int:
@@ -131,6 +137,7 @@ def build_parser() -> argparse.ArgumentParser:
     talk.add_argument("--verbose", "-v", action="store_true",
                       help="progress every second, and a summary with every drop reason, drops per language, "
                            "CPU seconds and parameters of each step")
+    _field_options(p)
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("steps", help="list every step kind with its parameters and defaults",
@@ -143,6 +150,7 @@ def build_parser() -> argparse.ArgumentParser:
                        epilog="example: fruitstand read crawl.warc.gz --limit 3")
     p.add_argument("path")
     p.add_argument("--limit", "-n", type=int, default=None)
+    _field_options(p)
     p.set_defaults(func=cmd_read)
 
     p = sub.add_parser("train-classifier", help="train a quality classifier on good and bad documents",

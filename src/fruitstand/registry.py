@@ -27,6 +27,8 @@ _KINDS: dict[str, str] = {
     "line_dedup": "fruitstand.dedup.line:LineDedup",
     "opt_out": "fruitstand.rights.opt_out:OptOut",
     "license": "fruitstand.rights.license:License",
+    "pii": "fruitstand.privacy.pii:PII",
+    "decontaminate": "fruitstand.privacy.decontaminate:Decontaminate",
     "quality_classifier": "fruitstand.filters.quality_classifier:QualityClassifier",
 }
 
