@@ -44,6 +44,10 @@ BAD = [
     ({"kind": "opt_out", "robots": "/nowhere/robots.warc.gz"}, "robots"),
     ({"kind": "license", "keep": "opne"}, "did you mean 'open'"),
     ({"kind": "quality_classifier", "threshold": 1.5}, "threshold = 1.5 should be between 0 and 1"),
+    ({"kind": "pii", "replace": "fakes"}, "replace"),
+    ({"kind": "pii", "max_hits": -5}, "or -1 to turn it off"),
+    ({"kind": "decontaminate", "mode": "masks"}, "mode"),
+    ({"kind": "decontaminate", "boilerplate_items": 0}, "boilerplate_items"),
 ]
 
 
