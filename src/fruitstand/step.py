@@ -88,7 +88,7 @@ class StepStats:
 
     def drop_doc(self, reason: str, doc: Document) -> None:
         """Drop one document, counting it under `reason` and under its language."""
-        self.dropped[reason] += 1
+        self.drop(reason)  # through `drop`, which the report's sketch wraps to see each reason
         self.dropped_by_language[doc.metadata.get("language") or "und"] += 1
 
     def error(self, exc: BaseException, doc: Document) -> None:

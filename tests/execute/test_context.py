@@ -103,7 +103,8 @@ def test_an_input_changed_while_running_stops_the_run(news, tmp_path):
     src.write_bytes(news.read_bytes()[:200_000].rsplit(b"\n", 1)[0] + b"\n")
     plan = make_plan([{"kind": "tests.execute.steps:ShortOnly"}], inputs=[src], output=tmp_path / "o")
     plan.output.claim(plan.identity, overwrite=False)
-    os.utime(src, ns=(plan.files[0].mtime + 10**9, plan.files[0].mtime + 10**9))
+    later = int(plan.files[0].mtime) + 10**9
+    os.utime(src, ns=(later, later))
     from fruitstand.execute.executor import execute
 
     with pytest.raises(InputChanged, match="changed while the run was going"):

@@ -93,7 +93,7 @@ class ExactDedup(GlobalStep):
         for pos, doc in enumerate(docs):
             stats.docs_in += 1
             if pos in sample.wanted:
-                sample.add(pos, doc.id)
+                sample.add(pos, doc.id, text=doc.text)
             verdict = removed.get(pos)
             if verdict is None:
                 stats.docs_out += 1

@@ -146,7 +146,7 @@ class MinhashDedup(GlobalStep):
         for pos, doc in enumerate(docs):
             stats.docs_in += 1
             if signer is not None and pos in sample.wanted:
-                sample.add(pos, doc.id, signer.hasher([signer.tokens(doc)], self.ngram)[0])
+                sample.add(pos, doc.id, signer.hasher([signer.tokens(doc)], self.ngram)[0], text=doc.text)
             verdict = removed.get(pos)
             if verdict is None:
                 stats.docs_out += 1

@@ -94,7 +94,21 @@ def execute(plan: Plan, executor: Executor, *, progress: bool | float = False,
         manifest["steps"][i]["tracebacks"] = path
     atomic_write_json(out.manifest_path, manifest)
     shutil.rmtree(out.state / "work" / "docs", ignore_errors=True)
+    _write_report(out.path)
     return manifest
+
+
+def _write_report(path) -> None:
+    """report.html and the dataset card, from the manifest and the statistics the tasks committed."""
+    import sys
+
+    from fruitstand.report import report
+
+    try:
+        report(path)
+    except Exception as exc:  # the shards and manifest are in place: a report that fails must not undo the run
+        print(f"fruitstand: warning: report.html not written ({type(exc).__name__}: {exc}); "
+              f"`fruitstand report {path}` draws it again", file=sys.stderr)
 
 
 def _reduce(plan: Plan, executor: Executor, index: int) -> list[dict[str, Any]]:

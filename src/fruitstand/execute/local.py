@@ -48,14 +48,15 @@ def run(recipe: Recipe | str | os.PathLike | None = None, *, inputs: list[str | 
         output: str | os.PathLike, workers: int | None = None, format: str = "parquet",
         overwrite: bool = False, shard_size_mb: float = 256, split_mb: float | None = None,
         limits: ReadLimits | None = None, doc_timeout: float = 60.0, progress: bool | float = False,
-        executor: str | Executor = "local", address: str | None = None, text_field: str | None = None,
-        id_field: str | None = None) -> dict[str, Any]:
+        executor: str | Executor = "local", address: str | None = None, limit: int | None = None,
+        text_field: str | None = None, id_field: str | None = None) -> dict[str, Any]:
     """Run `recipe` (default: the built-in one) over `inputs`, writing shards and a manifest to `output`.
 
     `workers`: worker processes (default: one per core); 0 runs everything in this process
     (for debugging: no per-document time limit then). `doc_timeout`: seconds one document
     may take before it is skipped as `doc_timeout`. `executor`: "local" or "ray" (`address`:
-    the Ray cluster's, default a Ray started for this run), or an Executor. `text_field`,
+    the Ray cluster's, default a Ray started for this run), or an Executor. Inputs may be URLs
+    and lists of files (io/inputs.py); `limit` keeps the first N files of such lists. `text_field`,
     `id_field`: the fields of JSONL and Parquet records holding the text and the id (`text`, `id`).
     `progress`: a bar on a terminal, else a line on stderr every few seconds (a number: every that
     many seconds). Raises `RecipeError` (one line, before any work) for a mistake in the recipe or
@@ -64,9 +65,11 @@ def run(recipe: Recipe | str | os.PathLike | None = None, *, inputs: list[str | 
     started = time.perf_counter()
     if workers is not None and workers < 0:
         raise RecipeError(f"--workers {workers}: give 1 or more (0 runs in-process)")
+    if not doc_timeout >= 0:
+        raise RecipeError(f"doc_timeout = {doc_timeout}: give seconds per document (0 turns the limit off)")
     plan = make_plan(recipe, inputs=inputs, output=output, format=format, shard_size_mb=shard_size_mb,
-                     split_mb=split_mb, limits=limits, doc_timeout=doc_timeout, text_field=text_field,
-                     id_field=id_field)
+                     split_mb=split_mb, limits=limits, limit=limit,
+                     text_field=text_field, id_field=id_field)
     runner = _executor(executor, workers, doc_timeout, address)
     status = plan.output.claim(plan.identity, overwrite=overwrite)
     if status == "finished":

@@ -70,7 +70,9 @@ def build_manifest(identity: dict[str, Any], task_results: list[dict[str, Any]],
         "fruitstand": identity["versions"].get("fruitstand"),
         "recipe": identity["recipe"],
         # sha256 from the task that read each file's first slice (execute/task.py)
-        "inputs": [{**{k: v for k, v in i.items() if k != "mtime"}, "sha256": digests.get(i["path"])}
+        # (a remote file is not fetched twice to be hashed: its server's version stands for it)
+        "inputs": [{**{k: v for k, v in i.items() if k != "mtime"}, "sha256": digests.get(i["path"]),
+                    **({"version": i["mtime"]} if "://" in i["path"] and i.get("mtime") else {})}
                    for i in identity["inputs"]],
         "read": {"records": read.docs_in, "documents": read.docs_out, "skipped": dict(sorted(read.dropped.items())),
                  **({"extra": dict(read.extra)} if read.extra else {}), "cpu_s": round(read.cpu_s, 3)},

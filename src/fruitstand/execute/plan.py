@@ -61,8 +61,9 @@ class Plan:
 
 def make_plan(recipe: Recipe | str | os.PathLike | None = None, *, inputs: list[str | os.PathLike] | str,
               output: str | os.PathLike, format: str = "parquet", shard_size_mb: float = 256,
-              split_mb: float | None = None, limits: ReadLimits | None = None, doc_timeout: float = 60.0,
+              split_mb: float | None = None, limits: ReadLimits | None = None, limit: int | None = None,
               text_field: str | None = None, id_field: str | None = None) -> Plan:
+    """Plan a run; `limit` keeps the first N files of path lists (a trial run on part of a crawl)."""
     recipe = Recipe.coerce(recipe)
     limits = limits or ReadLimits()
     for flag, value in (("--text-field", text_field), ("--id-field", id_field)):
@@ -72,8 +73,8 @@ def make_plan(recipe: Recipe | str | os.PathLike | None = None, *, inputs: list[
                                  id_field=id_field or limits.id_field)
     if isinstance(inputs, (str, os.PathLike)):
         inputs = [inputs]
-    _check_options(format, shard_size_mb, split_mb, doc_timeout)
-    files = find_inputs(list(inputs))
+    _check_options(format, shard_size_mb, split_mb)
+    files = find_inputs(list(inputs), limit=limit)
     steps = recipe.validate({f.format for f in files})
     if split_mb is None:  # cut by the inputs' total size (io/inputs.py), recorded for resuming
         split_mb = default_split(files) / (1 << 20)
@@ -100,11 +101,11 @@ def make_plan(recipe: Recipe | str | os.PathLike | None = None, *, inputs: list[
     identity["fingerprint"] = _fingerprint(identity)
     out = OutputDir(output)
     spec = RunSpec(str(out.path), recipe.steps, schema.to_json(), format, max(1, int(shard_size_mb * (1 << 20))),
-                   limits, len(tasks), doc_timeout)
+                   limits, len(tasks))
     return Plan(recipe, steps, files, tasks, spec, identity, out)
 
 
-def _check_options(format: str, shard_size_mb: float, split_mb: float | None, doc_timeout: float) -> None:
+def _check_options(format: str, shard_size_mb: float, split_mb: float | None) -> None:
     """The run's own options, checked before anything is read or written."""
     if format not in ("parquet", "jsonl"):
         raise RecipeError(f"unknown --format {format!r}: use parquet or jsonl")
@@ -112,8 +113,6 @@ def _check_options(format: str, shard_size_mb: float, split_mb: float | None, do
         raise RecipeError(f"--shard-size {shard_size_mb}: give the MB of text per shard, more than 0 (default 256)")
     if split_mb is not None and not split_mb > 0:
         raise RecipeError(f"split_mb = {split_mb}: give the MB of input per task, more than 0, or leave it out")
-    if not doc_timeout >= 0:
-        raise RecipeError(f"doc_timeout = {doc_timeout}: give seconds per document (0 turns the limit off)")
 
 
 def _effective(steps: list[Step]) -> list[dict[str, Any]]:

@@ -4,12 +4,14 @@ Layout of an output folder:
 
     DIR/data/part-00000-0000.parquet   the documents, one or more shards per task
     DIR/<name>/...                     side outputs a step writes (step.py StepContext.output)
-    DIR/manifest.json                  written last: its presence means the run finished
+    DIR/manifest.json                  written when every task is done: its presence means the run finished
+    DIR/report.html, DIR/README.md     the run report and the dataset card (report/), drawn after the manifest
     DIR/.fruitstand/run.json           the run's identity (recipe, inputs, format, schema)
     DIR/.fruitstand/done/*.json        one file per finished task or reduce job, with counters
     DIR/.fruitstand/work/NN-kind/      side data of whole-corpus steps (kept: dedup references)
     DIR/.fruitstand/work/docs/         documents stored between stages (deleted at the end)
     DIR/.fruitstand/side/              side files of tasks not yet committed
+    DIR/.fruitstand/report/            each task's run statistics for the report (report/sketch.py)
 
 A task's done file is written after its shards are in place; a killed run re-runs every
 task without one, and those rewrite their shards byte for byte.
@@ -123,7 +125,7 @@ class OutputDir:
         """Remove what a fruitstand run writes (with the side outputs it named); leave anything else alone."""
         for name in ("data", ".fruitstand", *side_outputs):
             shutil.rmtree(self.path / name, ignore_errors=True)
-        for name in (MANIFEST, "report.html"):
+        for name in (MANIFEST, "report.html", "README.md"):
             (self.path / name).unlink(missing_ok=True)
 
     def clean_partial(self, side_outputs: list[str] = ()) -> None:

@@ -18,6 +18,7 @@ next stage) or writes the final shards.
 
 from __future__ import annotations
 
+import functools
 import os
 import time
 from collections.abc import Callable, Iterator
@@ -25,13 +26,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from fruitstand.document import Document
 from fruitstand.execute.watchdog import Heartbeat, skip_path
+from fruitstand.io import fs
 from fruitstand.io.inputs import Task, sha256_file
 from fruitstand.io.readers import ReadLimits, read_task
 from fruitstand.io.side import TaskOutputs
-from fruitstand.io.writers import METADATA, Schema, ShardWriter, loads_json
+from fruitstand.io.writers import METADATA, Schema, ShardWriter, atomic_write_bytes, loads_json
 from fruitstand.registry import RecipeError, make_step
+from fruitstand.report.sketch import SKETCHES, TaskSketch
 from fruitstand.step import GlobalStep, Step, StepContext, StepStats, drop_raw, raw_until
 
 
@@ -112,14 +117,14 @@ def stage_steps(spec: RunSpec, stage: int) -> list[int]:
 
 
 def _checked(task: Task) -> None:
-    if task.file_size < 0:
+    if task.file_size < 0:  # listed without a request per file (a paths list): nothing to compare
         return
     try:
-        st = os.stat(task.path)
+        size, version = fs.info(task.path)
     except FileNotFoundError:
         raise InputChanged(f"input {task.name or task.path} vanished while the run was going: "
                            "restore it, or run again with --overwrite to start over without it") from None
-    if st.st_size != task.file_size or st.st_mtime_ns != task.mtime:
+    if size != task.file_size or (task.mtime and version != task.mtime):
         raise InputChanged(f"input {task.name or task.path} changed while the run was going (size or mtime "
                            "differs from when it was planned): run again with --overwrite to start over")
 
@@ -155,6 +160,7 @@ def _run_task(spec: RunSpec, stage: int, task: Task, progress: Callable[[int, in
     outputs = TaskOutputs(Path(spec.output), spec.side_tmp(stage, task.index))
     stats = {i: StepStats() for i in range(len(steps))}
     read_stats = StepStats()
+    sketch = TaskSketch(len(steps))  # what each step kept and dropped, for the report
     report = progress or (lambda docs, nbytes: None)
     if stage > 0:  # the progress bar counts each document once: as it leaves the first stage
         report_bytes = report
@@ -192,14 +198,19 @@ def _run_task(spec: RunSpec, stage: int, task: Task, progress: Callable[[int, in
         # dropped after the filter (counted there), so a skip cannot shift them.
         docs = read_stored(spec.docs_dir(stage - 1), task.index, Schema.from_json(spec.schema))
         docs = _timed(docs, clocks, None)
-        docs = _global(gstep, "filter", _ctx(spec, stage, g, task, stats[g], outputs, steps, watchdog), docs)
-        docs = watchdog.guard(docs, stats[g], counted=True)
+        ctx = _ctx(spec, stage, g, task, stats[g], outputs, steps, watchdog)
+
+        def filtered(docs: Iterator[Document], ctx: StepContext = ctx, gstep: GlobalStep = gstep) -> Iterator[Document]:
+            return watchdog.guard(_global(gstep, "filter", ctx, docs), ctx.stats, counted=True)
+
+        docs = sketch.watch(g, filtered, docs, stats[g], gstep.kind)
         first = g + 1
     docs = _timed(docs, clocks, first - 1 if stage > 0 else None)
     last = globals_[stage] if stage < len(globals_) else len(steps)
     drop_at = raw_until(steps) if stage == 0 else -1
     for i in range(first, last):
-        docs = _timed(_staged(steps[i], _ctx(spec, stage, i, task, stats[i], outputs, steps, watchdog), docs),
+        ctx = _ctx(spec, stage, i, task, stats[i], outputs, steps, watchdog)
+        docs = _timed(sketch.watch(i, functools.partial(_staged, steps[i], ctx), docs, stats[i], steps[i].kind),
                       clocks, i)
         if i == drop_at:  # no later step reads the raw record: free it now
             docs = drop_raw(docs)
@@ -214,6 +225,7 @@ def _run_task(spec: RunSpec, stage: int, task: Task, progress: Callable[[int, in
         writer = ShardWriter(spec.docs_dir(stage), f"part-{task.index:05d}", Schema.from_json(spec.schema),
                              fmt="parquet", shard_bytes=1 << 62)
     else:
+        docs = sketch.written(docs)
         writer = ShardWriter(Path(spec.output) / "data", f"part-{task.index:05d}", Schema.from_json(spec.schema),
                              fmt=spec.format, shard_bytes=spec.shard_bytes)
     try:
@@ -221,8 +233,13 @@ def _run_task(spec: RunSpec, stage: int, task: Task, progress: Callable[[int, in
         files = writer.close()
         digest = None
         if stage == 0 and task.start == 0:  # one task per file: the one holding its first slice
-            digest = sha256_file(task.path)
+            # A remote file is not fetched twice to be hashed: its server's version stands for it.
+            digest = sha256_file(task.path) if not fs.is_url(task.path) else None
             _checked(task)
+        # The run's own statistics, before the task is recorded done; a rerun writes the same bytes.
+        stats_dir = Path(spec.output) / SKETCHES
+        stats_dir.mkdir(parents=True, exist_ok=True)
+        atomic_write_bytes(stats_dir / f"stage{stage}-task{task.index:05d}.json", orjson.dumps(sketch.to_json()))
         side = outputs.commit()
     except BaseException:
         writer.abort()
@@ -239,7 +256,7 @@ def _run_task(spec: RunSpec, stage: int, task: Task, progress: Callable[[int, in
         "seconds": round(time.perf_counter() - started, 3),
         "pid": os.getpid(),
     }
-    if digest is not None:
+    if stage == 0 and task.start == 0:
         result["input"] = {"path": task.path, "sha256": digest}
     if side:
         result["side_outputs"] = side
