@@ -34,6 +34,9 @@ def test_run_writes_report_and_card(parquet_run):
     for step in manifest["steps"]:
         for reason in step["dropped"]:
             assert reason in html
+    # documents and characters only shrink through the funnel, counted from when the HTML became text
+    shares = [int(x) for x in re.findall(r"· (\d+)%</text>", html)]
+    assert len(shares) > len(manifest["steps"]) + 1 and max(shares) == 100
 
 
 def test_report_is_self_contained(parquet_run):

@@ -47,8 +47,8 @@ def build_manifest(identity: dict[str, Any], task_results: list[dict[str, Any]],
             read.merge(StepStats.from_json(r["read"]))
         for i, s in enumerate(r["steps"]):
             per_step[i].merge(StepStats.from_json(s))
-        if "input" in r:
-            digests[r["input"]["path"]] = r["input"]["sha256"]
+        for i in r.get("inputs", [r["input"]] if "input" in r else []):  # "input": done files of older runs
+            digests[i["path"]] = i["sha256"]
         for name, names in r.get("side_outputs", {}).items():
             side.setdefault(name, []).extend(f"{name}/{f}" for f in names)
         if r["stage"] == n_stages - 1:

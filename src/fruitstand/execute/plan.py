@@ -21,7 +21,7 @@ from typing import Any
 
 from fruitstand.execute.state import OutputDir
 from fruitstand.execute.task import RunSpec, stage_steps
-from fruitstand.io.inputs import HTML_FORMATS, InputFile, Task, default_split, find_inputs, plan_tasks
+from fruitstand.io.inputs import InputFile, Task, default_split, find_inputs, plan_tasks
 from fruitstand.io.readers import ReadLimits
 from fruitstand.io.writers import Schema
 from fruitstand.recipe import Recipe
@@ -143,7 +143,7 @@ def _schema(files: list[InputFile], steps: list) -> Schema:
     """Output columns, from the recipe and the input formats alone (io/writers.py `Schema`)."""
     schema = Schema()
     schema.add("source", "string")
-    if any(f.format in HTML_FORMATS for f in files):
+    if any(f.format in ("warc", "arc") for f in files):
         schema.add("date", "string")
     for step in steps:
         for name, kind in step.columns.items():

@@ -156,7 +156,8 @@ def _run_task(spec: RunSpec, stage: int, task: Task, progress: Callable[[int, in
     steps = _steps_for(spec, stage_steps(spec, stage))
     globals_ = spec.global_indices()
     if stage == 0:
-        _checked(task)
+        for part in task.files():
+            _checked(part)
     outputs = TaskOutputs(Path(spec.output), spec.side_tmp(stage, task.index))
     stats = {i: StepStats() for i in range(len(steps))}
     read_stats = StepStats()
@@ -231,11 +232,13 @@ def _run_task(spec: RunSpec, stage: int, task: Task, progress: Callable[[int, in
     try:
         writer.write_all(docs)
         files = writer.close()
-        digest = None
-        if stage == 0 and task.start == 0:  # one task per file: the one holding its first slice
-            # A remote file is not fetched twice to be hashed: its server's version stands for it.
-            digest = sha256_file(task.path) if not fs.is_url(task.path) else None
-            _checked(task)
+        digests = []
+        for part in task.files() if stage == 0 else ():
+            if part.start == 0:  # one task per file: the one holding its first slice
+                # A remote file is not fetched twice to be hashed: its server's version stands for it.
+                digests.append({"path": part.path,
+                                "sha256": sha256_file(part.path) if not fs.is_url(part.path) else None})
+                _checked(part)
         # The run's own statistics, before the task is recorded done; a rerun writes the same bytes.
         stats_dir = Path(spec.output) / SKETCHES
         stats_dir.mkdir(parents=True, exist_ok=True)
@@ -256,8 +259,8 @@ def _run_task(spec: RunSpec, stage: int, task: Task, progress: Callable[[int, in
         "seconds": round(time.perf_counter() - started, 3),
         "pid": os.getpid(),
     }
-    if stage == 0 and task.start == 0:
-        result["input"] = {"path": task.path, "sha256": digest}
+    if digests:
+        result["inputs"] = digests
     if side:
         result["side_outputs"] = side
     tracebacks = {str(i): s.tracebacks for i, s in stats.items() if s.tracebacks}
