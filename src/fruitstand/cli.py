@@ -76,6 +76,16 @@ def cmd_read(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_tokenize(args: argparse.Namespace) -> int:
+    from fruitstand.tokens.run import tokenize
+
+    meta = tokenize(args.dir, tokenizer=args.tokenizer, train_tokenizer=args.train_tokenizer, bos=args.bos,
+                    shuffle=args.shuffle, workers=args.workers, overwrite=args.overwrite, progress=not args.quiet)
+    print(f"{meta['tokens']:,} tokens ({meta['dtype']}) of {meta['documents']:,} documents in "
+          f"{len(meta['shards'])} shard(s): {Path(args.dir).resolve() / 'tokens'}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="fruitstand",
@@ -108,6 +118,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("path")
     p.add_argument("--limit", "-n", type=int, default=None)
     p.set_defaults(func=cmd_read)
+
+    p = sub.add_parser("tokenize", help="write token shards of an output folder for training",
+                       description="Tokenize an output folder's documents into DIR/tokens/: tokenizer.json, "
+                                   "raw uint16/uint32 shards (*.bin), per-document start offsets (*.idx), meta.json.",
+                       epilog="example: fruitstand tokenize out/ --train-tokenizer 32768 --shuffle 0",
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("dir", metavar="DIR", help="a fruitstand output folder (holding data/)")
+    which = p.add_mutually_exclusive_group()
+    which.add_argument("--tokenizer", metavar="PATH", help="use this local tokenizer.json (default: train one)")
+    which.add_argument("--train-tokenizer", type=int, metavar="VOCAB", default=None,
+                       help="train a byte-level BPE of VOCAB tokens on the corpus (default: 32768)")
+    p.add_argument("--bos", action="store_true", help="lead every document with a BOS token (default: EOS only)")
+    p.add_argument("--shuffle", type=int, metavar="SEED", default=None,
+                   help="shuffle the documents with this seed (default: keep their order)")
+    p.add_argument("--workers", "-w", type=int, default=None, help="worker processes (default: all cores)")
+    p.add_argument("--overwrite", action="store_true", help="replace DIR/tokens made with other settings")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_tokenize)
     return parser
 
 
