@@ -93,6 +93,7 @@ class Recipe:
                 seen_extract = True
             if isinstance(s, GlobalStep) and s.needs == "html":  # pragma: no cover - no such step today
                 raise RecipeError(f"step {s.kind!r}: whole-corpus steps must work on text")
+        _check_raw_lifetime(steps)
         return steps
 
     def to_json(self) -> dict[str, Any]:
@@ -102,3 +103,18 @@ class Recipe:
         """Identifies the recipe with every default filled in, so equal recipes match."""
         full = [{"kind": s.kind, **s.params()} for s in self.build()]
         return hashlib.sha256(json.dumps(full, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _check_raw_lifetime(steps: list[Step]) -> None:
+    """The raw record lives through one stage only: documents stored for a whole-corpus step
+    keep their text and metadata, not their HTML and headers (document.py)."""
+    first_global = next((s for s in steps if isinstance(s, GlobalStep)), None)
+    if first_global is None:
+        return
+    after = steps[steps.index(first_global) + 1:]
+    late = next((s for s in after if s.reads_raw or s.needs == "html"), None)
+    if late is not None:
+        raise RecipeError(
+            f"step {late.kind!r} reads the raw record (HTML and headers), which is not kept past "
+            f"whole-corpus step {first_global.kind!r}: move {late.kind!r} before {first_global.kind!r}"
+        )

@@ -25,6 +25,8 @@ _KINDS: dict[str, str] = {
     "exact_dedup": "fruitstand.dedup.exact:ExactDedup",
     "minhash_dedup": "fruitstand.dedup.minhash:MinhashDedup",
     "line_dedup": "fruitstand.dedup.line:LineDedup",
+    "opt_out": "fruitstand.rights.opt_out:OptOut",
+    "license": "fruitstand.rights.license:License",
 }
 
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass
 
-from fruitstand.step import Filter
+from fruitstand.step import BatchFilter, BatchMapper, Filter, Resources
 
 
 @dataclass
@@ -19,3 +20,81 @@ class HangOn(Filter):
         if self.marker in doc.text:
             time.sleep(3600)
         return True
+
+
+@dataclass
+class Sampler(BatchMapper):
+    """Counts batches and words, writes one JSON line per document and one binary file per task."""
+
+    kind = "tests.execute.steps:Sampler"
+    side_outputs = ("samples", "tokens")
+    batch_size: int = 7
+    fail_on: str = ""  # a batch holding this text raises; alone, only its document does
+
+    def open(self, ctx):
+        self._words = 0
+
+    def apply_batch(self, docs):
+        if self.fail_on and any(self.fail_on in d.text for d in docs):
+            raise ValueError("poisoned batch")
+        self.ctx.count("batches")
+        for d in docs:
+            self.ctx.output("samples").write({"id": d.id, "chars": len(d.text)})
+            self._words += len(d.text.split())
+        return docs
+
+    def finish(self):
+        with self.ctx.output("tokens").open(f"{self.ctx.part}.bin") as fh:
+            fh.write(self._words.to_bytes(8, "little"))
+
+
+@dataclass
+class ShortOnly(BatchFilter):
+    """Keeps documents under `max_chars`; counts the long ones it saw."""
+
+    kind = "tests.execute.steps:ShortOnly"
+    batch_size: int = 5
+    max_chars: int = 3000
+
+    def keep_batch(self, docs):
+        out = []
+        for d in docs:
+            if len(d.text) >= self.max_chars:
+                self.ctx.count("long")
+                out.append((False, "too_long"))
+            else:
+                out.append(True)
+        return out
+
+
+@dataclass
+class HangBatch(BatchFilter):
+    """Hangs on any batch holding `marker` (a model call that never returns)."""
+
+    kind = "tests.execute.steps:HangBatch"
+    batch_size: int = 4
+    marker: str = "HANG"
+
+    def keep_batch(self, docs):
+        if any(self.marker in d.text for d in docs):
+            time.sleep(3600)
+        return [True] * len(docs)
+
+
+@dataclass
+class Heavy(Filter):
+    """Declares more memory than any machine has: its stage runs on one process."""
+
+    kind = "tests.execute.steps:Heavy"
+    resources = Resources(memory_gb=1e6)
+    side_outputs = ("pids",)
+
+    def setup(self):
+        self._pid = os.getpid()
+
+    def keep(self, doc):
+        return True
+
+    def finish(self):
+        with self.ctx.output("pids").open(f"{self.ctx.part}.txt", "w") as fh:
+            fh.write(str(self._pid))

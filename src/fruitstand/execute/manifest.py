@@ -33,11 +33,13 @@ def versions() -> dict[str, str]:
 
 def build_manifest(identity: dict[str, Any], task_results: list[dict[str, Any]],
                    reduce_results: dict[int, list[dict[str, Any]]], workdirs: dict[int, Path],
-                   wall_time: float) -> dict[str, Any]:
+                   wall_time: float, *, executor: str = "local") -> dict[str, Any]:
     steps_tables = identity["recipe"]["step"]
     read = StepStats()
     per_step = [StepStats() for _ in steps_tables]
     files: list[str] = []
+    side: dict[str, list[str]] = {}
+    digests: dict[str, str] = {}
     documents = 0
     n_stages = 1 + len(reduce_results)
     for r in task_results:
@@ -45,6 +47,10 @@ def build_manifest(identity: dict[str, Any], task_results: list[dict[str, Any]],
             read.merge(StepStats.from_json(r["read"]))
         for i, s in enumerate(r["steps"]):
             per_step[i].merge(StepStats.from_json(s))
+        if "input" in r:
+            digests[r["input"]["path"]] = r["input"]["sha256"]
+        for name, names in r.get("side_outputs", {}).items():
+            side.setdefault(name, []).extend(f"{name}/{f}" for f in names)
         if r["stage"] == n_stages - 1:
             files.extend(f"data/{name}" for name in r["files"])
             documents += r["documents"]
@@ -61,7 +67,9 @@ def build_manifest(identity: dict[str, Any], task_results: list[dict[str, Any]],
     return {
         "fruitstand": identity["versions"].get("fruitstand"),
         "recipe": identity["recipe"],
-        "inputs": identity["inputs"],
+        # sha256 from the task that read each file's first slice (execute/task.py)
+        "inputs": [{**{k: v for k, v in i.items() if k != "mtime"}, "sha256": digests.get(i["path"])}
+                   for i in identity["inputs"]],
         "read": {"records": read.docs_in, "documents": read.docs_out, "skipped": dict(sorted(read.dropped.items())),
                  **({"extra": dict(read.extra)} if read.extra else {})},
         "steps": steps,
@@ -69,7 +77,9 @@ def build_manifest(identity: dict[str, Any], task_results: list[dict[str, Any]],
         + [{"step": s["kind"], "documents": s["out"]} for s in steps],
         "output": {"format": identity["format"], "documents": documents, "files": sorted(files),
                    "schema": identity["schema"]},
+        "side_outputs": {name: sorted(names) for name, names in sorted(side.items())},
         "tasks": len([r for r in task_results if r["stage"] == 0]),
+        "executor": executor,
         "versions": identity["versions"],
         "wall_time_s": round(wall_time, 3),
     }

@@ -3,11 +3,13 @@
 Layout of an output folder:
 
     DIR/data/part-00000-0000.parquet   the documents, one or more shards per task
+    DIR/<name>/...                     side outputs a step writes (step.py StepContext.output)
     DIR/manifest.json                  written last: its presence means the run finished
     DIR/.fruitstand/run.json           the run's identity (recipe, inputs, format, schema)
     DIR/.fruitstand/done/*.json        one file per finished task or reduce job, with counters
     DIR/.fruitstand/work/NN-kind/      side data of whole-corpus steps (kept: dedup references)
     DIR/.fruitstand/work/docs/         documents stored between stages (deleted at the end)
+    DIR/.fruitstand/side/              side files of tasks not yet committed
 
 A task's done file is written after its shards are in place; a killed run re-runs every
 task without one, and those rewrite their shards byte for byte.
@@ -59,7 +61,7 @@ class OutputDir:
                     f"{self.path} holds {what} of another recipe or input: "
                     "choose another --output, or pass --overwrite to replace it"
                 )
-            self.clear()
+            self.clear(previous.get("side_outputs", []))
         elif self.path.exists() and any(self.path.iterdir()):
             if not overwrite:
                 raise RecipeError(
@@ -72,16 +74,16 @@ class OutputDir:
         atomic_write_json(run_file, identity)
         return "new"
 
-    def clear(self) -> None:
-        """Remove what a fruitstand run writes; leave anything else alone."""
-        for name in ("data", ".fruitstand"):
+    def clear(self, side_outputs: list[str] = ()) -> None:
+        """Remove what a fruitstand run writes (with the side outputs it named); leave anything else alone."""
+        for name in ("data", ".fruitstand", *side_outputs):
             shutil.rmtree(self.path / name, ignore_errors=True)
         for name in (MANIFEST, "report.html"):
             (self.path / name).unlink(missing_ok=True)
 
-    def clean_partial(self) -> None:
+    def clean_partial(self, side_outputs: list[str] = ()) -> None:
         """Remove temporary files a killed run left behind."""
-        for folder in (self.path / "data", self.state / "work"):
+        for folder in (self.path / "data", self.state / "work", *(self.path / n for n in side_outputs)):
             if folder.exists():
                 for tmp in folder.rglob(".*.tmp"):
                     tmp.unlink(missing_ok=True)

@@ -1,9 +1,14 @@
 """One task of one stage: a pure function of (input slice, recipe) to shards plus counters.
 
-This is all a worker runs, on the local pool or (later) on a Ray worker: it reads its slice,
-pushes the documents through its segment of the recipe, writes its shards atomically, and
-returns the counters. Running it twice gives the same files, so a task cut short by a kill
-is simply run again.
+This is all a worker runs, on the local pool or on a Ray worker: it reads its slice,
+pushes the documents through its segment of the recipe, writes its shards and side outputs
+atomically, and returns the counters. Running it twice gives the same files, so a task cut
+short by a kill is simply run again.
+
+The per-corpus work the driver used to do up front is done here, spread over the tasks: the
+task holding a file's first slice hashes the file (sha256, for the manifest), and every
+task checks its file's size and mtime against the plan, so an input changed or removed
+while the run goes stops it with one line instead of a manifest that describes other bytes.
 
 A recipe with whole-corpus steps (dedup) runs in stages. Stage s reads the input (s = 0) or
 the documents stage s-1 stored, lets global step s-1 filter them, runs the plain steps up
@@ -22,11 +27,16 @@ from typing import Any
 
 from fruitstand.document import Document
 from fruitstand.execute.watchdog import Heartbeat, skip_path
-from fruitstand.io.inputs import Task
+from fruitstand.io.inputs import Task, sha256_file
 from fruitstand.io.readers import ReadLimits, read_task
+from fruitstand.io.side import TaskOutputs
 from fruitstand.io.writers import Schema, ShardWriter
-from fruitstand.registry import make_step
-from fruitstand.step import GlobalStep, Step, StepStats, TaskContext
+from fruitstand.registry import RecipeError, make_step
+from fruitstand.step import GlobalStep, Step, StepContext, StepStats, drop_raw, raw_until
+
+
+class InputChanged(RecipeError):
+    """An input file changed or vanished between planning and its task."""
 
 
 @dataclass(frozen=True)
@@ -64,6 +74,9 @@ class RunSpec:
     def docs_dir(self, stage: int) -> Path:
         return self.state_dir / "work" / "docs" / f"stage-{stage}"
 
+    def side_tmp(self, stage: int, task: int) -> Path:
+        return self.state_dir / "side" / f"stage{stage}-task{task:05d}"
+
 
 def _is_global(table: dict[str, Any]) -> bool:
     from fruitstand.registry import step_class
@@ -71,19 +84,52 @@ def _is_global(table: dict[str, Any]) -> bool:
     return issubclass(step_class(table["kind"]), GlobalStep)
 
 
-# Steps built and set up once per process, keyed by the recipe they come from.
-_built: dict[str, list[Step]] = {}
+# Steps built once per process, keyed by the recipe they come from; each is set up on its
+# first use, so a process only loads the models of the stages it runs.
+_built: dict[str, tuple[list[Step], set[int]]] = {}
 
 
-def _steps_for(spec: RunSpec) -> list[Step]:
+def _steps_for(spec: RunSpec, used: range | list[int]) -> list[Step]:
     key = repr(spec.steps)
     if key not in _built:
-        steps = [make_step(t) for t in spec.steps]
-        for s in steps:
-            s.setup()
         _built.clear()
-        _built[key] = steps
-    return _built[key]
+        _built[key] = ([make_step(t) for t in spec.steps], set())
+    steps, ready = _built[key]
+    for i in used:
+        if i not in ready:
+            steps[i].setup()
+            ready.add(i)
+    return steps
+
+
+def stage_steps(spec: RunSpec, stage: int) -> list[int]:
+    """Indices of the steps whose code runs in `stage`: the global step before it (its filter),
+    the plain steps, and the global step after it (its map)."""
+    globals_ = spec.global_indices()
+    first = 0 if stage == 0 else globals_[stage - 1]
+    last = globals_[stage] if stage < len(globals_) else len(spec.steps) - 1
+    return list(range(first, last + 1))
+
+
+def _checked(task: Task) -> None:
+    if task.file_size < 0:
+        return
+    try:
+        st = os.stat(task.path)
+    except FileNotFoundError:
+        raise InputChanged(f"input {task.name or task.path} vanished while the run was going: "
+                           "restore it, or run again with --overwrite to start over without it") from None
+    if st.st_size != task.file_size or st.st_mtime_ns != task.mtime:
+        raise InputChanged(f"input {task.name or task.path} changed while the run was going (size or mtime "
+                           "differs from when it was planned): run again with --overwrite to start over")
+
+
+def _staged(step: Step, ctx: StepContext, docs: Iterator[Document]) -> Iterator[Document]:
+    """The step's documents, with its context set before the first and `finish` after the last."""
+    step.ctx = ctx
+    step.open(ctx)
+    yield from step.process(docs, ctx.stats)
+    step.finish()
 
 
 def run_task(spec: RunSpec, stage: int, task: Task, progress: Callable[[int, int], None] | None = None,
@@ -101,8 +147,11 @@ def run_task(spec: RunSpec, stage: int, task: Task, progress: Callable[[int, int
 def _run_task(spec: RunSpec, stage: int, task: Task, progress: Callable[[int, int], None] | None,
               watchdog: Heartbeat) -> dict[str, Any]:
     started = time.perf_counter()
-    steps = _steps_for(spec)
+    steps = _steps_for(spec, stage_steps(spec, stage))
     globals_ = spec.global_indices()
+    if stage == 0:
+        _checked(task)
+    outputs = TaskOutputs(Path(spec.output), spec.side_tmp(stage, task.index))
     stats = {i: StepStats() for i in range(len(steps))}
     read_stats = StepStats()
     report = progress or (lambda docs, nbytes: None)
@@ -137,18 +186,21 @@ def _run_task(spec: RunSpec, stage: int, task: Task, progress: Callable[[int, in
         docs = watchdog.guard(read_stored(spec.docs_dir(stage - 1), task.index), read_stats, counted=False)
         gstep = steps[g]
         assert isinstance(gstep, GlobalStep)
-        docs = gstep.filter(docs, stats[g], _ctx(spec, g, task))
+        docs = _global(gstep, "filter", _ctx(spec, stage, g, task, stats[g], outputs, steps, watchdog), docs)
         first = g + 1
     last = globals_[stage] if stage < len(globals_) else len(steps)
+    drop_at = raw_until(steps) if stage == 0 else -1
     for i in range(first, last):
-        docs = steps[i].process(docs, stats[i])
+        docs = _staged(steps[i], _ctx(spec, stage, i, task, stats[i], outputs, steps, watchdog), docs)
+        if i == drop_at:  # no later step reads the raw record: free it now
+            docs = drop_raw(docs)
     docs = tick(docs)
     if stage < len(globals_):
         g = globals_[stage]
         gstep = steps[g]
         assert isinstance(gstep, GlobalStep)
         spec.step_workdir(g).mkdir(parents=True, exist_ok=True)
-        docs = gstep.map(docs, stats[g], _ctx(spec, g, task))
+        docs = _global(gstep, "map", _ctx(spec, stage, g, task, stats[g], outputs, steps, watchdog), docs)
         writer = ShardWriter(spec.docs_dir(stage), f"part-{task.index:05d}", Schema.from_json(spec.schema),
                              fmt="parquet", shard_bytes=1 << 62)
     else:
@@ -157,10 +209,16 @@ def _run_task(spec: RunSpec, stage: int, task: Task, progress: Callable[[int, in
     try:
         writer.write_all(docs)
         files = writer.close()
+        digest = None
+        if stage == 0 and task.start == 0:  # one task per file: the one holding its first slice
+            digest = sha256_file(task.path)
+            _checked(task)
+        side = outputs.commit()
     except BaseException:
         writer.abort()
+        outputs.abort()
         raise
-    return {
+    result = {
         "stage": stage,
         "task": task.index,
         "read": read_stats.to_json() if stage == 0 or read_stats.dropped else None,
@@ -170,10 +228,24 @@ def _run_task(spec: RunSpec, stage: int, task: Task, progress: Callable[[int, in
         "seconds": round(time.perf_counter() - started, 3),
         "pid": os.getpid(),
     }
+    if digest is not None:
+        result["input"] = {"path": task.path, "sha256": digest}
+    if side:
+        result["side_outputs"] = side
+    return result
 
 
-def _ctx(spec: RunSpec, index: int, task: Task) -> TaskContext:
-    return TaskContext(spec.step_workdir(index), task.index, spec.n_tasks)
+def _ctx(spec: RunSpec, stage: int, index: int, task: Task, stats: StepStats, outputs: TaskOutputs,
+         steps: list[Step], heartbeat: Heartbeat) -> StepContext:
+    return StepContext(spec.step_workdir(index), task.index, spec.n_tasks, stage, index, stats, outputs,
+                       tuple(steps[index].side_outputs), heartbeat)
+
+
+def _global(step: GlobalStep, phase: str, ctx: StepContext, docs: Iterator[Document]) -> Iterator[Document]:
+    step.ctx = ctx
+    step.open(ctx)
+    yield from getattr(step, phase)(docs, ctx.stats, ctx)
+    step.finish()
 
 
 def read_stored(folder: Path, task_index: int) -> Iterator[Document]:

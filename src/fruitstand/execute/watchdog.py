@@ -11,6 +11,12 @@ therefore enforced from the parent process:
 - the executor starts a fresh worker and re-runs the task, which skips that document,
   counting it as `doc_timeout`. The task's output is what it would have been had the
   document never been there, so the run stays deterministic.
+
+A batch step (step.BatchFilter/BatchMapper) beats once per batch, naming the batch's first
+and last document: the batch may take the limit times its length. A batch over that has no
+one document to blame, so the watchdog marks the batch's positions to run alone; the task
+runs again with those documents in batches of one, and the one that is slow alone is
+skipped as above. No worker is killed twice for one slow batch.
 """
 
 from __future__ import annotations
@@ -27,7 +33,8 @@ from pathlib import Path
 from fruitstand.document import Document
 from fruitstand.step import StepStats
 
-_BEAT = struct.Struct("<iiqd")  # stage, task, position (-1: between documents), start time
+# stage, task, position (-1: between documents), start time, documents in the batch, last - first
+_BEAT = struct.Struct("<iiqdii")
 
 
 def skip_path(folder: Path, stage: int, task: int) -> Path:
@@ -35,18 +42,42 @@ def skip_path(folder: Path, stage: int, task: int) -> Path:
     return folder / f"stage{stage}-task{task:05d}.json"
 
 
-def load_skips(path: Path) -> set[int]:
+def _load(path: Path) -> dict[str, list]:
     try:
-        return set(json.loads(path.read_text()))
+        data = json.loads(path.read_text())
     except (OSError, ValueError):
-        return set()
+        return {"skip": [], "alone": []}
+    if isinstance(data, list):  # written before batches had a limit of their own
+        return {"skip": data, "alone": []}
+    return {"skip": data.get("skip", []), "alone": data.get("alone", [])}
+
+
+def load_skips(path: Path) -> set[int]:
+    return set(_load(path)["skip"])
+
+
+def load_alone(path: Path) -> list[tuple[int, int]]:
+    """Position ranges (first, last) whose documents run in batches of one."""
+    return [tuple(r) for r in _load(path)["alone"]]
+
+
+def _save(path: Path, data: dict[str, list]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps({"skip": sorted(set(data["skip"])), "alone": sorted(map(list, data["alone"]))}))
+    os.replace(tmp, path)
 
 
 def add_skip(path: Path, position: int) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(sorted(load_skips(path) | {position})))
-    os.replace(tmp, path)
+    data = _load(path)
+    data["skip"].append(position)
+    _save(path, data)
+
+
+def add_alone(path: Path, first: int, last: int) -> None:
+    data = _load(path)
+    data["alone"].append([first, last])
+    _save(path, data)
 
 
 class Heartbeat:
@@ -55,7 +86,9 @@ class Heartbeat:
     def __init__(self, folder: Path | None, stage: int, task: int, skip_file: Path):
         self.folder, self.stage, self.task = folder, stage, task
         self.skips = load_skips(skip_file)
+        self._alone = load_alone(skip_file)
         self._mm: mmap.mmap | None = None
+        self.position = -1  # of the document last read
 
     def __enter__(self) -> Heartbeat:
         if self.folder is not None:
@@ -75,7 +108,15 @@ class Heartbeat:
             self._mm = None
 
     def _beat(self, position: int) -> None:
-        _BEAT.pack_into(self._mm, 0, self.stage, self.task, position, time.time())
+        _BEAT.pack_into(self._mm, 0, self.stage, self.task, position, time.time(), 1, 0)
+
+    def batch(self, first: int, last: int, count: int) -> None:
+        """A batch step starts on `count` documents, positions first..last."""
+        if self._mm is not None and first >= 0:
+            _BEAT.pack_into(self._mm, 0, self.stage, self.task, first, time.time(), count, last - first)
+
+    def alone(self, position: int) -> bool:
+        return any(a <= position <= b for a, b in self._alone)
 
     def guard(self, docs: Iterator[Document], stats: StepStats, *, counted: bool) -> Iterator[Document]:
         """Pass documents on, skipping the ones that timed out before; time each one.
@@ -88,6 +129,7 @@ class Heartbeat:
                 stats.drop("doc_timeout")
                 stats.docs_out -= counted
                 continue
+            self.position = pos
             if beat is not None:
                 beat(pos)
             yield doc
@@ -106,7 +148,7 @@ class Watchdog:
         """Documents skipped so far: a pool broken by this watchdog raises it."""
         if not self.skips.exists():
             return 0
-        return sum(len(load_skips(p)) for p in self.skips.glob("*.json"))
+        return sum(len(d["skip"]) + len(d["alone"]) for d in map(_load, self.skips.glob("*.json")))
 
     def check(self) -> int:
         """Kill the workers stuck on one document; return how many were killed."""
@@ -121,14 +163,17 @@ class Watchdog:
                     beat = _BEAT.unpack(fh.read(_BEAT.size))
             except (OSError, struct.error):
                 continue
-            stage, task, pos, started = beat
-            if pos < 0 or now - started <= self.timeout:
+            stage, task, pos, started, count, span = beat
+            if pos < 0 or now - started <= self.timeout * max(1, count):
                 self._suspects.pop(pid, None)
                 continue
             if self._suspects.get(pid) != beat:  # seen twice alike: not a torn read
                 self._suspects[pid] = beat
                 continue
-            add_skip(skip_path(self.skips, stage, task), pos)
+            if count > 1:
+                add_alone(skip_path(self.skips, stage, task), pos, pos + span)
+            else:
+                add_skip(skip_path(self.skips, stage, task), pos)
             try:
                 os.kill(pid, signal.SIGKILL)
                 killed += 1

@@ -21,19 +21,18 @@ import re
 
 from resiliparse.parse.encoding import bytes_to_str, detect_encoding, map_encoding_to_html5
 
+from fruitstand.document import Headers, header_values
+
 _CHARSET = re.compile(r"charset\s*=\s*[\"']?\s*([A-Za-z0-9_.:-]+)", re.IGNORECASE)
 _META_CHARSET = re.compile(rb"<meta[^>]+charset\s*=\s*[\"']?\s*([A-Za-z0-9_.:-]+)", re.IGNORECASE)
 
 
-def header_charset(headers: dict[str, str] | None) -> str | None:
+def header_charset(headers: Headers | dict[str, str] | None) -> str | None:
     """The charset of a `Content-Type` header (any key case), as a WHATWG encoding name."""
-    if not headers:
-        return None
-    for key, value in headers.items():
-        if key.lower() == "content-type" and value:
-            match = _CHARSET.search(value)
-            if match:
-                return map_encoding_to_html5(match.group(1), fallback_utf8=False)
+    for value in header_values(headers, "content-type"):
+        match = _CHARSET.search(value)
+        if match:
+            return map_encoding_to_html5(match.group(1), fallback_utf8=False)
     return None
 
 
@@ -42,7 +41,7 @@ def looks_binary(html: bytes) -> bool:
     return html.count(b"\x00", 0, 4096) >= 4 and not html.startswith((b"\xff\xfe", b"\xfe\xff"))
 
 
-def decode_html(html: bytes, headers: dict[str, str] | None = None) -> str:
+def decode_html(html: bytes, headers: Headers | dict[str, str] | None = None) -> str:
     if html.startswith((b"\xff\xfe", b"\xfe\xff")):  # UTF-16 with its BOM (rare, but NULs galore)
         return html.decode("utf-16", errors="ignore")
     try:

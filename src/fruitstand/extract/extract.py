@@ -7,7 +7,8 @@ trafilatura's speed and a little above resiliparse's own main-content extraction
 DCLM found resiliparse and trafilatura equally good for model quality (numbers, command and
 the other candidates measured: benchmarks/results/extraction.md). `backend = "trafilatura"`
 runs trafilatura's own extraction (its settings that scored best), under a per-page time
-limit. Either way the HTML and HTTP headers are dropped: they are never written out.
+limit. The HTML and headers are left on the document for later steps that read them; the
+run drops them after the last (step.raw_until), and they are never written out.
 
 Drop reasons: `html_too_large` (over `max_html_bytes`, left unparsed: a page that size is
 a data dump, not an article), `binary_content` (NUL bytes: an image or PDF served as
@@ -63,9 +64,7 @@ class Extract(Mapper):
         html = doc.html
         if html is None:  # already text (WET, JSONL, ...): nothing to extract
             return doc
-        headers = doc.http_headers
-        doc.html = None
-        doc.http_headers = None
+        headers = doc.http_headers  # the raw record stays: the run drops it after its last reader
         if len(html) > self.max_html_bytes:
             return None, "html_too_large"
         if looks_binary(html):

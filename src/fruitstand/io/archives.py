@@ -239,10 +239,8 @@ def _warc_record(rec, source: str, limits: ReadLimits) -> Document | str:
     body = _decode_payload(body, http.get("Transfer-Encoding") if http is not None else None, limits)
     if isinstance(body, str):
         return body
-    headers = dict(http.asdict()) if http is not None else {}
-    if rec.http_charset:
-        headers["_charset"] = rec.http_charset
-    return Document(rid, "", meta, html=body, http_headers=headers)
+    http_headers = list(http.items()) if http is not None else []  # repeated headers kept, in order
+    return Document(rid, "", meta, html=body, http_headers=http_headers, warc_headers=list(rec.headers.items()))
 
 
 def _consume(rec, reason: str) -> str:
@@ -334,7 +332,8 @@ def _arc_record(rec, it, source: str, limits: ReadLimits) -> Document | str:
     # ARC records have no ids (warcio makes random ones): the offset is stable. Asking for it
     # reads the record to its end, so only once the body is read.
     rid = f"{source}@{it.get_record_offset()}"
-    return Document(rid, "", meta, html=body, http_headers=dict(rec.http_headers.headers))
+    return Document(rid, "", meta, html=body, http_headers=list(rec.http_headers.headers),
+                    warc_headers=list(rec.rec_headers.headers))
 
 
 def _drain(rec, reason: str) -> str:

@@ -46,6 +46,7 @@ class InputFile:
     format: str
     size: int
     name: str = ""  # relative to the folder given, or the file name: stable across machines
+    mtime: int = 0  # when planned (ns since the epoch): a task checks the file is still as planned
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,8 @@ class Task:
     end: int = -1  # exclusive; -1 means to the end
     size: int = 0  # bytes this task covers, for progress
     name: str = ""  # the input's stable name, for `source` and default ids
+    file_size: int = -1  # the whole file's size and mtime when planned; -1: not checked
+    mtime: int = 0
 
 
 def detect_format(path: str | os.PathLike) -> str | None:
@@ -95,7 +98,8 @@ def find_inputs(paths: list[str | os.PathLike]) -> list[InputFile]:
                 raise RecipeError(f"can't read input {f}: permission denied")
             key = str(f.resolve())
             name = f.relative_to(p).as_posix() if p.is_dir() else f.name
-            found[key] = InputFile(key, fmt, f.stat().st_size, name)
+            st = f.stat()
+            found[key] = InputFile(key, fmt, st.st_size, name, st.st_mtime_ns)
         if p.is_dir() and len(found) == n_before:
             raise RecipeError(f"no readable files in folder {raw} (.warc.gz, .jsonl, .parquet, .txt, ...)")
     return [found[k] for k in sorted(found)]
@@ -118,7 +122,7 @@ def plan_tasks(files: list[InputFile], *, split_bytes: int | None = None) -> lis
     tasks: list[Task] = []
     for f in files:
         for start, end, size in _slices(f, split_bytes):
-            tasks.append(Task(len(tasks), f.path, f.format, start, end, size, f.name))
+            tasks.append(Task(len(tasks), f.path, f.format, start, end, size, f.name, f.size, f.mtime))
     return tasks
 
 
