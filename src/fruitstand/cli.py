@@ -90,15 +90,15 @@ def cmd_taste(args: argparse.Namespace) -> int:
     from fruitstand.taste.run import DEFAULT_TOKENS, calibrate, taste
 
     common = {"evals": args.eval, "output": args.output, "tokens": args.tokens or DEFAULT_TOKENS,
-              "seeds": args.seeds, "model": args.model, "device": args.device, "threads": args.threads}
+              "seeds": args.seeds, "first_seed": args.first_seed, "model": args.model, "device": args.device, "threads": args.threads}
     if args.calibrate or args.junk:
         if not (args.calibrate and args.junk) or args.corpora:
             raise RecipeError("calibration takes --calibrate A --junk B and no other corpora")
         calibrate(args.calibrate, args.junk, **common)
         return 0
     result = taste(args.corpora, **common)
-    print(f"taste.json, taste.svg: {Path(args.output).resolve()}")
-    return 0 if result["winner"] else 1
+    print(f"winner: {result['winner']}; taste.json, taste.svg: {Path(args.output).resolve()}")
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -157,8 +157,8 @@ def build_parser() -> argparse.ArgumentParser:
                                    "(same seeds, one shared tokenizer) and score them on every eval set: bits per "
                                    "byte on held-out text, accuracy and normalised probability on multiple choice. "
                                    "The winner beats the others on the first eval set by more than the seeds' spread.",
-                       epilog="examples:\n  fruitstand taste curated/ raw.jsonl --eval heldout.txt arc_easy.jsonl "
-                              "--output taste-out/\n  fruitstand taste --calibrate curated/ --junk raw.jsonl "
+                       epilog="example: fruitstand taste curated/ raw.jsonl --eval heldout.txt arc_easy.jsonl "
+                              "--output taste-out/\nexample: fruitstand taste --calibrate curated/ --junk raw.jsonl "
                               "--eval heldout.txt --output taste-out/",
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("corpora", nargs="*", metavar="CORPUS",
@@ -168,6 +168,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output", "-o", metavar="DIR", required=True, help="where taste.json and taste.svg go")
     p.add_argument("--tokens", type=int, default=None, metavar="N", help="training tokens per model (default: 400000)")
     p.add_argument("--seeds", type=int, default=2, metavar="K", help="seeds per corpus (default: 2)")
+    p.add_argument("--first-seed", type=int, default=0, metavar="S", help="seeds are S .. S+K-1 (default: 0)")
     p.add_argument("--model", choices=("tiny", "small"), default="tiny",
                    help="tiny: ~1M parameters; small: ~7M (default: tiny)")
     p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto",

@@ -27,6 +27,7 @@ _KINDS: dict[str, str] = {
     "line_dedup": "fruitstand.dedup.line:LineDedup",
     "opt_out": "fruitstand.rights.opt_out:OptOut",
     "license": "fruitstand.rights.license:License",
+    "tokenize": "fruitstand.tokens.step:Tokenize",
 }
 
 

@@ -14,8 +14,7 @@ from pathlib import Path
 
 import fruitstand
 
-WARCS = ["trafilatura-pages.warc.gz", "articles-61.warc.gz", "aut-example.warc.gz", "sample-0000.warc.gz",
-         "sample-0001.warc.gz"]
+WARCS = ["trafilatura-pages.warc.gz", "articles-61.warc.gz"]
 _SPAM = ["cheap", "best", "buy", "online", "discount", "casino", "bonus", "free", "viagra", "loans", "replica",
          "watches", "download", "crack", "keygen", "2024", "top", "deal", "sale", "win", "slots", "pills"]
 

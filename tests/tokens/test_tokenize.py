@@ -8,6 +8,12 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +25,7 @@ import fruitstand
 from fruitstand.registry import RecipeError
 from fruitstand.tokens import bpe
 from fruitstand.tokens.shards import TokenShards, TokenShardWriter
-from tests.conftest import tree_digest
+from tests.conftest import REPO, tree_digest
 
 VOCAB = 1500
 
@@ -95,13 +101,19 @@ def test_same_corpus_same_bytes_any_workers_and_resume(corpus, tokenized, tmp_pa
     again = _output_folder(tmp_path / "again", texts)
     fruitstand.tokenize(again, train_tokenizer=VOCAB, workers=0)
     assert tree_digest(again / "tokens") == tree_digest(folder / "tokens")
-    # A run killed after some tasks: a shard and its done record gone, meta.json not yet written.
-    tokens = again / "tokens"
-    (tokens / "meta.json").unlink()
-    (tokens / "part-00001.bin").unlink()
-    (tokens / ".state" / "done" / "task00001.json").unlink()
+    # A run killed (SIGKILL) once its first task's shard is committed, then run again.
+    shutil.rmtree(again / "tokens")
+    cmd = [sys.executable, "-m", "fruitstand", "tokenize", str(again), "--train-tokenizer", str(VOCAB), "-w", "1", "-q"]
+    proc = subprocess.Popen(cmd, env={**os.environ, "PYTHONPATH": str(REPO / "src")})
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None:
+        if list((again / "tokens" / ".job" / "tokens").glob("*.idx")):
+            break
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
     fruitstand.tokenize(again, train_tokenizer=VOCAB, workers=2)
-    assert tree_digest(tokens) == tree_digest(folder / "tokens")
+    assert tree_digest(again / "tokens") == tree_digest(folder / "tokens")
 
 
 def test_shuffle_and_bos(corpus, tokenized, tmp_path):

@@ -62,7 +62,7 @@ def hash_order(texts: list[str]) -> list[str]:
     return sorted(texts, key=lambda t: hashlib.blake2b(t.encode("utf-8", "replace"), digest_size=8).digest())
 
 
-def load_eval(path: str, *, max_bytes: int = 200_000, max_items: int = 500) -> EvalSet:
+def load_eval(path: str, *, max_bytes: int = 100_000, max_items: int = 300) -> EvalSet:
     """An eval set: the first `max_bytes` of held-out text, or the first `max_items` questions."""
     p = Path(path)
     if not p.is_file():

@@ -82,7 +82,7 @@ class _Bench:
         self.cfg, self.batch, self.lr = _config(model)
         self.model = model
         self.evals = [load_eval(p) for p in evals]
-        budget = min(2_000_000, min(sum(len(t) for t in s) for s in samples))  # an equal sample of each
+        budget = min(2_000_000, 8 * tokens, *(sum(len(t) for t in s) for s in samples))  # an equal sample of each
         sample = [t for s in samples for t in _prefix(s, budget)]
         self.tok = bpe.train_bpe(sample, self.cfg.vocab_size)
         self.eos_id, _ = bpe.special_ids(self.tok)
@@ -185,7 +185,7 @@ def verdict(runs: list[dict], labels: list[str], eval_name: str, metric: str, lo
 
 def taste(corpora: list[str], *, evals: list[str], output: str | os.PathLike, tokens: int = DEFAULT_TOKENS,
           seeds: int = 2, model: str = "tiny", device: str = "auto", threads: int | None = None,
-          calibration: str | os.PathLike | None = None, quiet: bool = False) -> dict[str, Any]:
+          calibration: str | os.PathLike | None = None, first_seed: int = 0, quiet: bool = False) -> dict[str, Any]:
     """Train the same small model on each corpus and say which trains the better one; write DIR/taste.json."""
     from fruitstand.taste.data import corpus_files, hash_order, read_corpus
 
@@ -206,7 +206,7 @@ def taste(corpora: list[str], *, evals: list[str], output: str | os.PathLike, to
     streams = {i: bench.stream(texts[i]) for i in order}
     runs = []
     n = len(order) * seeds
-    for s in range(seeds):
+    for s in range(first_seed, first_seed + seeds):
         for i in order:
             res = bench.run(corpora[i], streams[i], s, f"[{len(runs) + 1}/{n}]")
             runs.append({**res, "index": i})
@@ -226,7 +226,7 @@ def taste(corpora: list[str], *, evals: list[str], output: str | os.PathLike, to
 
 def calibrate(corpus: str, junk: str, *, evals: list[str], output: str | os.PathLike, tokens: int = DEFAULT_TOKENS,
               seeds: int = 2, model: str = "tiny", device: str = "auto", threads: int | None = None,
-              quiet: bool = False) -> dict[str, Any]:
+              first_seed: int = 0, quiet: bool = False) -> dict[str, Any]:
     """Train on `corpus` diluted with 0, 25, 50 and 100% of `junk`; the smallest dilution this budget detects."""
     from fruitstand.taste.data import corpus_files, hash_order, read_corpus
 
@@ -241,7 +241,7 @@ def calibrate(corpus: str, junk: str, *, evals: list[str], output: str | os.Path
     a, b = bench.stream(clean), bench.stream(dirty)
     labels = [f"{int(p * 100)}% junk" for p in DILUTIONS]
     runs = []
-    for s in range(seeds):
+    for s in range(first_seed, first_seed + seeds):
         for i, p in enumerate(DILUTIONS):
             stream = _mix(a, b, p, bench.eos_id, len(a))
             runs.append({**bench.run(labels[i], stream, s, f"[{len(runs) + 1}/{len(DILUTIONS) * seeds}]"), "index": i})

@@ -79,20 +79,27 @@ def train(stream: np.ndarray, cfg: ModelConfig, *, seed: int, tokens: int, batch
 
 @torch.no_grad()
 def _token_logprobs(model: GPT, rows: list[list[int]], device: str, batch: int = 64) -> list[np.ndarray]:
-    """log p(row[i+1] | row[:i+1]) for every row (each at most context + 1 tokens long)."""
-    out = []
-    for k in range(0, len(rows), batch):
-        chunk = rows[k:k + batch]
-        width = max(len(r) for r in chunk) - 1
+    """log p(row[i+1] | row[:i+1]) for every row (each at most context + 1 tokens long).
+
+    Rows are batched by length (shortest first), so a batch pads little.
+    """
+    order = sorted(range(len(rows)), key=lambda i: len(rows[i]))
+    out: list[np.ndarray] = [np.zeros(0)] * len(rows)
+    for k in range(0, len(order), batch):
+        chunk = order[k:k + batch]
+        width = max(len(rows[i]) for i in chunk) - 1
         x = torch.zeros(len(chunk), width, dtype=torch.long)
         y = torch.zeros(len(chunk), width, dtype=torch.long)
-        for i, r in enumerate(chunk):
-            x[i, :len(r) - 1] = torch.tensor(r[:-1])
-            y[i, :len(r) - 1] = torch.tensor(r[1:])
+        for j, i in enumerate(chunk):
+            r = torch.tensor(rows[i])
+            x[j, :len(r) - 1] = r[:-1]
+            y[j, :len(r) - 1] = r[1:]
         with _autocast(device):
             logits = model(x.to(device))
-        logp = F.log_softmax(logits.float(), dim=-1).gather(-1, y.to(device)[..., None])[..., 0].cpu().numpy()
-        out += [logp[i, :len(r) - 1] for i, r in enumerate(chunk)]
+        nll = F.cross_entropy(logits.float().flatten(0, 1), y.to(device).flatten(), reduction="none")
+        logp = -nll.view(len(chunk), width).cpu().numpy()
+        for j, i in enumerate(chunk):
+            out[i] = logp[j, :len(rows[i]) - 1]
     return out
 
 

@@ -1,21 +1,19 @@
 """`fruitstand tokenize DIR`: a fruitstand output folder's documents as token shards in `DIR/tokens/`.
 
-One task per slice of the output's data shards (the same cut `fruitstand run` makes of its
-inputs), run on worker processes: each reads its documents, encodes them in batches with
-`encode_batch` and writes one shard (`part-NNNNN.bin` + `.idx`) atomically, then records
-itself done, so a killed run resumes where it stopped and gives the same files. With
-`shuffle`, the documents of all task shards are permuted (a seeded permutation over the
-whole corpus) into the final shards. `meta.json`, written last, says the run finished.
+The tokenizer is trained (or loaded) first, in this process. Then the `tokenize` step
+(step.py) runs as a job on the engine over DIR's data shards, cut into tasks as `fruitstand
+run` cuts its inputs: each task encodes its documents in batches (`encode_batch`) and writes
+one shard as its side output `tokens`, committed with the task, so a killed run resumes
+where it stopped and gives the same files. With `shuffle`, the documents of all shards are
+permuted (one seeded permutation over the whole corpus) into the final shards. `meta.json`,
+written last, says the run finished.
 """
 
 from __future__ import annotations
 
 import json
-import multiprocessing as mp
 import os
 import shutil
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,21 +22,10 @@ import numpy as np
 from fruitstand.io.writers import atomic_write_bytes, atomic_write_json
 from fruitstand.registry import RecipeError
 from fruitstand.tokens import bpe
-from fruitstand.tokens.shards import TokenShards, TokenShardWriter, gather
+from fruitstand.tokens.shards import TokenShards, gather
 
 DEFAULT_VOCAB = 32768
 _BATCH_BYTES = 4 << 20  # text per encode_batch call: big enough for the Rust thread pool, small in memory
-
-
-@dataclass(frozen=True)
-class TokenizeSpec:
-    """What a tokenize task needs, picklable."""
-
-    tokenizer: str  # path of tokenizer.json
-    folder: str  # where the task's shard goes
-    dtype: str
-    eos_id: int
-    bos_id: int | None
 
 
 def tokenize(path: str | os.PathLike, *, tokenizer: str | os.PathLike | None = None,
@@ -71,7 +58,6 @@ def tokenize(path: str | os.PathLike, *, tokenizer: str | os.PathLike | None = N
     files = [f for f in find_inputs([data]) if f.format in ("parquet", "jsonl")]
     if not files:
         raise RecipeError(f"{data} holds no Parquet or JSONL shards")
-    tasks = plan_tasks(files, split_bytes=64 << 20)
     workers = (os.cpu_count() or 1) if workers is None else workers
 
     out = root / "tokens"
@@ -93,7 +79,7 @@ def tokenize(path: str | os.PathLike, *, tokenizer: str | os.PathLike | None = N
         if tokenizer is not None:
             tok = bpe.load_tokenizer(tokenizer)
         else:
-            tok = bpe.train_bpe(_sample_texts(tasks, int(train_sample_mb * (1 << 20))), vocab)
+            tok = bpe.train_bpe(_sample_texts(plan_tasks(files, split_bytes=1 << 62), int(train_sample_mb * (1 << 20))), vocab)
         atomic_write_bytes(tok_path, tok.to_str(pretty=True).encode())
     tok = bpe.load_tokenizer(tok_path)
     eos_id, bos_id = bpe.special_ids(tok)
@@ -104,17 +90,12 @@ def tokenize(path: str | os.PathLike, *, tokenizer: str | os.PathLike | None = N
         raise RecipeError("--bos: the tokenizer has no beginning-of-document token; leave out --bos")
     dtype = bpe.dtype_for(tok.get_vocab_size(with_added_tokens=True))
     work = state / "work" if shuffle is not None else out
-    spec = TokenizeSpec(str(tok_path), str(work), dtype.str, eos_id, bos_id if bos else None)
-
-    results = _run_tasks(spec, tasks, state, workers, progress)
-    shards = [r for r in results if r["documents"]]
+    shards = _run_job(data, work if shuffle is not None else out, tok_path, bpe.tokenizer_hash(tok), bos,
+                      workers, progress)
+    for s in shards:
+        s["tokens"] = (Path(work if shuffle is not None else out) / s["bin"]).stat().st_size // dtype.itemsize
     if shuffle is not None:
-        shards = _shuffle(Path(work), shards, out, dtype, shuffle)
-    else:
-        for r in results:  # a task that held no document leaves no shard
-            if not r["documents"]:
-                for ext in ("bin", "idx"):
-                    (out / f"{r['name']}.{ext}").unlink(missing_ok=True)
+        shards = _shuffle(work, shards, out, dtype, shuffle)
     meta = {
         "dtype": dtype.name,
         "byteorder": "little",
@@ -131,6 +112,7 @@ def tokenize(path: str | os.PathLike, *, tokenizer: str | os.PathLike | None = N
     }
     atomic_write_json(out / "meta.json", meta)
     shutil.rmtree(state / "work", ignore_errors=True)  # after meta.json: a kill before it re-runs the shuffle
+    shutil.rmtree(out / ".job", ignore_errors=True)
     return meta
 
 
@@ -161,86 +143,31 @@ def _sample_texts(tasks, budget: int):
                 return
 
 
-# --- tasks ----------------------------------------------------------------------------------
+# --- the job -------------------------------------------------------------------------------
 
-_tokenizers: dict[str, Any] = {}
+def _run_job(data: Path, out: Path, tok_path: Path, tok_hash: str, bos: bool, workers: int,
+             progress: bool) -> list[dict[str, Any]]:
+    """The `tokenize` step over the data shards on the engine (`out/.job` is its run folder); the shards."""
+    from fruitstand.execute.local import run
+    from fruitstand.recipe import Recipe
 
-
-def _tokenizer(path: str):
-    if path not in _tokenizers:
-        _tokenizers.clear()
-        _tokenizers[path] = bpe.load_tokenizer(path)
-    return _tokenizers[path]
-
-
-def tokenize_task(spec: TokenizeSpec, task) -> dict[str, Any]:
-    """Encode one task's documents into the shard `part-{task.index:05d}`; return its counts."""
-    from fruitstand.io.readers import ReadLimits, read_task
-    from fruitstand.step import StepStats
-
-    tok = _tokenizer(spec.tokenizer)
-    writer = TokenShardWriter(Path(spec.folder), f"part-{task.index:05d}", np.dtype(spec.dtype))
-    texts: list[str] = []
-    size = 0
-    try:
-        for doc in read_task(task, StepStats(), ReadLimits()):
-            texts.append(doc.text)
-            size += len(doc.text)
-            if size >= _BATCH_BYTES:
-                writer.write(*bpe.encode(tok, texts, eos_id=spec.eos_id, bos_id=spec.bos_id))
-                texts, size = [], 0
-        if texts:
-            writer.write(*bpe.encode(tok, texts, eos_id=spec.eos_id, bos_id=spec.bos_id))
-        return writer.close()
-    except BaseException:
-        writer.abort()
-        raise
-
-
-def _init_worker() -> None:
-    # Each worker is one of N processes already: one Rust thread each, not N x cores.
-    os.environ.setdefault("RAYON_NUM_THREADS", "1")
-
-
-def _run_tasks(spec: TokenizeSpec, tasks, state: Path, workers: int, show: bool) -> list[dict[str, Any]]:
-    from fruitstand.execute.progress import Progress
-
-    done_dir = state / "done"
-    done_dir.mkdir(parents=True, exist_ok=True)
-    results: dict[int, dict] = {}
-    todo = []
-    for t in tasks:
-        marker = done_dir / f"task{t.index:05d}.json"
-        if marker.exists():
-            results[t.index] = json.loads(marker.read_text())
-        else:
-            todo.append(t)
-    bar = Progress(show, sum(t.size for t in tasks), len(tasks))
-    bar.start()
-
-    def finish(t, res: dict) -> None:
-        atomic_write_json(done_dir / f"task{t.index:05d}.json", res)
-        results[t.index] = res
-        bar.task_done(res["documents"], t.size)
-
-    try:
-        for t in tasks:
-            if t.index in results:
-                bar.task_done(results[t.index]["documents"], t.size)
-        if workers == 0 or len(todo) <= 1:
-            for t in todo:
-                finish(t, tokenize_task(spec, t))
-        else:
-            with ProcessPoolExecutor(min(workers, len(todo)), mp_context=mp.get_context("spawn"),
-                                     initializer=_init_worker) as pool:
-                futures = {pool.submit(tokenize_task, spec, t): t for t in todo}
-                while futures:
-                    finished, _ = wait(list(futures), return_when=FIRST_COMPLETED)
-                    for fut in finished:
-                        finish(futures.pop(fut), fut.result())
-    finally:
-        bar.stop()
-    return [results[t.index] for t in tasks]
+    job = out / ".job"
+    recipe = Recipe([{"kind": "tokenize", "tokenizer": str(tok_path.resolve()), "sha256": tok_hash, "bos": bos,
+                      "keep": False}], name="tokenize")
+    run(recipe, inputs=[data], output=job, workers=workers, progress=progress, format="jsonl")
+    shards = []
+    for idx in sorted((job / "tokens").glob("part-*.idx")) + sorted(out.glob("part-*.idx")):
+        name = idx.stem
+        if any(s["name"] == name for s in shards):
+            continue
+        shards.append({"name": name, "bin": f"{name}.bin", "idx": f"{name}.idx"})
+    for s in shards:  # moved out of the job's folder; a move cut short by a kill is finished on resume
+        for ext in ("bin", "idx"):
+            src = job / "tokens" / f"{s['name']}.{ext}"
+            if src.exists():
+                os.replace(src, out / src.name)
+        s["documents"] = (out / s["idx"]).stat().st_size // 8
+    return sorted(shards, key=lambda s: s["name"])
 
 
 def _shuffle(work: Path, shards: list[dict], out: Path, dtype: np.dtype, seed: int) -> list[dict]:
