@@ -13,6 +13,7 @@
 #     fails at once on DNS here, logs a traceback, falls back to its bundled snapshot and caches the result
 #     (~/.cache/python-tldextract); URLFilter's block lists ship inside datatrove (extracted once to
 #     ~/.cache/huggingface/assets). The smoke test below runs both.
+#   fasttext-numpy2-wheel: FastTextClassifierFilter, for benchmarks/bench_classifier.py (a model trained there, offline).
 #   resiliparse: only for the benchmark's resiliparse-backed datatrove extractor (apples-to-apples run).
 # Not installed: fasttext language model (LanguageFilter downloads lid.176.bin at run time: can't run here);
 # C4BadWordsFilter downloads its word lists (not part of the FineWeb pipeline, so not needed).
@@ -46,6 +47,7 @@ rm -f "$VENV/READY"
     "xxhash==3.8.2" \
     "resiliparse==2.0.1" \
     "fastwarc==2.0.1" \
+    "fasttext-numpy2-wheel==0.9.2" \
     > "$VENV/pip-install.log" 2>&1 || { grep -v "^WARNING: Location" "$VENV/pip-install.log"; exit 1; }
 
 # Smoke test: every stage the benchmarks use, offline, on a real WARC and a real JSONL file.

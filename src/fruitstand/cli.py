@@ -26,7 +26,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"no --input given: running on the bundled sample ({Path(inputs[0]).name}, 61 real news pages)",
               file=sys.stderr)
     manifest = run(args.recipe, inputs=inputs, output=output, workers=args.workers, format=args.format,
-                   overwrite=args.overwrite, shard_size_mb=args.shard_size, progress=not args.quiet)
+                   overwrite=args.overwrite, shard_size_mb=args.shard_size, progress=not args.quiet,
+                   text_field=args.text_field, id_field=args.id_field)
     out = manifest["output"]
     if not args.quiet:
         _print_funnel(manifest)
@@ -67,7 +68,7 @@ def cmd_steps(args: argparse.Namespace) -> int:
 def cmd_read(args: argparse.Namespace) -> int:
     from fruitstand.io.readers import read
 
-    for n, doc in enumerate(read(args.path)):
+    for n, doc in enumerate(read(args.path, text_field=args.text_field, id_field=args.id_field)):
         if args.limit is not None and n >= args.limit:
             break
         rec = {"id": doc.id, **doc.metadata, "text": doc.text if doc.html is None else None,
@@ -101,6 +102,26 @@ def cmd_taste(args: argparse.Namespace) -> int:
     return 0
 
 
+def _field_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--text-field", metavar="NAME", help="JSONL/Parquet field holding the text (default: text)")
+    p.add_argument("--id-field", metavar="NAME", help="JSONL/Parquet field holding the id (default: id)")
+
+
+def cmd_train_classifier(args: argparse.Namespace) -> int:
+    from fruitstand.classify.train import train_classifier
+
+    manifest = train_classifier(args.positive, args.negative, args.output, holdout=args.holdout,
+                                max_docs=args.max_docs, bits=args.bits, epochs=args.epochs, seed=args.seed,
+                                overwrite=args.overwrite)
+    docs, m = manifest["documents"], manifest["metrics"]
+    print(f"trained on {docs['train']:,} documents ({docs['positive']:,} positive, {docs['negative']:,} negative)")
+    if m:
+        print(f"held out {m['held_out_documents']:,}: AUC {m['auc']:.4f}, precision {m['precision']:.4f}, "
+              f"recall {m['recall']:.4f} at score >= {m['threshold']}")
+    print(f"model: {Path(args.output).resolve()} ({Path(args.output).stat().st_size:,} bytes)")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="fruitstand",
@@ -120,6 +141,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--shard-size", type=float, default=256, metavar="MB", help="text per shard in MB (default: 256)")
     p.add_argument("--overwrite", action="store_true", help="replace an earlier run in DIR")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    _field_options(p)
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("steps", help="list every step kind with its parameters and defaults",
@@ -132,6 +154,7 @@ def build_parser() -> argparse.ArgumentParser:
                        epilog="example: fruitstand read crawl.warc.gz --limit 3")
     p.add_argument("path")
     p.add_argument("--limit", "-n", type=int, default=None)
+    _field_options(p)
     p.set_defaults(func=cmd_read)
 
     p = sub.add_parser("tokenize", help="write token shards of an output folder for training",
@@ -177,6 +200,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--calibrate", metavar="A", help="calibrate: train on A diluted with 0, 25, 50, 100%% of --junk")
     p.add_argument("--junk", metavar="B", help="the corpus --calibrate dilutes A with")
     p.set_defaults(func=cmd_taste)
+
+    p = sub.add_parser("train-classifier", help="train a quality classifier on good and bad documents",
+                       description="Train a hashed n-gram quality classifier (word, word-bigram and byte n-gram "
+                                   "features, every script) for the quality_classifier step.",
+                       epilog="example: fruitstand train-classifier --positive wiki.jsonl --negative crawl.warc.gz "
+                              "--output quality.npz",
+                       formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p.add_argument("--positive", nargs="+", required=True, metavar="PATH", help="inputs of good text (any fruitstand input)")
+    p.add_argument("--negative", nargs="+", required=True, metavar="PATH", help="inputs of bad text (any fruitstand input)")
+    p.add_argument("--output", "-o", required=True, metavar="MODEL", help="model file to write (.npz)")
+    p.add_argument("--holdout", type=float, default=0.1, help="share of documents held out for the printed scores")
+    p.add_argument("--max-docs", type=int, default=None, help="at most this many documents of each class")
+    p.add_argument("--bits", type=int, default=20, help="2**BITS hashed feature buckets")
+    p.add_argument("--epochs", type=int, default=6, help="passes over the training documents")
+    p.add_argument("--seed", type=int, default=0, help="seed of the training order")
+    p.add_argument("--overwrite", action="store_true", help="replace MODEL if it exists")
+    p.set_defaults(func=cmd_train_classifier)
     return parser
 
 

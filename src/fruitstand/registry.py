@@ -28,6 +28,7 @@ _KINDS: dict[str, str] = {
     "opt_out": "fruitstand.rights.opt_out:OptOut",
     "license": "fruitstand.rights.license:License",
     "tokenize": "fruitstand.tokens.step:Tokenize",
+    "quality_classifier": "fruitstand.filters.quality_classifier:QualityClassifier",
 }
 
 
@@ -80,7 +81,14 @@ def make_step(table: dict[str, Any]) -> Step:
         if key not in fields:
             raise RecipeError(f"step {kind!r} has no parameter {key!r}{_closest(key, fields)}")
         _check_type(kind, key, value, hints.get(key, Any))
-    return cls(**table)
+    return resolved_class(cls, table)(**table)
+
+
+def resolved_class(cls: type[Step], params: dict[str, Any]) -> type[Step]:
+    """The class a step table builds: a kind whose parameters choose its shape (quality_classifier
+    with keep_top runs over the whole corpus) names it with `resolve_class(params)`."""
+    resolve = getattr(cls, "resolve_class", None)
+    return resolve(params) if resolve is not None else cls
 
 
 def _closest(word: str, options) -> str:

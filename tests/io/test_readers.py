@@ -16,6 +16,7 @@ import pytest
 import zstandard
 
 from fruitstand.document import header_values
+from fruitstand.io.base import normalise_text
 from fruitstand.io.inputs import find_inputs, plan_tasks
 from fruitstand.io.readers import ReadLimits, read, read_task
 from fruitstand.step import StepStats
@@ -107,7 +108,7 @@ def test_jsonl_plain_gzip_and_zstd_read_alike(tmp_path, cc_records):
     results = [read_all(tmp_path / name)[0] for name in ("a.jsonl", "b.jsonl.gz", "c.jsonl.zst")]
     for docs in results:
         assert [d.id for d in docs] == [r["id"] for r in cc_records]
-        assert [d.text for d in docs] == [r["text"] for r in cc_records]
+        assert [d.text for d in docs] == [normalise_text(r["text"]) for r in cc_records]
     assert results[0][0].metadata["source"] == cc_records[0]["source"]  # the record's own field wins
     assert results[2][5].metadata["url"] == cc_records[5]["metadata"]["url"]  # Dolma's nested metadata
 
@@ -122,7 +123,7 @@ def test_jsonl_byte_ranges_cover_every_line_once(tmp_path, cc_records):
     assert len(tasks) > 5
     parts, _ = read_all(path, split_bytes=50_000)
     assert [d.id for d in parts] == [d.id for d in whole]
-    assert [d.text for d in whole] == [r["text"] for r in cc_records]
+    assert [d.text for d in whole] == [normalise_text(r["text"]) for r in cc_records]
     assert whole[1].id == f"cc.jsonl@{len(json.dumps(cc_records[0])) + 1}"
 
 
@@ -154,7 +155,8 @@ def test_folder_of_text_files(tmp_path, shared):
     by_id = {d.id: d for d in docs}
     assert sorted(by_id) == sorted([f"sub/{f.name}" if i % 2 else f.name for i, f in enumerate(news)]
                                    + ["ru-cp1251.txt"])
-    assert by_id[news[0].name].text == news[0].read_bytes().decode("utf-8").strip()
+    assert by_id[news[0].name].text == normalise_text(news[0].read_bytes().decode("utf-8").strip())
+    assert b"\r" in news[0].read_bytes() and "\r" not in by_id[news[0].name].text
     assert by_id["ru-cp1251.txt"].text == ru.strip()
     assert stats.extra["decoded_as_non_utf8"] == 1
 

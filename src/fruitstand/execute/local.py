@@ -44,19 +44,21 @@ def run(recipe: Recipe | str | os.PathLike | None = None, *, inputs: list[str | 
         output: str | os.PathLike, workers: int | None = None, format: str = "parquet",
         overwrite: bool = False, shard_size_mb: float = 256, split_mb: float | None = None,
         limits: ReadLimits | None = None, doc_timeout: float = 60.0, progress: bool = False,
-        executor: str | Executor = "local", address: str | None = None) -> dict[str, Any]:
+        executor: str | Executor = "local", address: str | None = None, text_field: str | None = None,
+        id_field: str | None = None) -> dict[str, Any]:
     """Run `recipe` (default: the built-in one) over `inputs`, writing shards and a manifest to `output`.
 
     `workers`: worker processes (default: one per core); 0 runs everything in this process
     (for debugging: no per-document time limit then). `doc_timeout`: seconds one document
     may take before it is skipped as `doc_timeout`. `executor`: "local" or "ray" (`address`:
-    the Ray cluster's, default a Ray started for this run), or an Executor.
+    the Ray cluster's, default a Ray started for this run), or an Executor. `text_field`,
+    `id_field`: the fields of JSONL and Parquet records holding the text and the id (`text`, `id`).
     """
     started = time.perf_counter()
     if workers is not None and workers < 0:
         raise RecipeError(f"--workers {workers}: give 1 or more (0 runs in-process)")
     plan = make_plan(recipe, inputs=inputs, output=output, format=format, shard_size_mb=shard_size_mb,
-                     split_mb=split_mb, limits=limits)
+                     split_mb=split_mb, limits=limits, text_field=text_field, id_field=id_field)
     runner = _executor(executor, workers, doc_timeout, address)
     status = plan.output.claim(plan.identity, overwrite=overwrite)
     if status == "finished":

@@ -11,6 +11,7 @@ jobs of a whole-corpus step between two stages.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -20,9 +21,9 @@ from typing import Any
 
 from fruitstand.execute.state import OutputDir
 from fruitstand.execute.task import RunSpec, stage_steps
-from fruitstand.io.inputs import InputFile, Task, default_split, find_inputs, plan_tasks
+from fruitstand.io.inputs import HTML_FORMATS, InputFile, Task, default_split, find_inputs, plan_tasks
 from fruitstand.io.readers import ReadLimits
-from fruitstand.io.writers import Schema, kind_of
+from fruitstand.io.writers import Schema
 from fruitstand.recipe import Recipe
 from fruitstand.registry import RecipeError
 from fruitstand.step import Resources, Step
@@ -60,8 +61,15 @@ class Plan:
 
 def make_plan(recipe: Recipe | str | os.PathLike | None = None, *, inputs: list[str | os.PathLike] | str,
               output: str | os.PathLike, format: str = "parquet", shard_size_mb: float = 256,
-              split_mb: float | None = None, limits: ReadLimits | None = None, doc_timeout: float = 60.0) -> Plan:
+              split_mb: float | None = None, limits: ReadLimits | None = None, doc_timeout: float = 60.0,
+              text_field: str | None = None, id_field: str | None = None) -> Plan:
     recipe = Recipe.coerce(recipe)
+    limits = limits or ReadLimits()
+    for flag, value in (("--text-field", text_field), ("--id-field", id_field)):
+        if value is not None and not (isinstance(value, str) and value.strip()):
+            raise RecipeError(f"{flag} {value!r}: give the name of a field of the input's records")
+    limits = dataclasses.replace(limits, text_field=text_field or limits.text_field,
+                                 id_field=id_field or limits.id_field)
     if isinstance(inputs, (str, os.PathLike)):
         inputs = [inputs]
     if format not in ("parquet", "jsonl"):
@@ -84,6 +92,7 @@ def make_plan(recipe: Recipe | str | os.PathLike | None = None, *, inputs: list[
         "format": format,
         "shard_size_mb": shard_size_mb,
         "split_mb": split_mb,
+        "fields": {"text": limits.text_field, "id": limits.id_field},
         "schema": schema.to_json(),
         "side_outputs": _side_outputs(steps),
         "versions": versions(),
@@ -91,7 +100,7 @@ def make_plan(recipe: Recipe | str | os.PathLike | None = None, *, inputs: list[
     identity["fingerprint"] = _fingerprint(identity)
     out = OutputDir(output)
     spec = RunSpec(str(out.path), recipe.steps, schema.to_json(), format, max(1, int(shard_size_mb * (1 << 20))),
-                   limits or ReadLimits(), len(tasks), doc_timeout)
+                   limits, len(tasks), doc_timeout)
     return Plan(recipe, steps, files, tasks, spec, identity, out)
 
 
@@ -109,64 +118,18 @@ def _side_outputs(steps: list[Step]) -> list[str]:
 
 
 def _fingerprint(identity: dict[str, Any]) -> str:
-    key = {k: identity[k] for k in ("recipe_fingerprint", "format", "shard_size_mb", "split_mb")}
+    key = {k: identity[k] for k in ("recipe_fingerprint", "format", "shard_size_mb", "split_mb", "fields")}
     key["inputs"] = [(i["name"], i["size"], i["mtime"]) for i in identity["inputs"]]
     return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()
 
 
 def _schema(files: list[InputFile], steps: list) -> Schema:
-    """Output columns, fixed before any task runs so every shard has the same schema."""
+    """Output columns, from the recipe and the input formats alone (io/writers.py `Schema`)."""
     schema = Schema()
     schema.add("source", "string")
-    if any(f.format in ("warc", "arc") for f in files):
+    if any(f.format in HTML_FORMATS for f in files):
         schema.add("date", "string")
     for step in steps:
         for name, kind in step.columns.items():
             schema.add(name, kind)
-    for f in files:  # columns the input brings: from the first record (JSONL) or the schema (Parquet)
-        for name, kind in _peek_columns(f).items():
-            if name not in ("id", "text", "metadata"):
-                schema.add(name, kind)
     return schema
-
-
-def _peek_columns(f: InputFile) -> dict[str, str]:
-    if f.format == "parquet":
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-
-        out = {}
-        try:
-            fields = pq.ParquetFile(f.path).schema_arrow
-        except (OSError, pa.ArrowException):  # not a Parquet file after all: its task counts why
-            return {}
-        for field in fields:
-            t = field.type
-            out[field.name] = ("string" if pa.types.is_string(t) or pa.types.is_large_string(t) else
-                               "int" if pa.types.is_integer(t) else "float" if pa.types.is_floating(t) else
-                               "bool" if pa.types.is_boolean(t) else "json")
-        return out
-    if f.format == "jsonl":
-        from fruitstand.io.readers import _json_loads, _open_binary
-
-        loads = _json_loads()
-        try:
-            with _open_binary(f.path) as fh:
-                for line in fh:
-                    if line.strip():
-                        rec = loads(line)
-                        break
-                else:
-                    return {}
-        except (OSError, ValueError, EOFError):
-            return {}
-        if not isinstance(rec, dict):
-            return {}
-        cols = {k: kind_of(v) for k, v in rec.items()}
-        if isinstance(rec.get("metadata"), dict):
-            for k, v in rec["metadata"].items():
-                cols.setdefault(k, kind_of(v))
-        return cols
-    return {}
-
-

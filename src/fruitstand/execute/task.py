@@ -30,7 +30,7 @@ from fruitstand.execute.watchdog import Heartbeat, skip_path
 from fruitstand.io.inputs import Task, sha256_file
 from fruitstand.io.readers import ReadLimits, read_task
 from fruitstand.io.side import TaskOutputs
-from fruitstand.io.writers import Schema, ShardWriter
+from fruitstand.io.writers import METADATA, Schema, ShardWriter, loads_json
 from fruitstand.registry import RecipeError, make_step
 from fruitstand.step import GlobalStep, Step, StepContext, StepStats, drop_raw, raw_until
 
@@ -79,9 +79,9 @@ class RunSpec:
 
 
 def _is_global(table: dict[str, Any]) -> bool:
-    from fruitstand.registry import step_class
+    from fruitstand.registry import resolved_class, step_class
 
-    return issubclass(step_class(table["kind"]), GlobalStep)
+    return issubclass(resolved_class(step_class(table["kind"]), table), GlobalStep)
 
 
 # Steps built once per process, keyed by the recipe they come from; each is set up on its
@@ -183,10 +183,14 @@ def _run_task(spec: RunSpec, stage: int, task: Task, progress: Callable[[int, in
         first = 0
     else:
         g = globals_[stage - 1]
-        docs = watchdog.guard(read_stored(spec.docs_dir(stage - 1), task.index), read_stats, counted=False)
         gstep = steps[g]
         assert isinstance(gstep, GlobalStep)
+        # The filter sees every stored document, in the order its map saw them: its verdicts
+        # are keyed by that position. A document that times out later in the stage is
+        # dropped after the filter (counted there), so a skip cannot shift them.
+        docs = read_stored(spec.docs_dir(stage - 1), task.index, Schema.from_json(spec.schema))
         docs = _global(gstep, "filter", _ctx(spec, stage, g, task, stats[g], outputs, steps, watchdog), docs)
+        docs = watchdog.guard(docs, stats[g], counted=True)
         first = g + 1
     last = globals_[stage] if stage < len(globals_) else len(steps)
     drop_at = raw_until(steps) if stage == 0 else -1
@@ -248,14 +252,22 @@ def _global(step: GlobalStep, phase: str, ctx: StepContext, docs: Iterator[Docum
     step.finish()
 
 
-def read_stored(folder: Path, task_index: int) -> Iterator[Document]:
-    """The documents a task stored between stages, in the order they were written."""
+def read_stored(folder: Path, task_index: int, schema: Schema) -> Iterator[Document]:
+    """The documents a task stored between stages, in the order they were written, with their
+    metadata as it was (the JSON of `metadata` and of "json" columns decoded again)."""
     import pyarrow.parquet as pq
 
+    decode = [c for c, t in schema.ordered() if t == "json"]
     for path in sorted(folder.glob(f"part-{task_index:05d}-*.parquet")):
         pf = pq.ParquetFile(path)
         for batch in pf.iter_batches(batch_size=2048):
             for rec in batch.to_pylist():
                 doc_id = rec.pop("id")
                 text = rec.pop("text")
-                yield Document(doc_id, text, rec)
+                for c in decode:
+                    rec[c] = loads_json(rec[c])
+                rest = rec.pop(METADATA)
+                meta = {k: v for k, v in rec.items() if v is not None}
+                if rest:
+                    meta.update(rest)
+                yield Document(doc_id, text, meta)

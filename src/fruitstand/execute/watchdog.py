@@ -17,6 +17,11 @@ and last document: the batch may take the limit times its length. A batch over t
 one document to blame, so the watchdog marks the batch's positions to run alone; the task
 runs again with those documents in batches of one, and the one that is slow alone is
 skipped as above. No worker is killed twice for one slow batch.
+
+A document's time starts when it is asked of the reader, so a slow read is the fault of the
+document being read, not of the one before it. When reading a document that is skipped
+already is too slow again (the reader, not a step, is stuck), the task stops there on its
+next try: the rest of its slice counts as one `read_timeout`.
 """
 
 from __future__ import annotations
@@ -31,9 +36,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from fruitstand.document import Document
+from fruitstand.io.base import skip
 from fruitstand.step import StepStats
 
-# stage, task, position (-1: between documents), start time, documents in the batch, last - first
+# stage, task, position, start time, documents in the batch, last - first. Position -1:
+# between documents; -(k + 2): reading document k again after it timed out (the same number
+# in the skip list is a stop marker: the task ends there).
 _BEAT = struct.Struct("<iiqdii")
 
 
@@ -121,18 +129,33 @@ class Heartbeat:
     def guard(self, docs: Iterator[Document], stats: StepStats, *, counted: bool) -> Iterator[Document]:
         """Pass documents on, skipping the ones that timed out before; time each one.
 
-        `counted`: the reader already counted the document as read, so take it back.
+        Positions count the documents `docs` yields, whatever was skipped. `counted`: `stats`
+        already counted the document as out, so take it back.
         """
         beat = self._beat if self._mm is not None else None
-        for pos, doc in enumerate(docs):
-            if pos in self.skips:
+        stop = min((-p - 2 for p in self.skips if p < -1), default=None)
+        it = iter(docs)
+        pos = 0
+        while True:
+            if pos == stop:
+                skip(stats, "read_timeout")
+                if hasattr(it, "close"):
+                    it.close()
+                break
+            skipped = pos in self.skips
+            if beat is not None:  # the time of document pos starts as it is read
+                beat(-pos - 2 if skipped else pos)
+            try:
+                doc = next(it)
+            except StopIteration:
+                break
+            if skipped:
                 stats.drop("doc_timeout")
                 stats.docs_out -= counted
-                continue
-            self.position = pos
-            if beat is not None:
-                beat(pos)
-            yield doc
+            else:
+                self.position = pos
+                yield doc
+            pos += 1
         if beat is not None:
             beat(-1)
 
@@ -164,7 +187,7 @@ class Watchdog:
             except (OSError, struct.error):
                 continue
             stage, task, pos, started, count, span = beat
-            if pos < 0 or now - started <= self.timeout * max(1, count):
+            if pos == -1 or now - started <= self.timeout * max(1, count):
                 self._suspects.pop(pid, None)
                 continue
             if self._suspects.get(pid) != beat:  # seen twice alike: not a torn read

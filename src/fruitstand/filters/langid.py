@@ -53,6 +53,7 @@ from fruitstand.step import Filter
 @dataclass
 class LangID(Filter):
     kind = "langid"
+    columns = {"script": "string", "language_score": "float"}
 
     # Codes to keep: ISO 639-3 (`urd`; macrolanguages such as `zho` are accepted) or with
     # a script (`srp_Latn`); empty keeps every language.

@@ -13,11 +13,15 @@ and what was read before the damage is kept:
 - `record_too_large`: a record over `ReadLimits.max_record_bytes`, skipped unread.
 
 Each such skip counts as one record, so `records == documents + sum(skipped)` always holds.
+
+Every document's text is normalised here, once (`read_task`, with `base.normalise_text`): one
+kind of line end, no control characters. Steps may rely on it.
 Web archives are read in archives.py; JSONL, Parquet and text files here.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import gzip
 import io
@@ -27,17 +31,25 @@ from collections.abc import Iterator
 
 from fruitstand.document import Document
 from fruitstand.io.archives import read_arc, read_warc
-from fruitstand.io.base import Progress, ReadLimits, looks_binary, skip, source_name
+from fruitstand.io.base import Progress, ReadLimits, looks_binary, normalise_text, skip, source_name
 from fruitstand.io.inputs import Task, find_inputs, plan_tasks
+from fruitstand.io.writers import loads_json
 from fruitstand.step import StepStats
 
 __all__ = ["ReadLimits", "read", "read_task"]
 
 
-def read(path: str | os.PathLike, *, limits: ReadLimits | None = None) -> Iterator[Document]:
-    """Every document under `path` (a file or a folder), in a stable order."""
+def read(path: str | os.PathLike, *, limits: ReadLimits | None = None, text_field: str | None = None,
+         id_field: str | None = None) -> Iterator[Document]:
+    """Every document under `path` (a file or a folder), in a stable order.
+
+    `text_field`, `id_field`: the JSONL/Parquet fields holding the text and the id (`text`, `id`).
+    """
+    limits = limits or ReadLimits()
+    limits = dataclasses.replace(limits, text_field=text_field or limits.text_field,
+                                 id_field=id_field or limits.id_field)
     for task in plan_tasks(find_inputs([path]), split_bytes=1 << 62):
-        yield from read_task(task, StepStats(), limits or ReadLimits())
+        yield from read_task(task, StepStats(), limits)
 
 
 def read_task(task: Task, stats: StepStats, limits: ReadLimits, progress: Progress | None = None) -> Iterator[Document]:
@@ -47,7 +59,10 @@ def read_task(task: Task, stats: StepStats, limits: ReadLimits, progress: Progre
         return
     before = stats.docs_in
     try:
-        yield from _READERS[task.format](task, stats, limits, progress or (lambda n: None))
+        for doc in _READERS[task.format](task, stats, limits, progress or (lambda n: None)):
+            if doc.text:
+                doc.text = normalise_text(doc.text)
+            yield doc
     except _damage_errors() as exc:
         skip(stats, _damage_reason(exc))
     else:
@@ -141,18 +156,32 @@ def _json_loads():
         return json.loads
 
 
-def _doc_from_record(rec: object, fallback_id: str, source: str) -> Document | str:
+def _doc_from_record(rec: object, fallback_id: str, source: str, limits: ReadLimits) -> Document | str:
+    """A JSONL or Parquet record as a document: every field but the text and the id is metadata.
+
+    A `metadata` object (Dolma's layout, and fruitstand's own output) is merged in, its fields
+    under the record's own; a `metadata` that is no object is kept as the field `metadata`.
+    """
     if not isinstance(rec, dict):
         return "not_an_object"
-    text = rec.get("text")
+    text = rec.get(limits.text_field)
     if not isinstance(text, str):
         return "missing_text"
-    meta = {k: v for k, v in rec.items() if k not in ("id", "text", "metadata")}
-    if isinstance(rec.get("metadata"), dict):  # Dolma-style nested metadata
-        for k, v in rec["metadata"].items():
+    id_field = limits.id_field
+    meta = {k: v for k, v in rec.items() if k != id_field and k != limits.text_field and k != "metadata"}
+    nested = rec.get("metadata")
+    if isinstance(nested, str) and nested.startswith("{"):  # fruitstand's Parquet output: JSON text
+        try:
+            nested = loads_json(nested)
+        except ValueError:
+            pass
+    if isinstance(nested, dict):
+        for k, v in nested.items():
             meta.setdefault(k, v)
+    elif nested is not None:
+        meta["metadata"] = nested
     meta.setdefault("source", source)
-    rid = rec.get("id")
+    rid = rec.get(id_field)
     return Document(str(rid) if rid is not None else fallback_id, text, meta)
 
 
@@ -205,7 +234,7 @@ def read_jsonl(task: Task, stats: StepStats, limits: ReadLimits, progress: Progr
                 continue
             stats.docs_in += 1
             try:
-                out = _doc_from_record(loads(line), f"{source}@{line_start}", source)
+                out = _doc_from_record(loads(line), f"{source}@{line_start}", source, limits)
             except ValueError:
                 out = _bad_line(line)
             if isinstance(out, Document):
@@ -222,7 +251,7 @@ def read_parquet(task: Task, stats: StepStats, limits: ReadLimits, progress: Pro
     source = source_name(task)
     pf = pq.ParquetFile(task.path)
     groups = list(range(task.start, task.end if task.end >= 0 else pf.num_row_groups))
-    if "text" not in pf.schema_arrow.names:
+    if limits.text_field not in pf.schema_arrow.names:
         rows = sum(pf.metadata.row_group(i).num_rows for i in groups)
         stats.docs_in += rows
         stats.drop("missing_text", rows)
@@ -232,7 +261,7 @@ def read_parquet(task: Task, stats: StepStats, limits: ReadLimits, progress: Pro
     for batch in pf.iter_batches(row_groups=groups, batch_size=4096):
         for rec in batch.to_pylist():
             stats.docs_in += 1
-            doc = _doc_from_record(rec, f"{source}@{row}", source)
+            doc = _doc_from_record(rec, f"{source}@{row}", source, limits)
             row += 1
             if isinstance(doc, str):
                 stats.drop(doc)
@@ -243,6 +272,11 @@ def read_parquet(task: Task, stats: StepStats, limits: ReadLimits, progress: Pro
                 yield doc
         done += batch.nbytes
         progress(min(done, task.size))
+
+
+# Longest first: the UTF-32 LE mark starts with the UTF-16 LE one.
+_BOMS = ((b"\xff\xfe\x00\x00", "utf-32"), (b"\x00\x00\xfe\xff", "utf-32"), (b"\xef\xbb\xbf", "utf-8-sig"),
+         (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16"))
 
 
 def read_text(task: Task, stats: StepStats, limits: ReadLimits, progress: Progress) -> Iterator[Document]:
@@ -257,17 +291,24 @@ def read_text(task: Task, stats: StepStats, limits: ReadLimits, progress: Progre
     with open(task.path, "rb") as fh:
         data = fh.read()
     progress(size)
-    if not data.strip():
+    bom = next((enc for mark, enc in _BOMS if data.startswith(mark)), None)
+    if bom is not None:  # UTF-16 is half NUL bytes: the byte-order mark says it is text all the same
+        text = data.decode(bom, errors="replace")
+    elif not data.strip():
         stats.drop("empty_text")
         return
-    if looks_binary(data) or data.count(b"\x00") > len(data) // 1000:
+    elif looks_binary(data) or data.count(b"\x00") > len(data) // 1000:
         stats.drop("binary")
         return
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        text = bytes_to_str(data, detect_encoding(data))
-        stats.extra["decoded_as_non_utf8"] += 1
+    else:
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            text = bytes_to_str(data, detect_encoding(data))
+            stats.extra["decoded_as_non_utf8"] += 1
+    if not text.strip():
+        stats.drop("empty_text")
+        return
     stats.docs_out += 1
     yield Document(source, text.strip(), {"source": source})
 

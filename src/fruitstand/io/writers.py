@@ -4,7 +4,8 @@ Every shard is written to a hidden temporary name in the destination folder and 
 into place when complete, so a reader (or a resumed run) never sees half a shard. The same
 documents in the same order give byte-identical shards.
 
-Parquet shards of one run share one schema, fixed before any task starts (see `Schema`), so
+Parquet shards of one run share one schema, fixed before any task starts from the recipe alone
+(see `Schema`: typed columns, then one JSON `metadata` column for every other field), so
 `datasets.load_dataset("parquet", ...)` and `pyarrow.dataset` read the folder as one table.
 """
 
@@ -21,27 +22,42 @@ from fruitstand.document import CORE_COLUMNS, Document
 
 # Arrow type names a step or reader may declare for a metadata column.
 _TYPES = {"string": "string", "float": "float64", "int": "int64", "bool": "bool", "json": "string"}
+# The last column: every metadata field that has no column of its own, as one JSON object.
+METADATA = "metadata"
+_INT64 = (-(1 << 63), (1 << 63) - 1)
 
 
 @dataclass
 class Schema:
-    """The output columns: the core ones, then metadata columns in a fixed order."""
+    """The output columns: the core ones, the declared ones in a fixed order, then `metadata`.
+
+    The rule (README, "Output"): a field has a typed column when it is a core field (`id`,
+    `text`, `url`, `language`), `source` (and `date` for web archives), or declared by a step
+    (`Step.columns`); every other field, and a declared field whose value is not of the
+    column's type, goes into `metadata`, one JSON object per document (null when empty) with
+    JSON's types kept. The columns depend on the recipe and the input formats alone, never on
+    the data, so every shard of a run has the same schema whatever `--workers`, and no input
+    is peeked at before the run.
+    """
 
     columns: dict[str, str] = field(default_factory=dict)  # name -> "string" | "float" | "int" | "bool" | "json"
 
     def __post_init__(self) -> None:
         for name in CORE_COLUMNS:
             self.columns.setdefault(name, "string")
+        self.columns.pop(METADATA, None)
 
     def add(self, name: str, kind: str) -> None:
         if kind not in _TYPES:
             raise ValueError(f"unknown column type {kind!r} for {name!r}")
+        if name == METADATA:
+            raise ValueError(f"{METADATA!r} is the column of undeclared fields: name the column otherwise")
         self.columns.setdefault(name, kind)
 
     def ordered(self) -> list[tuple[str, str]]:
         core = [(c, self.columns[c]) for c in CORE_COLUMNS]
         rest = sorted((c, t) for c, t in self.columns.items() if c not in CORE_COLUMNS)
-        return core + rest
+        return core + rest + [(METADATA, "json")]
 
     def arrow(self):
         import pyarrow as pa
@@ -56,33 +72,70 @@ class Schema:
         return cls(dict(data))
 
 
-def kind_of(value: Any) -> str:
-    """The column type for a metadata value seen in the input."""
+def _fits(value: Any, kind: str) -> bool:
+    """Whether a value has a place in a typed column of this kind (None does: a null)."""
+    if value is None or kind == "json":
+        return True
+    if kind == "string":
+        return isinstance(value, str)
+    if kind == "bool":
+        return isinstance(value, bool)
     if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, int):
-        return "int"
-    if isinstance(value, float):
-        return "float"
-    if isinstance(value, str) or value is None:
-        return "string"
-    return "json"
+        return False
+    if kind == "int":
+        return isinstance(value, int) and _INT64[0] <= value <= _INT64[1]
+    return isinstance(value, float) or isinstance(value, int) and abs(value) <= 1 << 53  # float
 
 
 def _cell(value: Any, kind: str) -> Any:
     if value is None:
         return None
-    if kind == "string":
-        return value if isinstance(value, str) else str(value)
     if kind == "json":
-        return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+        return dumps_json(value)
     if kind == "float":
-        return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
-    if kind == "int":
-        return value if isinstance(value, int) and not isinstance(value, bool) else None
-    if kind == "bool":
-        return value if isinstance(value, bool) else None
+        return float(value)
     return value
+
+
+def dumps_json(value: Any) -> str:
+    """JSON text of a metadata value: keys sorted, so the same document gives the same bytes."""
+    import orjson
+
+    try:
+        return orjson.dumps(value, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS, default=str).decode()
+    except TypeError:  # an integer past 64 bits: the standard library writes it exactly
+        return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+
+
+def loads_json(text: str | None) -> Any:
+    if text is None:
+        return None
+    import orjson
+
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)
+
+
+def split_metadata(meta: dict[str, Any], typed: list[tuple[str, str]],
+                   names: frozenset[str]) -> tuple[list[Any], dict[str, Any] | None]:
+    """A document's values for the typed columns (`names`), and every other field (None when none).
+
+    A typed field set to None is a null in its column, the same as one never set.
+    """
+    values, misfits, present = [], None, 0
+    for name, kind in typed:
+        v = meta.get(name)
+        if name in meta:
+            present += 1
+            if not _fits(v, kind):
+                misfits = (misfits or set()) | {name}
+                v = None
+        values.append(v)
+    if present == len(meta) and misfits is None:  # the common case: nothing left over
+        return values, None
+    return values, {k: v for k, v in meta.items() if k not in names or misfits and k in misfits}
 
 
 def _arrow_column(values: list[Any], kind: str):
@@ -115,6 +168,15 @@ def _arrow_column(values: list[Any], kind: str):
     except OverflowError:  # an integer past int64: let Arrow say so the usual way
         return pa.array(values, type=arrow)
     return pa.Array.from_buffers(arrow, n, [bitmap, pa.py_buffer(data)], null_count=nulls)
+
+
+def dumps_json_line(rec: dict[str, Any]) -> bytes:
+    import orjson
+
+    try:
+        return orjson.dumps(rec, option=orjson.OPT_NON_STR_KEYS, default=str)
+    except TypeError:
+        return json.dumps(rec, ensure_ascii=False, default=str).encode()
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
@@ -203,22 +265,26 @@ class ShardWriter:
         if self._sink is None:
             self._open()
         cols = self.schema.ordered()
+        typed = cols[2:-1]
+        names = frozenset(c for c, _ in typed)
+        rows = [split_metadata(d.metadata, typed, names) for d in self._rows]
         if self.fmt == "parquet":
             import pyarrow as pa
 
-            arrays = [_arrow_column([_cell(d.id if c == "id" else d.text if c == "text" else d.metadata.get(c), t)
-                                     for d in self._rows], t) for c, t in cols]
+            arrays = [_arrow_column([d.id for d in self._rows], "string"),
+                      _arrow_column([d.text for d in self._rows], "string")]
+            for i, (_, t) in enumerate(typed):
+                arrays.append(_arrow_column([_cell(r[0][i], t) for r in rows], t))
+            arrays.append(_arrow_column([dumps_json(r[1]) if r[1] else None for r in rows], "json"))
             self._sink.write_table(pa.Table.from_arrays(arrays, schema=self.schema.arrow()))
         else:
-            import orjson
-
             lines = []
-            for d in self._rows:
+            for d, (values, rest) in zip(self._rows, rows):
                 rec = {"id": d.id, "text": d.text}
-                for c, t in cols[2:]:
-                    v = d.metadata.get(c)
-                    rec[c] = v if t != "json" else _cell(v, t)
-                lines.append(orjson.dumps(rec, default=str))
+                for (c, t), v in zip(typed, values):
+                    rec[c] = v if t != "json" or v is None else _cell(v, t)
+                rec[METADATA] = rest  # a nested object: read back as input, it is metadata again
+                lines.append(dumps_json_line(rec))
             self._sink.write(b"\n".join(lines) + b"\n")
         self._rows.clear()
         self._buffered = 0
