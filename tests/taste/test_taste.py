@@ -66,7 +66,7 @@ def test_curated_wins_in_both_orders(corpora, shared, heldout, tmp_path):
     assert first["winner"] == second["winner"] == cur
     assert _by_corpus(first) == _by_corpus(second)  # the same numbers, whatever the order
     assert first["tokenizer_sha256"] == second["tokenizer_sha256"]
-    means = {c["corpus"]: c["mean"] for c in first["corpora"]}
+    means = {c["corpus"]: c["mean"] for c in first["means"]}
     assert means[cur] < means[junk]
     run = first["runs"][0]
     assert len(run["curve"]) >= 10 and run["curve"][-1][0] >= TOKENS * 0.9 and run["device"] == "cpu"

@@ -88,7 +88,7 @@ class _Bench:
         self.eos_id, _ = bpe.special_ids(self.tok)
         self.tok_hash = bpe.tokenizer_hash(self.tok)
         out.mkdir(parents=True, exist_ok=True)
-        (out / "tokenizer.json").write_text(self.tok.to_str())
+        _atomic_json(out / "tokenizer.json", json.loads(self.tok.to_str()))
 
     def stream(self, texts: list[str]) -> np.ndarray:
         """The first `tokens` tokens (and at least one context) of `texts`, each document ending in EOS."""
@@ -180,7 +180,7 @@ def verdict(runs: list[dict], labels: list[str], eval_name: str, metric: str, lo
     if min(s["seeds"] for s in stats.values()) < 2:
         winner = "tie"  # one seed: no spread measured, so no difference can be told from noise
     return {"winner": winner, "eval": eval_name, "metric": metric, "lower_is_better": lower,
-            "corpora": list(stats.values()), "differences": rows}
+            "means": list(stats.values()), "differences": rows}
 
 
 def taste(corpora: list[str], *, evals: list[str], output: str | os.PathLike, tokens: int = DEFAULT_TOKENS,
@@ -250,7 +250,7 @@ def calibrate(corpus: str, junk: str, *, evals: list[str], output: str | os.Path
     curve, detected = [], None
     for i, p in enumerate(DILUTIONS):
         v = verdict([r for r in runs if r["index"] in (0, i)], labels, name, metric, lower)
-        mean = next(c["mean"] for c in v["corpora"] if c["corpus"] == labels[i])
+        mean = next(c["mean"] for c in v["means"] if c["corpus"] == labels[i])
         row = next((d for d in v["differences"] if labels[i] in (d["best"], d["other"])), None)
         seen = p > 0 and v["winner"] == labels[0]
         curve.append({"dilution": p, "mean": round(mean, 5), "difference": row["difference"] if row else 0.0,
