@@ -189,7 +189,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--eval", nargs="+", metavar="PATH", required=True,
                    help="held-out .txt / JSONL `text`, or multiple-choice JSONL; the first decides the winner")
     p.add_argument("--output", "-o", metavar="DIR", required=True, help="where taste.json and taste.svg go")
-    p.add_argument("--tokens", type=int, default=None, metavar="N", help="training tokens per model (default: 400000)")
+    p.add_argument("--tokens", type=int, default=None, metavar="N", help="training tokens per model (default: 200000)")
     p.add_argument("--seeds", type=int, default=2, metavar="K", help="seeds per corpus (default: 2)")
     p.add_argument("--first-seed", type=int, default=0, metavar="S", help="seeds are S .. S+K-1 (default: 0)")
     p.add_argument("--model", choices=("tiny", "small"), default="tiny",

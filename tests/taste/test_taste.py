@@ -61,10 +61,15 @@ def _by_corpus(result: dict) -> dict:
 @pytest.mark.slow
 def test_curated_wins_in_both_orders(corpora, shared, heldout, tmp_path):
     cur, junk = corpora
-    first = _taste([cur, junk], tmp_path / "ab", shared, heldout)
-    second = _taste([junk, cur], tmp_path / "ba", shared, heldout)
+    first = _taste([cur, junk], tmp_path / "out", shared, heldout)
+    trained = sorted((tmp_path / "out" / "runs").glob("*.json"))
+    assert len(trained) == 4
+    # The other order, in the same folder: every model's key (tokenizer, token stream, seed, size, budget)
+    # comes out the same, so all four are found done and none trains again; the verdict is the same.
+    second = _taste([junk, cur], tmp_path / "out", shared, heldout)
+    assert sorted((tmp_path / "out" / "runs").glob("*.json")) == trained
     assert first["winner"] == second["winner"] == cur
-    assert _by_corpus(first) == _by_corpus(second)  # the same numbers, whatever the order
+    assert _by_corpus(first) == _by_corpus(second)
     assert first["tokenizer_sha256"] == second["tokenizer_sha256"]
     means = {c["corpus"]: c["mean"] for c in first["means"]}
     assert means[cur] < means[junk]
@@ -72,9 +77,9 @@ def test_curated_wins_in_both_orders(corpora, shared, heldout, tmp_path):
     assert len(run["curve"]) >= 10 and run["curve"][-1][0] >= TOKENS * 0.9 and run["device"] == "cpu"
     assert {"acc", "acc_norm", "prob_norm"} <= set(run["scores"]["copa"])
     assert 0.0 <= run["scores"]["copa"]["prob_norm"] <= 1.0 and run["scores"]["copa"]["items"] == 100
-    saved = json.loads((tmp_path / "ab" / "taste.json").read_text())
+    saved = json.loads((tmp_path / "out" / "taste.json").read_text())
     assert saved["winner"] == cur and saved["sensitivity"]["published_scales"]
-    assert (tmp_path / "ab" / "taste.svg").read_text().startswith("<svg")
+    assert (tmp_path / "out" / "taste.svg").read_text().startswith("<svg")
 
 
 @pytest.mark.slow

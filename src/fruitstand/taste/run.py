@@ -32,7 +32,7 @@ PUBLISHED = [
     "DCLM's smallest scale: 412M parameters, 8.2B tokens",
     "DataDecide: 150M-parameter rankings pick the better corpus ~80% of the time",
 ]
-DEFAULT_TOKENS = 400_000
+DEFAULT_TOKENS = 200_000
 DILUTIONS = (0.0, 0.25, 0.5, 1.0)
 
 
