@@ -28,6 +28,8 @@ _KINDS: dict[str, str] = {
     "opt_out": "fruitstand.rights.opt_out:OptOut",
     "license": "fruitstand.rights.license:License",
     "tokenize": "fruitstand.tokens.step:Tokenize",
+    "pii": "fruitstand.privacy.pii:PII",
+    "decontaminate": "fruitstand.privacy.decontaminate:Decontaminate",
     "quality_classifier": "fruitstand.filters.quality_classifier:QualityClassifier",
 }
 

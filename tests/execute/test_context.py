@@ -103,7 +103,8 @@ def test_an_input_changed_while_running_stops_the_run(news, tmp_path):
     src.write_bytes(news.read_bytes()[:200_000].rsplit(b"\n", 1)[0] + b"\n")
     plan = make_plan([{"kind": "tests.execute.steps:ShortOnly"}], inputs=[src], output=tmp_path / "o")
     plan.output.claim(plan.identity, overwrite=False)
-    os.utime(src, ns=(plan.files[0].mtime + 10**9, plan.files[0].mtime + 10**9))
+    later = int(plan.files[0].mtime) + 10**9
+    os.utime(src, ns=(later, later))
     from fruitstand.execute.executor import execute
 
     with pytest.raises(InputChanged, match="changed while the run was going"):
@@ -146,7 +147,7 @@ def test_sigkill_then_resume_keeps_side_outputs_exact(shared, tmp_path, monkeypa
     ref = tmp_path / "ref"
     subprocess.run(_side_cmd(shared, ref), check=True, stderr=subprocess.PIPE)
     expected = {name: tree_digest(ref / name) for name in ("data", "samples", "tokens")}
-    assert len(expected["samples"]) > 2 and len(expected["tokens"]) == len(expected["samples"])
+    assert len(expected["samples"]) >= 2 and len(expected["tokens"]) == len(expected["samples"])  # small WARCs are packed: 2 tasks
 
     def committed(out: Path) -> bool:  # a task's side files are in place, maybe not its done file
         return (out / "samples").is_dir() and any((out / "samples").iterdir())

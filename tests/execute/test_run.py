@@ -135,7 +135,7 @@ def test_cli_default_run_on_bundled_sample(tmp_path):
                           capture_output=True, text=True, check=True)
     m = json.loads((tmp_path / "d" / "manifest.json").read_text())
     assert f"{m['output']['documents']} documents" in proc.stdout and str(tmp_path / "d") in proc.stdout
-    assert [s["kind"] for s in m["steps"]] == ["opt_out", "extract", "license", *FINEWEB[1:]]
+    assert [s["kind"] for s in m["steps"]] == ["opt_out", "extract", "license", *FINEWEB[1:], "decontaminate", "pii"]
     assert m["read"]["documents"] == 61
     # news articles: most survive the FineWeb filters, and the funnel only ever narrows
     funnel = [f["documents"] for f in m["funnel"]]

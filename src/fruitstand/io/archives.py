@@ -14,6 +14,10 @@ fastwarc ends quietly where a file is cut off, and raises where a header is dama
 - an HTML payload still in HTTP chunks or gzip is undone here (some archivers store bodies
   as sent); one that is still not text (an image served as text/html) is `binary_payload`.
 
+A record whose Content-Length is over `ReadLimits.max_record_bytes` is not read through:
+it is counted as `record_too_large` and reading goes on at the next record start, so a
+length that lies (a claimed 10 GB) cannot swallow the records after it.
+
 Known limit: a record whose Content-Length is wrong but a number is read with the bytes
 that length covers (part of the next record, or less than its page); the next record is
 then found again as above.
@@ -23,13 +27,13 @@ from __future__ import annotations
 
 import io
 import itertools
-import os
 import re
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 from fruitstand.document import Document
+from fruitstand.io import fs
 from fruitstand.io.base import Progress, ReadLimits, looks_binary, skip, source_name
 from fruitstand.io.inputs import GZIP_MAGIC, Task, skip_gzip_member
 from fruitstand.step import StepStats
@@ -39,6 +43,11 @@ _MEMBER_MAGIC = (GZIP_MAGIC, b"\x28\xb5\x2f\xfd", b"\x04\x22\x4d\x18")  # gzip, 
 _PLAIN_MAGIC = b"\nWARC/1."
 _MAX_RESYNCS = 1000
 _SUSPECT = "suspect"  # a record whose headers did not parse: malformed, or truncated if it ends the file
+_TOO_LARGE = "too_large"  # a record over ReadLimits.max_record_bytes: reading goes on at the next record start
+
+
+class _SkipRecord(Exception):
+    """Go on reading at the next record start after the current one."""
 
 
 @dataclass
@@ -54,9 +63,11 @@ class _Scan:
 def read_warc(task: Task, stats: StepStats, limits: ReadLimits, progress: Progress) -> Iterator[Document]:
     """The documents of the records that start in the task's byte range (the whole file by default)."""
     source = source_name(task)
-    size = os.path.getsize(task.path)
-    stop = size if task.end < 0 else min(task.end, size)  # records starting here on are the next task's
-    with open(task.path, "rb") as fh:
+    size = fs.size(task.path)
+    # Records starting here on are the next task's. A whole-file task has no next task: a
+    # one-frame zstd WARC gives every record after the first the stream position of its end.
+    stop = 1 << 62 if task.end < 0 else min(task.end, size)
+    with fs.open_input(task.path) as fh:
         head = fh.read(4)
         magic = next((m for m in _MEMBER_MAGIC if head.startswith(m)), _PLAIN_MAGIC)
         scan, start, first_error = _Scan(), 0, None
@@ -80,7 +91,9 @@ def read_warc(task: Task, stats: StepStats, limits: ReadLimits, progress: Progre
                 inherited = task.start > 0 and scan.last_pos < 0
                 if not scan.damaged and not inherited:
                     scan.damaged, first_error = True, exc
-            nxt = _find(fh, max(scan.last_pos, start) + 1, magic)
+            except _SkipRecord:
+                pass
+            nxt = _next_start(fh, max(scan.last_pos, start) + 1, magic, size)
             if nxt is not None and nxt >= stop:  # the next task reads on from there
                 scan.handed_on = True
                 if scan.damaged:
@@ -117,6 +130,14 @@ def _first_member(fh, pos: int, stop: int) -> int | None:
             pass
         pos = cand + 1
     return None
+
+
+def _next_start(fh, pos: int, magic: bytes, size: int) -> int | None:
+    """Where reading goes on after damage or a skipped record: the next record start at or after
+    `pos` (for gzip, a member that inflates to a WARC record, not the magic bytes by chance)."""
+    if magic == _MEMBER_MAGIC[0]:
+        return _first_member(fh, pos, size)
+    return _find(fh, pos, magic)
 
 
 def _gzip_tail_cut(fh, pos: int, size: int) -> bool:
@@ -182,6 +203,9 @@ def _warc_records(fh, scan: _Scan, source: str, stats: StepStats, limits: ReadLi
             yield out
         elif out == _SUSPECT:
             scan.suspect = True
+        elif out == _TOO_LARGE:
+            stats.drop("record_too_large")
+            raise _SkipRecord
         else:
             stats.drop(out)
             if out == "truncated_input":
@@ -203,11 +227,11 @@ def _warc_record(rec, source: str, limits: ReadLimits) -> Document | str:
 
     if rec.content_length == 0 and not (rec.headers.get("Content-Length") or "").strip().isdigit():
         return _SUSPECT  # fastwarc reads a missing or garbled length as 0
+    if rec.content_length > limits.max_record_bytes:
+        return _TOO_LARGE  # not read through: a length that lies would swallow the records after it
     rtype = rec.record_type
     if not rtype & (WarcRecordType.response | WarcRecordType.conversion | WarcRecordType.resource):
         return _consume(rec, f"record_type:{str(rtype).split('.')[-1]}")
-    if rec.content_length > limits.max_record_bytes:
-        return _consume(rec, "record_too_large")
     url = _target_uri(rec.headers.get("WARC-Target-URI"))
     rid = (rec.headers.get("WARC-Record-ID") or "").strip("<>") or f"{source}@{rec.stream_pos}"
     meta = {"url": url, "source": source, "date": rec.headers.get("WARC-Date")}
@@ -280,32 +304,79 @@ def _dechunk(body: bytes) -> bytes:
 
 
 def read_arc(task: Task, stats: StepStats, limits: ReadLimits, progress: Progress) -> Iterator[Document]:
+    """ARC records as documents; in a gzipped ARC (one member per record) reading goes on after
+    damage at the next member that inflates to an ARC record header."""
+    source = source_name(task)
+    with fs.open_input(task.path) as fh:
+        gzipped = fh.read(3) == GZIP_MAGIC
+        start, done, first_error, damaged = 0, -1, None, False
+        for _ in range(_MAX_RESYNCS):
+            fh.seek(start)
+            try:
+                for out, offset in _arc_records(fh, source, limits, progress):
+                    if damaged:  # the damaged stretch before this record counts as one
+                        skip(stats, "malformed_record")
+                        damaged = False
+                    done = offset
+                    stats.docs_in += 1
+                    if isinstance(out, Document):
+                        stats.docs_out += 1
+                        yield out
+                        continue
+                    stats.drop(out)
+                    if out == "truncated_input":
+                        return
+                break
+            except OSError as exc:
+                if not gzipped:
+                    raise
+                first_error = first_error if damaged else exc
+                damaged = True
+            nxt = _next_arc_member(fh, max(done, start) + 1)
+            if nxt is None:
+                break
+            start = nxt
+        if damaged:  # nothing readable after the damage: read_task counts it
+            raise first_error
+        progress(fs.size(task.path))
+
+
+_ARC_HEADER = re.compile(rb"\S+ [0-9.:a-fA-F]+ \d{14} \S* ?\d+\n")
+
+
+def _next_arc_member(fh, pos: int) -> int | None:
+    """Offset of the first gzip member at or after `pos` that inflates to an ARC record header."""
+    while (cand := _find(fh, pos, GZIP_MAGIC)) is not None:
+        fh.seek(cand)
+        try:
+            head = zlib.decompressobj(31).decompress(fh.read(1 << 14), 4096)
+        except zlib.error:
+            head = b""
+        if _ARC_HEADER.match(head):
+            return cand
+        pos = cand + 1
+    return None
+
+
+def _arc_records(fh, source: str, limits: ReadLimits, progress: Progress) -> Iterator[tuple]:
+    """(document or reason, record offset) for each record from `fh`'s position; damage is OSError."""
     # fastwarc cannot read the old ARC format; warcio converts its records to WARC ones.
     from warcio.archiveiterator import ArchiveIterator
 
-    source = source_name(task)
-    with open(task.path, "rb") as fh:
-        it = ArchiveIterator(fh, arc2warc=True)
-        records = iter(it)
-        for n in itertools.count():
-            try:
-                rec = next(records)
-                if n % 64 == 0:
-                    progress(fh.tell())
-                out = _arc_record(rec, it, source, limits)
-            except StopIteration:
-                break
-            except Exception as exc:  # warcio is pure Python: damage surfaces as any exception
-                raise OSError(f"{type(exc).__name__}: {exc}") from exc
-            stats.docs_in += 1
-            if isinstance(out, Document):
-                stats.docs_out += 1
-                yield out
-                continue
-            stats.drop(out)
-            if out == "truncated_input":
-                return
-        progress(os.path.getsize(task.path))
+    it = ArchiveIterator(fh, arc2warc=True)
+    records = iter(it)
+    for n in itertools.count():
+        try:
+            rec = next(records)
+            if n % 64 == 0:
+                progress(fh.tell())
+            out = _arc_record(rec, it, source, limits)
+            offset = it.get_record_offset()  # in the file (warcio starts from fh's position); the record is read by now
+        except StopIteration:
+            return
+        except Exception as exc:  # warcio is pure Python: damage surfaces as any exception
+            raise OSError(f"{type(exc).__name__}: {exc}") from exc
+        yield out, offset
 
 
 def _arc_record(rec, it, source: str, limits: ReadLimits) -> Document | str:

@@ -4,7 +4,12 @@ A task is a slice of one input file: the whole file, a byte range of an uncompre
 file (cut at line starts), a byte range of a gzipped WARC (cut at record starts: Common
 Crawl's WARCs are one gzip member per record, so one 1 GB file can keep every core busy),
 or a range of row groups of a Parquet file. Other compressed files are one task each: a
-compressed stream cannot be entered in the middle.
+compressed stream cannot be entered in the middle. Small whole files, in input order, are
+packed into one task up to the slice size (250 `.txt` files are not 250 tasks and shards).
+
+An earlier fruitstand output folder given as input (it holds `manifest.json` and `data/`)
+is read from its `data/` alone: its manifest, dataset card and state are no documents.
+Hidden files and folders (a run's `.fruitstand/` state) are never inputs.
 
 How big a slice is: `split_bytes` when given; by default the input is cut into about
 `TARGET_TASKS` slices, none under `MIN_SPLIT` nor over `MAX_SPLIT`. It depends on the
@@ -14,12 +19,14 @@ tasks and shards.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
+from fruitstand.io import fs
 from fruitstand.registry import RecipeError
 
 # Suffix (after stripping a compression suffix) -> format.
@@ -27,16 +34,18 @@ _COMPRESSION = (".gz", ".zst", ".zstd", ".lz4", ".bz2")
 _FORMATS = {
     ".warc": "warc",
     ".wet": "warc",
-    ".wat": "warc",
+    ".wat": "wat",
     ".arc": "arc",
     ".jsonl": "jsonl",
     ".json": "jsonl",
     ".ndjson": "jsonl",
     ".parquet": "parquet",
     ".txt": "text",
+    ".html": "html",
+    ".htm": "html",
 }
 # Formats whose documents hold HTML and need the `extract` step.
-HTML_FORMATS = {"warc", "arc"}
+HTML_FORMATS = {"warc", "arc", "html"}
 GZIP_MAGIC = b"\x1f\x8b\x08"  # how every gzip member starts
 
 
@@ -46,7 +55,9 @@ class InputFile:
     format: str
     size: int
     name: str = ""  # relative to the folder given, or the file name: stable across machines
-    mtime: int = 0  # when planned (ns since the epoch): a task checks the file is still as planned
+    # Its version when planned (local: mtime in ns; remote: ETag or modification time), "" when
+    # unknown: a task checks the file is still the one planned.
+    mtime: str = ""
 
 
 @dataclass(frozen=True)
@@ -60,8 +71,14 @@ class Task:
     end: int = -1  # exclusive; -1 means to the end
     size: int = 0  # bytes this task covers, for progress
     name: str = ""  # the input's stable name, for `source` and default ids
-    file_size: int = -1  # the whole file's size and mtime when planned; -1: not checked
-    mtime: int = 0
+    file_size: int = -1  # the whole file's size and version when planned; -1: unknown, not checked
+    mtime: str = ""
+    # A packed task: small whole files read one after another (format "pack"); empty otherwise.
+    parts: tuple[Task, ...] = ()
+
+    def files(self) -> tuple[Task, ...]:
+        """The single-file tasks this task reads: its parts, or itself."""
+        return self.parts or (self,)
 
 
 def detect_format(path: str | os.PathLike) -> str | None:
@@ -74,24 +91,50 @@ def detect_format(path: str | os.PathLike) -> str | None:
     return _FORMATS.get(Path(name).suffix) if Path(name).suffix else None
 
 
-def find_inputs(paths: list[str | os.PathLike]) -> list[InputFile]:
-    """Every readable input under `paths`, sorted, or a RecipeError naming what is wrong."""
+def find_inputs(paths: list[str | os.PathLike], *, limit: int | None = None) -> list[InputFile]:
+    """Every readable input under `paths`, sorted, or a RecipeError naming what is wrong.
+
+    A path may be a URL (io/fs.py), a remote folder (`s3://bucket/prefix/`), or a list of
+    files one per line (`*.paths`, `*.paths.gz`, as Common Crawl publishes each crawl's
+    `warc.paths.gz`); `limit` keeps the first N files of such lists, for a trial run.
+    """
     if not paths:
         raise RecipeError("no input given: pass --input PATH (a file or a folder)")
+    if limit is not None and limit < 1:
+        raise RecipeError(f"--limit {limit}: give 1 or more")
     found: dict[str, InputFile] = {}
+    listed = 0
     for raw in paths:
+        if is_path_list(str(raw)):
+            entries = read_path_list(str(raw))
+            if limit is not None:
+                entries = entries[: max(0, limit - listed)]
+            listed += len(entries)
+            for url, name in entries:
+                fmt = detect_format(url)
+                if fmt is None:
+                    raise RecipeError(f"can't tell the format of {url} (listed in {raw})")
+                found[url] = InputFile(url, fmt, -1, name)  # size unknown: no request per file before work
+            continue
+        if fs.is_url(raw):
+            for f in _remote_inputs(str(raw)):
+                found[f.path] = f
+            continue
         p = Path(raw)
         if not p.exists():
             raise RecipeError(f"input not found: {raw} (check the path)")
-        files = sorted(f for f in p.rglob("*") if f.is_file() and not f.name.startswith(".")) if p.is_dir() else [p]
+        files = _folder_files(p) if p.is_dir() else [p]
         n_before = len(found)
         for f in files:
             fmt = detect_format(f)
+            if fmt == "wat":
+                raise RecipeError(f"{f if p.is_dir() else raw} is a WAT file: it holds metadata about pages, no pages; "
+                                  "give the matching WARC (pages) or WET (text) file instead")
             if fmt is None:
                 if not p.is_dir():
                     raise RecipeError(
                         f"can't tell the format of {raw}: name it .warc(.gz), .wet.gz, .arc(.gz), "
-                        ".jsonl(.gz|.zst), .parquet or .txt"
+                        ".jsonl(.gz|.zst), .parquet, .txt or .html(.gz)"
                     )
                 continue
             if not os.access(f, os.R_OK):
@@ -99,10 +142,23 @@ def find_inputs(paths: list[str | os.PathLike]) -> list[InputFile]:
             key = str(f.resolve())
             name = f.relative_to(p).as_posix() if p.is_dir() else f.name
             st = f.stat()
-            found[key] = InputFile(key, fmt, st.st_size, name, st.st_mtime_ns)
+            found[key] = InputFile(key, fmt, st.st_size, name, str(st.st_mtime_ns))
         if p.is_dir() and len(found) == n_before:
-            raise RecipeError(f"no readable files in folder {raw} (.warc.gz, .jsonl, .parquet, .txt, ...)")
+            raise RecipeError(f"no readable files in folder {raw} (.warc.gz, .jsonl, .parquet, .txt, .html, ...)")
     return [found[k] for k in sorted(found)]
+
+
+def _folder_files(folder: Path) -> list[Path]:
+    """The visible files under `folder`; of an earlier fruitstand output inside it, its data/ only."""
+    out = []
+    for root, dirs, names in os.walk(folder):
+        base = Path(root)
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        if (base / "manifest.json").is_file() and "data" in dirs:  # a fruitstand output folder
+            dirs[:] = ["data"]
+            continue
+        out += [base / n for n in names if not n.startswith(".") and (base / n).is_file()]
+    return sorted(out)
 
 
 TARGET_TASKS = 64  # enough to keep 16-32 cores busy to the end with unequal slices
@@ -112,7 +168,65 @@ MAX_SPLIT = 256 << 20
 
 def default_split(files: list[InputFile]) -> int:
     """Slice size for these inputs: about TARGET_TASKS slices in all, within MIN_SPLIT..MAX_SPLIT."""
-    return min(MAX_SPLIT, max(MIN_SPLIT, sum(f.size for f in files) // TARGET_TASKS))
+    return min(MAX_SPLIT, max(MIN_SPLIT, sum(max(0, f.size) for f in files) // TARGET_TASKS))
+
+
+PATH_LIST_SUFFIXES = (".paths", ".paths.gz")
+# Where the relative lines of a local list point: Common Crawl's HTTPS endpoint.
+COMMON_CRAWL = "https://data.commoncrawl.org/"
+
+
+def is_path_list(path: str) -> bool:
+    return path.lower().split("?", 1)[0].endswith(PATH_LIST_SUFFIXES)
+
+
+def read_path_list(path: str) -> list[tuple[str, str]]:
+    """(url, name) of each line of a list of files. Relative lines are relative to the list's
+    host or bucket (s3://commoncrawl/, https://data.commoncrawl.org/), or to Common Crawl's
+    HTTPS endpoint for a list on a local disk."""
+    import gzip
+
+    try:
+        with fs.open_input(path) as fh:
+            data = fh.read()
+    except FileNotFoundError:
+        raise RecipeError(f"input not found: {path} (check the path)") from None
+    if data[:2] == b"\x1f\x8b":
+        data = gzip.decompress(data)
+    if fs.is_url(path):
+        kind, rest = path.split("://", 1)
+        base = f"{kind}://{rest.split('/', 1)[0]}/"
+    else:
+        base = COMMON_CRAWL
+    out = []
+    for line in data.decode("utf-8", "replace").splitlines():
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        url = line if fs.is_url(line) or line.startswith("/") else base + line.lstrip("/")
+        out.append((url, line))
+    if not out:
+        raise RecipeError(f"{path} lists no files")
+    return out
+
+
+def _remote_inputs(url: str) -> list[InputFile]:
+    if url.endswith("/"):
+        files = [(u, n, v) for u, n, v in fs.list_files(url) if detect_format(u) is not None]
+        if not files:
+            raise RecipeError(f"no readable files under {url} (.warc.gz, .jsonl, .parquet, .txt, ...)")
+        return [InputFile(u, detect_format(u), n, u[len(url):], v) for u, n, v in files]
+    fmt = detect_format(url)
+    if fmt is None:
+        raise RecipeError(f"can't tell the format of {url}: name it .warc(.gz), .wet.gz, .jsonl(.gz|.zst), "
+                          ".parquet or .txt")
+    try:
+        size, version = fs.info(url)
+    except FileNotFoundError:
+        raise RecipeError(f"input not found: {url} (check the URL)") from None
+    except OSError as exc:
+        raise RecipeError(f"can't reach input {url}: {exc}") from None
+    return [InputFile(url, fmt, size, url.rsplit("/", 1)[-1].split("?", 1)[0], version)]
 
 
 def plan_tasks(files: list[InputFile], *, split_bytes: int | None = None) -> list[Task]:
@@ -120,9 +234,27 @@ def plan_tasks(files: list[InputFile], *, split_bytes: int | None = None) -> lis
     if split_bytes is None:
         split_bytes = default_split(files)
     tasks: list[Task] = []
+    pack: list[Task] = []
+
+    def close_pack() -> None:
+        if len(pack) == 1:
+            tasks.append(dataclasses.replace(pack[0], index=len(tasks)))
+        elif pack:
+            tasks.append(Task(len(tasks), pack[0].path, "pack", 0, -1, sum(t.size for t in pack), pack[0].name,
+                              parts=tuple(pack)))
+        pack.clear()
+
     for f in files:
-        for start, end, size in _slices(f, split_bytes):
-            tasks.append(Task(len(tasks), f.path, f.format, start, end, size, f.name, f.size, f.mtime))
+        slices = _slices(f, split_bytes)
+        if slices == [(0, -1, f.size)] and 0 <= f.size < split_bytes:  # small and whole: packed with its neighbours
+            if pack and sum(t.size for t in pack) + f.size > split_bytes:
+                close_pack()
+            pack.append(Task(0, f.path, f.format, 0, -1, f.size, f.name, f.size, f.mtime))
+            continue
+        close_pack()
+        for start, end, size in slices:
+            tasks.append(Task(len(tasks), f.path, f.format, start, end, max(0, size), f.name, f.size, f.mtime))
+    close_pack()
     return tasks
 
 
@@ -133,12 +265,12 @@ def _slices(f: InputFile, split_bytes: int) -> list[tuple[int, int, int]]:
     gzip_warc = f.format == "warc" and suffix == ".gz"
     if f.size > split_bytes and (plain_jsonl or gzip_warc and _gzip_members(f.path)):
         return [(s, min(s + split_bytes, f.size), min(split_bytes, f.size - s)) for s in range(0, f.size, split_bytes)]
-    if f.format == "parquet":
+    if f.format == "parquet" and f.size >= 0:
         import pyarrow as pa
         import pyarrow.parquet as pq
 
         try:
-            meta = pq.ParquetFile(f.path).metadata
+            meta = pq.ParquetFile(fs.open_input(f.path) if fs.is_url(f.path) else f.path).metadata
         except (OSError, pa.ArrowException):  # not a Parquet file after all: its task counts why
             return [(0, -1, f.size)]
         sizes = [meta.row_group(i).total_byte_size for i in range(meta.num_row_groups)]
@@ -161,7 +293,7 @@ def _gzip_members(path: str, probe: int = 32 << 20) -> bool:
     Inflates the first member, reading at most `probe` bytes: a first member that long is one
     stream over the whole file, or a record too big to be worth cutting around.
     """
-    with open(path, "rb") as fh:
+    with fs.open_input(path) as fh:
         try:
             rest = skip_gzip_member(fh, probe)
         except zlib.error:

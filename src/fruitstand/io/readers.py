@@ -30,6 +30,7 @@ import zlib
 from collections.abc import Iterator
 
 from fruitstand.document import Document
+from fruitstand.io import fs
 from fruitstand.io.archives import read_arc, read_warc
 from fruitstand.io.base import Progress, ReadLimits, looks_binary, normalise_text, skip, source_name
 from fruitstand.io.inputs import Task, find_inputs, plan_tasks
@@ -53,8 +54,14 @@ def read(path: str | os.PathLike, *, limits: ReadLimits | None = None, text_fiel
 
 
 def read_task(task: Task, stats: StepStats, limits: ReadLimits, progress: Progress | None = None) -> Iterator[Document]:
+    if task.parts:  # small files packed into one task: one after another
+        done = 0
+        for part in task.parts:
+            yield from read_task(part, stats, limits, progress and (lambda n, base=done: progress(base + n)))
+            done += part.size
+        return
     whole_file = task.start == 0 and task.end < 0
-    if whole_file and os.path.getsize(task.path) == 0:
+    if whole_file and (task.file_size if task.file_size >= 0 else fs.size(task.path)) == 0:
         skip(stats, "empty_file")
         return
     before = stats.docs_in
@@ -92,7 +99,7 @@ class _ZstdStream(io.RawIOBase):
         import zstandard
 
         self._zstd = zstandard
-        self._fh = open(path, "rb")
+        self._fh = fs.open_input(path)
         self._inflater = zstandard.ZstdDecompressor().decompressobj()
         self._in_frame = False
         self._out = memoryview(b"")
@@ -135,14 +142,14 @@ class _ZstdStream(io.RawIOBase):
 def _open_binary(path: str) -> io.BufferedIOBase:
     name = path.lower()
     if name.endswith(".gz"):
-        return gzip.open(path, "rb")
+        return gzip.open(fs.open_input(path), "rb")
     if name.endswith((".zst", ".zstd")):
         return io.BufferedReader(_ZstdStream(path), 1 << 16)
     if name.endswith(".bz2"):
         import bz2
 
-        return bz2.open(path, "rb")
-    return open(path, "rb")
+        return bz2.open(fs.open_input(path), "rb")
+    return fs.open_input(path)
 
 
 def _json_loads():
@@ -246,32 +253,89 @@ def read_jsonl(task: Task, stats: StepStats, limits: ReadLimits, progress: Progr
 
 
 def read_parquet(task: Task, stats: StepStats, limits: ReadLimits, progress: Progress) -> Iterator[Document]:
+    """Rows as documents, row group by row group: a damaged group (a page that does not decode)
+    counts its unread rows as `corrupt_input` and reading goes on with the next group; a string
+    that is no UTF-8 drops its row as `not_utf8` when it is the text, else is read with U+FFFD."""
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
     source = source_name(task)
-    pf = pq.ParquetFile(task.path)
+    pf = pq.ParquetFile(fs.open_input(task.path) if fs.is_url(task.path) else task.path)
+    meta = pf.metadata
     groups = list(range(task.start, task.end if task.end >= 0 else pf.num_row_groups))
     if limits.text_field not in pf.schema_arrow.names:
-        rows = sum(pf.metadata.row_group(i).num_rows for i in groups)
+        rows = sum(meta.row_group(i).num_rows for i in groups)
         stats.docs_in += rows
         stats.drop("missing_text", rows)
         return
-    row = sum(pf.metadata.row_group(i).num_rows for i in range(task.start))
+    row = sum(meta.row_group(i).num_rows for i in range(task.start))
     done = 0
-    for batch in pf.iter_batches(row_groups=groups, batch_size=4096):
-        for rec in batch.to_pylist():
-            stats.docs_in += 1
-            doc = _doc_from_record(rec, f"{source}@{row}", source, limits)
-            row += 1
-            if isinstance(doc, str):
-                stats.drop(doc)
-            elif len(doc.text) > limits.max_record_bytes:
-                stats.drop("record_too_large")
-            else:
-                stats.docs_out += 1
-                yield doc
-        done += batch.nbytes
-        progress(min(done, task.size))
+    for g in groups:
+        first, n = row, meta.row_group(g).num_rows
+        try:
+            for batch in pf.iter_batches(row_groups=[g], batch_size=4096):
+                for rec in _batch_rows(batch, limits.text_field):
+                    stats.docs_in += 1
+                    doc = _doc_from_record(rec, f"{source}@{row}", source, limits) if rec is not None else "not_utf8"
+                    row += 1
+                    if isinstance(doc, str):
+                        stats.drop(doc)
+                    elif len(doc.text) > limits.max_record_bytes:
+                        stats.drop("record_too_large")
+                    else:
+                        stats.docs_out += 1
+                        yield doc
+                done += batch.nbytes
+                progress(min(done, task.size))
+        except (OSError, pa.ArrowException):
+            lost = first + n - row
+            stats.docs_in += lost
+            stats.drop("corrupt_input", lost)
+            row = first + n
+
+
+def _batch_rows(batch, text_field: str) -> list[dict | None]:
+    """A record batch's rows as dicts; a row whose text is no UTF-8 as None."""
+    try:
+        return batch.to_pylist()
+    except UnicodeDecodeError:  # Arrow checks UTF-8 lazily: a flipped bit surfaces here
+        pass
+    import pyarrow as pa
+
+    columns = {}
+    for name, col in zip(batch.schema.names, batch.columns):
+        try:
+            columns[name] = col.to_pylist()
+        except UnicodeDecodeError:
+            raw = col.cast(pa.large_binary() if pa.types.is_large_string(col.type) else pa.binary()).to_pylist()
+            columns[name] = [_Bad(v) if v is not None and not _is_utf8(v) else
+                             (v.decode() if v is not None else None) for v in raw]
+    out = []
+    for i in range(batch.num_rows):
+        rec = {k: v[i] for k, v in columns.items()}
+        if isinstance(rec.get(text_field), _Bad):
+            out.append(None)
+            continue
+        for k, v in rec.items():
+            if isinstance(v, _Bad):
+                rec[k] = v.data.decode("utf-8", "replace")
+        out.append(rec)
+    return out
+
+
+class _Bad:
+    __slots__ = ("data",)
+
+    def __init__(self, data: bytes):
+        self.data = data
+
+
+def _is_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 # Longest first: the UTF-32 LE mark starts with the UTF-16 LE one.
@@ -284,11 +348,11 @@ def read_text(task: Task, stats: StepStats, limits: ReadLimits, progress: Progre
 
     source = source_name(task)
     stats.docs_in += 1
-    size = os.path.getsize(task.path)
+    size = fs.size(task.path)
     if size > limits.max_record_bytes:
         stats.drop("record_too_large")
         return
-    with open(task.path, "rb") as fh:
+    with fs.open_input(task.path) as fh:
         data = fh.read()
     progress(size)
     bom = next((enc for mark, enc in _BOMS if data.startswith(mark)), None)
@@ -313,10 +377,45 @@ def read_text(task: Task, stats: StepStats, limits: ReadLimits, progress: Progre
     yield Document(source, text.strip(), {"source": source})
 
 
+def read_html(task: Task, stats: StepStats, limits: ReadLimits, progress: Progress) -> Iterator[Document]:
+    """A saved web page (`.html`, `.htm`, gzipped or not) as one document for `extract`.
+
+    Its URL is the first line of a sidecar file named like the page with `.url` in place of
+    `.html(.gz)` (`page.html.gz` -> `page.url`), else the page's name in its folder.
+    """
+    source = source_name(task)
+    stats.docs_in += 1
+    with _open_binary(task.path) as fh:
+        data = fh.read(limits.max_record_bytes + 1)
+    progress(task.size)
+    if len(data) > limits.max_record_bytes:
+        stats.drop("record_too_large")
+        return
+    if not data.strip():
+        stats.drop("empty_text")
+        return
+    if looks_binary(data):
+        stats.drop("binary_payload")
+        return
+    stats.docs_out += 1
+    yield Document(source, "", {"url": _sidecar_url(task.path) or source, "source": source}, html=data)
+
+
+def _sidecar_url(path: str) -> str | None:
+    name = os.path.basename(path)
+    stem = name[:name.lower().rfind(".htm")]
+    try:
+        with open(os.path.join(os.path.dirname(path), stem + ".url"), encoding="utf-8") as fh:
+            return fh.readline().strip() or None
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
 _READERS = {
     "warc": read_warc,
     "arc": read_arc,
     "jsonl": read_jsonl,
     "parquet": read_parquet,
     "text": read_text,
+    "html": read_html,
 }

@@ -27,7 +27,7 @@ does it (github google/robotstxt, whose conformance tests tests/data holds):
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 MAX_LINE = 2083 * 8 - 1  # Google's limit: 8 times the longest URL browsers took
 _AGENT_TOKEN = re.compile(r"[A-Za-z0-9_-]+")
@@ -68,21 +68,34 @@ def escape_pattern(pattern: str) -> str:
     return "".join(out)
 
 
-@dataclass
 class Rule:
-    allow: bool
-    pattern: str
-    _regex: re.Pattern | None = field(default=None, repr=False)
+    """One Allow or Disallow pattern; a pattern with `*` or a final `$` becomes a regex on its
+    first use (most rules of a file belong to other crawlers and are never matched)."""
 
-    def __post_init__(self) -> None:
-        if "*" in self.pattern or self.pattern.endswith("$"):
-            body, end = (self.pattern[:-1], r"\Z") if self.pattern.endswith("$") else (self.pattern, "")
-            self._regex = re.compile(".*?".join(map(re.escape, body.split("*"))) + end, re.DOTALL)
+    __slots__ = ("allow", "pattern", "_regex")
+
+    def __init__(self, allow: bool, pattern: str):
+        self.allow = allow
+        self.pattern = pattern
+        self._regex: re.Pattern | None | bool = False  # False: not compiled yet; None: a plain prefix
+
+    def __repr__(self) -> str:
+        return f"Rule({'allow' if self.allow else 'disallow'} {self.pattern!r})"
 
     def matches(self, path: str) -> bool:
-        if self._regex is None:
+        regex = self._regex
+        if regex is False:
+            regex = self._regex = _compile(self.pattern)
+        if regex is None:
             return path.startswith(self.pattern)
-        return self._regex.match(path) is not None
+        return regex.match(path) is not None
+
+
+def _compile(pattern: str) -> re.Pattern | None:
+    if "*" not in pattern and not pattern.endswith("$"):
+        return None
+    body, end = (pattern[:-1], r"\Z") if pattern.endswith("$") else (pattern, "")
+    return re.compile(".*?".join(map(re.escape, body.split("*"))) + end, re.DOTALL)
 
 
 class Rules:

@@ -1,0 +1,160 @@
+"""The Ray executor: a plan's tasks and reduce jobs as Ray tasks, on one machine or a cluster.
+
+Each task is execute/task.py's `run_task`, the same function the local pool runs, so the
+output is byte-identical to the local executor's. What moves through Ray's object store is
+small: the task description in, its counters out; documents go from the input to files in
+the output folder, which every node must reach (a shared filesystem). A task whose worker
+process or node dies is retried by Ray (`max_retries`), and writes the same files again; the
+driver records each finished task in the output folder, so a stopped run resumes with any
+executor.
+
+Resources: each task asks for what its stage's steps declare (step.py `Resources`: CPUs,
+memory, GPUs), so a stage with a GPU model runs only where GPUs are, as many at once as
+there are. Not here: the per-document time limit (the local executor's watchdog).
+
+With no address, a Ray is started for the run on this machine, bound to 127.0.0.1 and with
+its temporary folder (logs, object spill files) removed at the end.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from fruitstand.execute.executor import Executor
+from fruitstand.execute.plan import Plan
+from fruitstand.execute.progress import Progress
+from fruitstand.execute.task import RunSpec, run_task
+from fruitstand.io.inputs import Task
+from fruitstand.registry import RecipeError
+from fruitstand.step import Resources
+
+# Retries of a task whose worker or node died; a task is idempotent, so more is only slower.
+MAX_RETRIES = 5
+
+
+def _task(spec: RunSpec, stage: int, task: Task) -> dict[str, Any]:
+    import ray
+
+    return {**run_task(spec, stage, task), "node": ray.util.get_node_ip_address()}
+
+
+def _job(fn: Callable[[], dict[str, int]]) -> dict[str, int]:
+    return fn()
+
+
+@contextlib.contextmanager
+def _env(**values: str):
+    """Environment variables for the Ray processes started here, restored afterwards."""
+    old = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for k, v in old.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+class RayExecutor(Executor):
+    name = "ray"
+
+    def __init__(self, address: str | None = None, *, workers: int | None = None, in_flight: int | None = None):
+        try:
+            import ray  # noqa: F401
+        except ImportError:
+            raise RecipeError("--executor ray needs Ray: pip install 'fruitstand[ray]'") from None
+        self.address = address
+        self.workers = workers
+        self.in_flight = in_flight
+        self._started = False
+        self._temp: str | None = None
+
+    def start(self, plan: Plan, progress: Progress) -> None:
+        import ray
+
+        super().start(plan, progress)
+        self.spec = dataclasses.replace(plan.spec, doc_timeout=0.0)  # no watchdog on Ray
+        if not ray.is_initialized():
+            if self.address:
+                try:
+                    ray.init(address=self.address, configure_logging=False, log_to_driver=False)
+                except (ConnectionError, RuntimeError, ValueError) as exc:
+                    raise RecipeError(f"can't reach the Ray cluster at {self.address}: {exc} "
+                                      "(is `ray start --head` running there?)") from None
+            else:
+                self._temp = tempfile.mkdtemp(prefix="fruitstand-ray-")
+                with _env(RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER="0", RAY_USAGE_STATS_ENABLED="0"):
+                    ray.init(address="local", num_cpus=self.workers or os.cpu_count() or 1, include_dashboard=False,
+                             _node_ip_address="127.0.0.1", _temp_dir=self._temp, configure_logging=False,
+                             log_to_driver=False)
+            self._started = True
+        self._run = ray.remote(_task)
+        self._reduce = ray.remote(_job)
+
+    def stop(self) -> None:
+        if self._started:
+            import ray
+
+            ray.shutdown()
+            self._started = False
+        if self._temp is not None:
+            shutil.rmtree(self._temp, ignore_errors=True)
+            self._temp = None
+
+    def _window(self) -> int:
+        import ray
+
+        if self.in_flight:
+            return self.in_flight
+        return max(4, 2 * int(ray.cluster_resources().get("CPU", 1)))
+
+    def _options(self, need: Resources) -> dict[str, Any]:
+        opts: dict[str, Any] = {"num_cpus": need.cpus, "max_retries": MAX_RETRIES, "retry_exceptions": False}
+        if need.gpus:
+            opts["num_gpus"] = need.gpus
+        if need.memory_gb:
+            opts["memory"] = int(need.memory_gb * (1 << 30))
+        return opts
+
+    def run_tasks(self, stage: int, tasks: list[Task], resources: Resources) -> Iterator[tuple[Task, dict[str, Any]]]:
+        remote = self._run.options(**self._options(resources))
+        for t, res in self._drive(tasks, lambda t: remote.remote(self.spec, stage, t)):
+            self.progress.advance(res["documents"] if stage == 0 else 0, t.size if stage == 0 else 0)
+            yield t, res
+
+    def run_jobs(self, jobs: list[tuple[str, Callable[[], dict[str, int]]]]) -> Iterator[tuple[str, dict[str, int]]]:
+        remote = self._reduce.options(max_retries=MAX_RETRIES, retry_exceptions=False)
+        for (key, _), res in self._drive(jobs, lambda job: remote.remote(job[1])):
+            yield key, res
+
+    def _drive(self, items: list, submit) -> Iterator[tuple[Any, Any]]:
+        """Keep a window of items running; yield (item, result) as each ends."""
+        import ray
+        from ray.exceptions import RayTaskError
+
+        pending = list(reversed(items))
+        running: dict[Any, Any] = {}
+        window = self._window()
+        while pending or running:
+            while pending and len(running) < window:
+                item = pending.pop()
+                running[submit(item)] = item
+            ready, _ = ray.wait(list(running), num_returns=1, timeout=1.0)
+            for ref in ready:
+                item = running.pop(ref)
+                try:
+                    res = ray.get(ref)
+                except RayTaskError as exc:  # the task's own error (an input changed, a bug): one line
+                    cause = getattr(exc, "cause", None)
+                    if isinstance(cause, BaseException):
+                        raise cause from None
+                    raise
+                yield item, res

@@ -1,0 +1,255 @@
+"""Where inputs live: a local path or a URL, opened as one seekable binary file either way.
+
+- local paths: the file itself (no layer in between);
+- `http://`, `https://` (Common Crawl's data.commoncrawl.org): HTTP range requests, one
+  streaming request per position read from (a reader that seeks, as the WARC range reader
+  does to find its first record, starts a new one), retried from where it broke;
+- `s3://`, `gs://` (and `hdfs://`): pyarrow's own filesystems, credentials from the usual
+  environment variables and config files (`AWS_*`, `~/.aws/`, `AWS_ENDPOINT_URL` for an
+  S3-protocol server of one's own; `GOOGLE_APPLICATION_CREDENTIALS`), never the recipe;
+- any other scheme fsspec knows (`hf://` through huggingface_hub, ...): fsspec's.
+
+`info(path)` gives a file's size and version (mtime in ns locally; ETag or modification time
+remotely) so a task can tell whether its input changed since planning.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+import os
+import time
+import urllib.error
+import urllib.request
+from typing import IO
+
+_RETRIES = 5
+_HTTP_BUFFER = 1 << 20
+
+
+def is_url(path: str | os.PathLike) -> bool:
+    return "://" in str(path) and not str(path).startswith("file://")
+
+
+def scheme(path: str) -> str:
+    return str(path).split("://", 1)[0].lower() if is_url(path) else ""
+
+
+def open_input(path: str) -> IO[bytes]:
+    """`path` opened for reading bytes, seekable."""
+    kind = scheme(path)
+    if not kind:
+        return open(path.removeprefix("file://"), "rb")
+    if kind in ("http", "https"):
+        return io.BufferedReader(_HTTPFile(path), _HTTP_BUFFER)
+    fs, inner = _filesystem(path)
+    if fs is not None:
+        return io.BufferedReader(_ArrowFile(fs.open_input_file(inner)), _HTTP_BUFFER)
+    import fsspec
+
+    return fsspec.open(path, "rb").open()
+
+
+def info(path: str) -> tuple[int, str]:
+    """(size in bytes, version) of the file at `path`; FileNotFoundError if there is none."""
+    kind = scheme(path)
+    if not kind:
+        st = os.stat(path.removeprefix("file://"))
+        return st.st_size, str(st.st_mtime_ns)
+    if kind in ("http", "https"):
+        return _http_info(path)
+    fs, inner = _filesystem(path)
+    if fs is not None:
+        import pyarrow.fs as pafs
+
+        fi = fs.get_file_info(inner)
+        if fi.type != pafs.FileType.File:
+            raise FileNotFoundError(path)
+        return fi.size, str(fi.mtime_ns or "")
+    import fsspec
+
+    fs_, inner = fsspec.core.url_to_fs(path)
+    d = fs_.info(inner)
+    return int(d.get("size") or 0), str(d.get("ETag") or d.get("etag") or d.get("mtime") or d.get("LastModified") or "")
+
+
+def size(path: str) -> int:
+    return info(path)[0] if is_url(path) else os.path.getsize(path)
+
+
+def list_files(url: str) -> list[tuple[str, int, str]]:
+    """(url, size, version) of every file under the remote folder `url` (s3://, gs://, fsspec), sorted."""
+    fs, inner = _filesystem(url)
+    if fs is not None:
+        import pyarrow.fs as pafs
+
+        root = url.split("://", 1)[0] + "://"
+        infos = fs.get_file_info(pafs.FileSelector(inner.rstrip("/"), recursive=True, allow_not_found=True))
+        return sorted((root + f.path, f.size, str(f.mtime_ns or "")) for f in infos if f.type == pafs.FileType.File)
+    if scheme(url) in ("http", "https"):
+        return []
+    import fsspec
+
+    fs_, inner = fsspec.core.url_to_fs(url)
+    out = []
+    for p, d in fs_.find(inner, detail=True).items():
+        out.append((fs_.unstrip_protocol(p), int(d.get("size") or 0), str(d.get("ETag") or d.get("mtime") or "")))
+    return sorted(out)
+
+
+@functools.cache
+def _arrow_fs(kind: str, netloc_hint: str):
+    import pyarrow.fs as pafs
+
+    return pafs.FileSystem.from_uri(f"{kind}://{netloc_hint}")[0]
+
+
+def _filesystem(url: str):
+    """(pyarrow filesystem, path inside it) for the schemes pyarrow serves itself, else (None, url)."""
+    kind = scheme(url)
+    if kind not in ("s3", "gs", "gcs", "hdfs"):
+        return None, url
+    rest = url.split("://", 1)[1]
+    bucket = rest.split("/", 1)[0]
+    try:
+        fs = _arrow_fs(kind, bucket)
+    except Exception:  # noqa: BLE001 - pyarrow built without this filesystem: fsspec may have it
+        return None, url
+    return fs, rest
+
+
+class _ArrowFile(io.RawIOBase):
+    """A pyarrow RandomAccessFile as a raw Python stream (for io.BufferedReader)."""
+
+    def __init__(self, f):
+        self._f = f
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def readinto(self, buf) -> int:
+        data = self._f.read(len(buf))
+        buf[: len(data)] = data
+        return len(data)
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        return self._f.seek(offset, whence)
+
+    def tell(self) -> int:
+        return self._f.tell()
+
+    def close(self) -> None:
+        self._f.close()
+        super().close()
+
+
+def _request(url: str, method: str = "GET", headers: dict[str, str] | None = None):
+    req = urllib.request.Request(url, method=method, headers={"User-Agent": "fruitstand", **(headers or {})})
+    return urllib.request.urlopen(req, timeout=60)
+
+
+def _http_info(url: str) -> tuple[int, str]:
+    for attempt in range(_RETRIES):
+        try:
+            with _request(url, "HEAD") as resp:
+                length = resp.headers.get("Content-Length")
+                version = resp.headers.get("ETag") or resp.headers.get("Last-Modified") or ""
+                return int(length) if length is not None else -1, version
+        except urllib.error.HTTPError as exc:
+            if exc.code in (404, 410):
+                raise FileNotFoundError(url) from None
+            if exc.code < 500 or attempt == _RETRIES - 1:
+                raise OSError(f"{url}: HTTP {exc.code}") from None
+        except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
+            if attempt == _RETRIES - 1:
+                raise OSError(f"{url}: {exc}") from None
+        time.sleep(0.5 * 2**attempt)
+    raise OSError(url)  # pragma: no cover
+
+
+class _HTTPFile(io.RawIOBase):
+    """A file served over HTTP, read with range requests: seekable, resumed after a broken connection."""
+
+    def __init__(self, url: str):
+        self.url = url
+        self._pos = 0
+        self._resp = None
+        self._size: int | None = None
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._pos
+
+    def _length(self) -> int:
+        if self._size is None:
+            self._size = _http_info(self.url)[0]
+        return self._size
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        pos = offset if whence == 0 else self._pos + offset if whence == 1 else self._length() + offset
+        if pos != self._pos:
+            self._drop()
+            self._pos = max(0, pos)
+        return self._pos
+
+    def _drop(self) -> None:
+        if self._resp is not None:
+            self._resp.close()
+            self._resp = None
+
+    def _open(self) -> bool:
+        """Start a request at the position; False at the end of the file."""
+        try:
+            resp = _request(self.url, headers={"Range": f"bytes={self._pos}-"})
+        except urllib.error.HTTPError as exc:
+            if exc.code == 416:  # past the end
+                return False
+            if exc.code in (404, 410):
+                raise FileNotFoundError(self.url) from None
+            raise
+        if resp.status == 200 and self._pos > 0:  # the server ignored the range: read up to it
+            left = self._pos
+            while left:
+                chunk = resp.read(min(left, 1 << 20))
+                if not chunk:
+                    return False
+                left -= len(chunk)
+        if self._size is None:
+            total = resp.headers.get("Content-Range", "").rpartition("/")[2]
+            if total.isdigit():
+                self._size = int(total)
+            elif resp.status == 200 and resp.headers.get("Content-Length"):
+                self._size = int(resp.headers["Content-Length"])
+        self._resp = resp
+        return True
+
+    def readinto(self, buf) -> int:
+        for attempt in range(_RETRIES):
+            try:
+                if self._resp is None and not self._open():
+                    return 0
+                n = self._resp.readinto(buf)
+                if n == 0 and self._size is not None and self._pos < self._size:
+                    raise ConnectionError("connection closed early")
+                self._pos += n
+                return n
+            except (urllib.error.URLError, TimeoutError, ConnectionError, OSError) as exc:
+                if isinstance(exc, FileNotFoundError):
+                    raise
+                self._drop()
+                if attempt == _RETRIES - 1:
+                    raise OSError(f"{self.url}: {exc}") from None
+                time.sleep(0.5 * 2**attempt)
+        return 0  # pragma: no cover
+
+    def close(self) -> None:
+        self._drop()
+        super().close()

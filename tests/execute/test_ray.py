@@ -1,0 +1,136 @@
+"""The Ray executor on a real two-node cluster (tests/execute/cluster.py): the same bytes as the local executor."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+import fruitstand
+from tests.conftest import tree_digest
+from tests.execute.cluster import Cluster, netns_available
+
+pytest.importorskip("ray", reason="the Ray tests need the [ray] extra")
+pytestmark = pytest.mark.slow
+
+WARCS = ["articles-61.warc.gz", "sample-0000.warc.gz", "sample-0001.warc.gz", "resiliparse-warcfile.warc.gz"]
+SAMPLER = Path(__file__).resolve().parent / "sampler.toml"
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    why = netns_available()
+    if why is not None:
+        pytest.skip(why)
+    c = Cluster()
+    try:
+        yield c.up()
+    finally:
+        c.down()
+
+
+def _inputs(shared: Path) -> list[str]:
+    return [str(shared / "warc" / w) for w in WARCS]
+
+
+def _cmd(shared: Path, out: Path, *extra: str) -> list[str]:
+    return [sys.executable, "-m", "fruitstand", "run", *extra, "--input", *_inputs(shared), "--output", str(out),
+            "--shard-size", "0.05", "--quiet", "--executor", "ray"]
+
+
+def _strip(manifest: dict) -> dict:
+    """The manifest without what may differ between executors: timings and the executor's name."""
+    def clean(value):
+        if isinstance(value, dict):
+            return {k: clean(v) for k, v in value.items()
+                    if k not in ("wall_time_s", "executor") and not k.endswith("_s") and "cpu" not in k}
+        if isinstance(value, list):
+            return [clean(v) for v in value]
+        return value
+
+    return clean(manifest)
+
+
+@pytest.fixture(scope="module")
+def local_default(shared, tmp_path_factory):
+    out = tmp_path_factory.mktemp("local") / "default"
+    m = fruitstand.run(inputs=_inputs(shared), output=out, workers=2, shard_size_mb=0.05)
+    return out, m
+
+
+def test_default_recipe_on_two_nodes_matches_local(shared, cluster, local_default, tmp_path):
+    ref, ref_m = local_default
+    out = tmp_path / "ray"
+    r = cluster.exec([*_cmd(shared, out), "--address", cluster.address], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert tree_digest(out / "data") == tree_digest(ref / "data")
+    m = json.loads((out / "manifest.json").read_text())
+    assert m["executor"] == "ray" and ref_m["executor"] == "local"
+    assert _strip(m) == _strip(ref_m)
+    nodes = {json.loads(p.read_text())["node"] for p in (out / ".fruitstand" / "done").glob("stage*.json")}
+    assert nodes == set(cluster.ips)  # tasks ran on both nodes
+
+
+def test_batch_step_and_side_outputs_on_ray_match_local(shared, cluster, tmp_path, monkeypatch):
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[2]))
+    local = fruitstand.run(SAMPLER, inputs=_inputs(shared), output=tmp_path / "local", workers=2, shard_size_mb=0.05)
+    out = tmp_path / "ray"
+    r = cluster.exec([*_cmd(shared, out, str(SAMPLER)), "--address", cluster.address], capture_output=True, text=True,
+                     timeout=300)
+    assert r.returncode == 0, r.stderr[-3000:]
+    for name in ("data", "samples", "tokens"):
+        assert tree_digest(out / name) == tree_digest(tmp_path / "local" / name), name
+    m = json.loads((out / "manifest.json").read_text())
+    assert m["side_outputs"] == local["side_outputs"] and m["steps"] == local["steps"]
+    assert m["steps"][2]["extra"]["batches"] > 0
+
+
+def test_a_killed_worker_loses_and_duplicates_nothing(shared, cluster, local_default, tmp_path):
+    ref, _ = local_default
+    out = tmp_path / "ray"
+    proc = cluster.popen([*_cmd(shared, out), "--address", cluster.address], stderr=open(tmp_path / "err", "w"))
+    killed = []
+    deadline = time.monotonic() + 240
+    try:
+        while proc.poll() is None and time.monotonic() < deadline and not killed:
+            for pid in cluster.task_workers(1) or cluster.task_workers(0):
+                os.kill(pid, signal.SIGKILL)
+                killed.append(pid)
+                break
+            time.sleep(0.05)
+        assert proc.wait(max(1, deadline - time.monotonic())) == 0, (tmp_path / "err").read_text()[-3000:]
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert killed, "no Ray worker was seen running a task"
+    assert tree_digest(out / "data") == tree_digest(ref / "data")
+
+
+def test_a_stopped_run_resumes_on_a_local_ray(shared, cluster, local_default, tmp_path):
+    """The driver killed mid-run; the same command again (on a Ray started for it) finishes the run."""
+    ref, _ = local_default
+    out = tmp_path / "ray"
+    proc = cluster.popen([*_cmd(shared, out), "--address", cluster.address], stderr=open(os.devnull, "w"))
+    done = out / ".fruitstand" / "done"
+    deadline = time.monotonic() + 240
+    try:
+        while proc.poll() is None and time.monotonic() < deadline:
+            if done.is_dir() and any(done.iterdir()):
+                os.killpg(proc.pid, signal.SIGKILL)
+                break
+            time.sleep(0.02)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    assert not (out / "manifest.json").exists()
+    # No --address: a Ray of its own, on loopback, in a namespace holding nothing else.
+    r = cluster.exec(_cmd(shared, out), ns=2, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert tree_digest(out / "data") == tree_digest(ref / "data")
+    assert json.loads((out / "manifest.json").read_text())["executor"] == "ray"
