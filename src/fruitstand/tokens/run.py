@@ -154,7 +154,18 @@ def _run_job(data: Path, out: Path, tok_path: Path, tok_hash: str, bos: bool, wo
     job = out / ".job"
     recipe = Recipe([{"kind": "tokenize", "tokenizer": str(tok_path.resolve()), "sha256": tok_hash, "bos": bos,
                       "keep": False}], name="tokenize")
-    run(recipe, inputs=[data], output=job, workers=workers, progress=progress, format="jsonl")
+    from fruitstand.execute.outcome import NoDocumentsError
+
+    try:
+        manifest = run(recipe, inputs=[data], output=job, workers=workers, progress=progress, format="jsonl")
+    except NoDocumentsError as exc:  # the step ends the run: every document is dropped once tokenized
+        manifest = exc.manifest
+        if not manifest["read"]["documents"]:
+            raise
+    lost = {k: v for k, v in manifest["steps"][-1]["dropped"].items() if k != "tokenized"}
+    if lost:
+        raise RecipeError(f"tokenize: documents left out of the shards ({', '.join(f'{k} {v}' for k, v in lost.items())}); "
+                          f"see {job / '.fruitstand' / 'errors'}")
     shards = []
     for idx in sorted((job / "tokens").glob("part-*.idx")) + sorted(out.glob("part-*.idx")):
         name = idx.stem
