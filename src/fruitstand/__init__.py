@@ -7,10 +7,11 @@ The Python API uses the CLI's names: `fruitstand.run(...)` is `fruitstand run`,
 
 from fruitstand.document import Document
 from fruitstand.execute.local import run
+from fruitstand.execute.outcome import NoDocumentsError
 from fruitstand.io.readers import read
 from fruitstand.recipe import Recipe
 from fruitstand.registry import RecipeError
 from fruitstand.report import report
 
 __version__ = "0.1.0"
-__all__ = ["Document", "Recipe", "RecipeError", "read", "report", "run", "__version__"]
+__all__ = ["Document", "NoDocumentsError", "Recipe", "RecipeError", "read", "report", "run", "__version__"]

@@ -8,6 +8,8 @@ import sys
 from importlib import resources
 from pathlib import Path
 
+from fruitstand.execute.outcome import NoDocumentsError
+from fruitstand.execute.state import USER_ERRNOS, explain_os_error
 from fruitstand.registry import RecipeError
 
 DEFAULT_OUTPUT = "fruitstand-out"
@@ -25,13 +27,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     if not args.input:
         print(f"no --input given: running on the bundled sample ({Path(inputs[0]).name}, 61 real news pages)",
               file=sys.stderr)
+    progress = False if args.quiet else 1.0 if args.verbose else True
     manifest = run(args.recipe, inputs=inputs, output=output, workers=args.workers, format=args.format,
-                   overwrite=args.overwrite, shard_size_mb=args.shard_size, progress=not args.quiet,
+                   overwrite=args.overwrite, shard_size_mb=args.shard_size, progress=progress,
                    executor=args.executor, address=args.address, limit=args.limit,
                    text_field=args.text_field, id_field=args.id_field)
     out = manifest["output"]
     if not args.quiet:
-        _print_funnel(manifest)
+        _print_funnel(manifest, Path(output), verbose=args.verbose)
     print(f"{out['documents']:,} documents in {len(out['files'])} {out['format']} shard(s): "
           f"{Path(output).resolve() / 'data'}")
     print(f"manifest: {Path(output).resolve() / 'manifest.json'}")
@@ -40,14 +43,28 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _print_funnel(manifest: dict) -> None:
-    """Documents left after each step, and the main reasons for what was dropped, on stderr."""
+def _print_funnel(manifest: dict, output: Path, *, verbose: bool = False) -> None:
+    """Documents left after each step, the main reasons for what was dropped, CPU time, on stderr.
+
+    `verbose`: every reason, drops per language, and each step's effective parameters.
+    """
     read = manifest["read"]
     print(f"  read      {read['documents']:>10,}  ({read['records']:,} records)", file=sys.stderr)
     for step in manifest["steps"]:
-        top = sorted(step["dropped"].items(), key=lambda kv: -kv[1])[:3]
-        why = ", ".join(f"{k} {v:,}" for k, v in top)
-        print(f"  {step['kind']:<18}{step['out']:>10,}" + (f"  dropped: {why}" if why else ""), file=sys.stderr)
+        top = sorted(step["dropped"].items(), key=lambda kv: -kv[1])
+        why = ", ".join(f"{k} {v:,}" for k, v in (top if verbose else top[:3]))
+        cpu = f"  {step.get('cpu_s', 0):7.1f} s CPU" if verbose else ""
+        print(f"  {step['kind']:<18}{step['out']:>10,}{cpu}" + (f"  dropped: {why}" if why else ""), file=sys.stderr)
+        if verbose and step.get("dropped_by_language"):
+            langs = sorted(step["dropped_by_language"].items(), key=lambda kv: -kv[1])
+            print("      by language: " + ", ".join(f"{k} {v:,}" for k, v in langs[:12]), file=sys.stderr)
+        if verbose and step.get("params"):
+            print("      " + json.dumps(step["params"], default=str), file=sys.stderr)
+    errors = [s for s in manifest["steps"] if s.get("tracebacks")]
+    if errors:
+        n = sum(v for s in errors for k, v in s["dropped"].items() if k.startswith("error:"))
+        where = ", ".join(str(output / s["tracebacks"]) for s in errors)
+        print(f"  {n:,} documents dropped because a step raised: first tracebacks in {where}", file=sys.stderr)
 
 
 def cmd_steps(args: argparse.Namespace) -> int:
@@ -145,7 +162,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help="where tasks run: this machine's processes, or a Ray cluster (default: local)")
     p.add_argument("--address", metavar="ADDR", default=None,
                    help="the Ray cluster to join, e.g. 10.0.0.1:6379 (default: start a Ray on this machine)")
-    p.add_argument("--quiet", "-q", action="store_true", help="no progress bar (default: off)")
+    talk = p.add_mutually_exclusive_group()
+    talk.add_argument("--quiet", "-q", action="store_true", help="no progress and no summary: errors only (default: off)")
+    talk.add_argument("--verbose", "-v", action="store_true",
+                      help="progress every second, and a summary with every drop reason, drops per language, "
+                           "CPU seconds and parameters of each step (default: off)")
     _field_options(p)
     p.set_defaults(func=cmd_run)
 
@@ -199,6 +220,15 @@ def main(argv: list[str] | None = None) -> int:
     except RecipeError as exc:
         print(f"fruitstand: error: {exc}", file=sys.stderr)
         return 2
+    except NoDocumentsError as exc:
+        print(f"fruitstand: error: {exc}", file=sys.stderr)
+        return 3
+    except OSError as exc:  # a full disk, a folder made read-only mid-run: one line, then resume
+        if exc.errno not in USER_ERRNOS:
+            raise
+        print(f"fruitstand: error: {explain_os_error(exc, getattr(args, 'output', None) or 'the output')}",
+              file=sys.stderr)
+        return 1
     except ModuleNotFoundError as exc:  # a step whose optional dependency is not installed
         print(f"fruitstand: error: the Python module {exc.name!r} is not installed: install it, "
               "or leave out the step that needs it (`fruitstand steps` shows which are unavailable)", file=sys.stderr)

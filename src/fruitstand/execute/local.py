@@ -27,8 +27,11 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from fruitstand.execute.executor import Executor, execute
+from fruitstand.execute.orphan import die_with_parent
+from fruitstand.execute.outcome import check_yield
 from fruitstand.execute.plan import Plan, make_plan
 from fruitstand.execute.progress import Progress
+from fruitstand.execute.state import one_run_per_output
 from fruitstand.execute.task import RunSpec, run_task
 from fruitstand.execute.watchdog import Watchdog
 from fruitstand.io.inputs import Task
@@ -40,10 +43,11 @@ from fruitstand.step import Resources
 _MAX_POOL_RESTARTS = 3
 
 
+@one_run_per_output
 def run(recipe: Recipe | str | os.PathLike | None = None, *, inputs: list[str | os.PathLike] | str,
         output: str | os.PathLike, workers: int | None = None, format: str = "parquet",
         overwrite: bool = False, shard_size_mb: float = 256, split_mb: float | None = None,
-        limits: ReadLimits | None = None, doc_timeout: float = 60.0, progress: bool = False,
+        limits: ReadLimits | None = None, doc_timeout: float = 60.0, progress: bool | float = False,
         executor: str | Executor = "local", address: str | None = None, limit: int | None = None,
         text_field: str | None = None, id_field: str | None = None) -> dict[str, Any]:
     """Run `recipe` (default: the built-in one) over `inputs`, writing shards and a manifest to `output`.
@@ -54,19 +58,28 @@ def run(recipe: Recipe | str | os.PathLike | None = None, *, inputs: list[str | 
     the Ray cluster's, default a Ray started for this run), or an Executor. Inputs may be URLs
     and lists of files (io/inputs.py); `limit` keeps the first N files of such lists. `text_field`,
     `id_field`: the fields of JSONL and Parquet records holding the text and the id (`text`, `id`).
+    `progress`: a bar on a terminal, else a line on stderr every few seconds (a number: every that
+    many seconds). Raises `RecipeError` (one line, before any work) for a mistake in the recipe or
+    options, `NoDocumentsError` when the run wrote no document (its manifest is written all the same).
     """
     started = time.perf_counter()
     if workers is not None and workers < 0:
         raise RecipeError(f"--workers {workers}: give 1 or more (0 runs in-process)")
+    if not doc_timeout >= 0:
+        raise RecipeError(f"doc_timeout = {doc_timeout}: give seconds per document (0 turns the limit off)")
     plan = make_plan(recipe, inputs=inputs, output=output, format=format, shard_size_mb=shard_size_mb,
-                     split_mb=split_mb, limits=limits, limit=limit, text_field=text_field, id_field=id_field)
+                     split_mb=split_mb, limits=limits, limit=limit,
+                     text_field=text_field, id_field=id_field)
     runner = _executor(executor, workers, doc_timeout, address)
     status = plan.output.claim(plan.identity, overwrite=overwrite)
     if status == "finished":
         import json
 
-        return json.loads(plan.output.manifest_path.read_text())
-    return execute(plan, runner, progress=progress, started=started)
+        manifest = json.loads(plan.output.manifest_path.read_text())
+    else:
+        manifest = execute(plan, runner, progress=progress, started=started)
+    check_yield(manifest, output)
+    return manifest
 
 
 def _executor(executor: str | Executor, workers: int | None, doc_timeout: float, address: str | None) -> Executor:
@@ -124,7 +137,7 @@ class LocalExecutor(Executor):
             self._pool = None
         if self._pool is None:
             self._pool = ProcessPoolExecutor(size, mp_context=self._ctx, initializer=_init_worker,
-                                             initargs=(self._queue,))
+                                             initargs=(self._queue, os.getpid()))
             self._size = size
         return self._pool
 
@@ -218,9 +231,10 @@ def _gpus() -> int:
 _queue: Any = None
 
 
-def _init_worker(q: Any) -> None:
+def _init_worker(q: Any, parent: int) -> None:
     global _queue
     _queue = q
+    die_with_parent(parent)
     atexit.register(_exit_worker)
 
 

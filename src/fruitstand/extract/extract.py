@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from fruitstand import params
 from fruitstand.document import Document
 from fruitstand.extract.blocks import default_model
 from fruitstand.extract.deadline import Deadline, DeadlineExceeded
@@ -56,6 +57,12 @@ class Extract(Mapper):
     fix_mojibake: bool = True
     # trafilatura only: seconds one page may take before it is dropped as extract_timeout.
     timeout_s: float = 10.0
+
+    def validate(self) -> None:
+        params.one_of(self, "backend", BACKENDS)
+        params.at_least(self, "max_html_bytes", 1)
+        params.at_least(self, "min_chars", 0)
+        params.at_least(self, "timeout_s", 0.001)
 
     def setup(self) -> None:
         if self.backend not in BACKENDS:
