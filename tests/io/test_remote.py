@@ -97,3 +97,46 @@ def test_missing_remote_inputs_are_one_line_errors(http, s3, tmp_path):
         fruitstand.run(inputs=[f"{base}/warc/nothing.warc.gz"], output=tmp_path / "a")
     with pytest.raises(fruitstand.RecipeError, match="no readable files under"):
         fruitstand.run(inputs=["s3://crawl/nothing/"], output=tmp_path / "b")
+
+
+def test_output_to_s3_is_published_whole_and_resumes(shared, s3, tmp_path, monkeypatch):
+    import boto3
+    import pyarrow.parquet as pq
+
+    inputs = [shared / "warc" / w for w in SMALL]
+    local = fruitstand.run(EXTRACT, inputs=inputs, output=tmp_path / "local", workers=2, shard_size_mb=0.05)
+    url = "s3://crawl/out/run1/"
+    client = boto3.client("s3", endpoint_url=os.environ["AWS_ENDPOINT_URL"])
+
+    def keys() -> list[str]:
+        return sorted(o["Key"] for o in client.list_objects_v2(Bucket="crawl", Prefix="out/run1/").get("Contents", []))
+
+    # A publish cut short after two objects: no manifest, so the output is not there yet ...
+    real, calls = fs.upload, []
+
+    def flaky(local_path, target):
+        calls.append(target)
+        if len(calls) > 2:
+            raise ConnectionError("network gone")
+        real(local_path, target)
+
+    monkeypatch.setattr(fs, "upload", flaky)
+    with pytest.raises(ConnectionError):
+        fruitstand.run(EXTRACT, inputs=inputs, output=url, workers=2, shard_size_mb=0.05, staging=tmp_path / "st")
+    assert len(keys()) == 2 and "out/run1/manifest.json" not in keys()
+    monkeypatch.setattr(fs, "upload", real)
+    # ... and the same command again publishes the rest, the manifest last.
+    m = fruitstand.run(EXTRACT, inputs=inputs, output=url, workers=2, shard_size_mb=0.05, staging=tmp_path / "st")
+    assert keys() == sorted(["out/run1/manifest.json", *(f"out/run1/{f}" for f in local["output"]["files"])])
+    for f in local["output"]["files"]:
+        body = client.get_object(Bucket="crawl", Key=f"out/run1/{f}")["Body"].read()
+        assert body == (tmp_path / "local" / f).read_bytes(), f
+    assert m["output"] == local["output"]
+    assert not (tmp_path / "st" / "data").exists()  # the published copy is the output
+    table = pq.read_table("crawl/out/run1/data", filesystem=fs._filesystem("s3://crawl/")[0])
+    assert table.num_rows == local["output"]["documents"]
+    # The same command again finds the published run; another recipe is refused without --overwrite.
+    again = fruitstand.run(EXTRACT, inputs=inputs, output=url, workers=2, shard_size_mb=0.05, staging=tmp_path / "x")
+    assert again == m and not (tmp_path / "x").exists()
+    with pytest.raises(fruitstand.RecipeError, match="another recipe or input"):
+        fruitstand.run(EXTRACT, inputs=inputs[:1], output=url, workers=1, staging=tmp_path / "y")

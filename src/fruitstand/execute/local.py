@@ -31,6 +31,7 @@ from fruitstand.execute.plan import Plan, make_plan
 from fruitstand.execute.progress import Progress
 from fruitstand.execute.task import RunSpec, run_task
 from fruitstand.execute.watchdog import Watchdog
+from fruitstand.io import fs
 from fruitstand.io.inputs import Task
 from fruitstand.io.readers import ReadLimits
 from fruitstand.recipe import Recipe
@@ -45,7 +46,7 @@ def run(recipe: Recipe | str | os.PathLike | None = None, *, inputs: list[str | 
         overwrite: bool = False, shard_size_mb: float = 256, split_mb: float | None = None,
         limits: ReadLimits | None = None, doc_timeout: float = 60.0, progress: bool = False,
         executor: str | Executor = "local", address: str | None = None, limit: int | None = None,
-        text_field: str | None = None, id_field: str | None = None) -> dict[str, Any]:
+        text_field: str | None = None, id_field: str | None = None, staging: str | None = None) -> dict[str, Any]:
     """Run `recipe` (default: the built-in one) over `inputs`, writing shards and a manifest to `output`.
 
     `workers`: worker processes (default: one per core); 0 runs everything in this process
@@ -54,19 +55,37 @@ def run(recipe: Recipe | str | os.PathLike | None = None, *, inputs: list[str | 
     the Ray cluster's, default a Ray started for this run), or an Executor. Inputs may be URLs
     and lists of files (io/inputs.py); `limit` keeps the first N files of such lists. `text_field`,
     `id_field`: the fields of JSONL and Parquet records holding the text and the id (`text`, `id`).
+    `output` may be an object-store URL (s3://, gs://): the run happens in `staging` (a local
+    folder, by default one under ~/.cache/fruitstand/staging/) and is published there once
+    complete (io/publish.py).
     """
     started = time.perf_counter()
     if workers is not None and workers < 0:
         raise RecipeError(f"--workers {workers}: give 1 or more (0 runs in-process)")
+    remote = str(output) if fs.is_url(output) else None
+    if remote is not None:
+        from fruitstand.io import publish
+
+        output = publish.staging_for(remote, staging)
     plan = make_plan(recipe, inputs=inputs, output=output, format=format, shard_size_mb=shard_size_mb,
                      split_mb=split_mb, limits=limits, limit=limit, text_field=text_field, id_field=id_field)
     runner = _executor(executor, workers, doc_timeout, address)
+    if remote is not None:
+        published = publish.check_target(remote, plan.identity["fingerprint"], overwrite=overwrite)
+        if published is not None:
+            return published
     status = plan.output.claim(plan.identity, overwrite=overwrite)
     if status == "finished":
         import json
 
-        return json.loads(plan.output.manifest_path.read_text())
-    return execute(plan, runner, progress=progress, started=started)
+        manifest = json.loads(plan.output.manifest_path.read_text())
+    else:
+        manifest = execute(plan, runner, progress=progress, started=started)
+    if remote is not None:
+        publish.publish(plan.output.path, remote, manifest)
+        for name in ("data", *manifest.get("side_outputs", {})):  # the published copy is the output now
+            shutil.rmtree(plan.output.path / name, ignore_errors=True)
+    return manifest
 
 
 def _executor(executor: str | Executor, workers: int | None, doc_timeout: float, address: str | None) -> Executor:
