@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import atexit
 import dataclasses
+import itertools
 import logging
 import multiprocessing as mp
 import os
@@ -174,13 +175,17 @@ class LocalExecutor(Executor):
         A pool broken by the watchdog (it wrote a skip file) is expected and restarted
         freely; other deaths (out of memory, a crash) are retried a few times.
         """
-        pending = list(items)
+        pending = {id(item): item for item in items}  # in order; removal by key, not a list scan
         restarts = 0
         skipped = watchdog.skip_count() if watchdog else 0
+        window = 4 * size  # submitted ahead: enough to keep every worker fed, cheap to start
         while pending:
             pool = self.pool(size)
-            futures = {submit(pool, item): item for item in pending}
+            queued = iter(list(pending.values()))
+            futures = {}
             try:
+                for item in itertools.islice(queued, window):
+                    futures[submit(pool, item)] = item
                 while futures:
                     done, _ = wait(list(futures), timeout=0.2, return_when=FIRST_COMPLETED)
                     self._drain()
@@ -189,7 +194,9 @@ class LocalExecutor(Executor):
                     for fut in done:
                         item = futures.pop(fut)
                         res = fut.result()
-                        pending.remove(item)
+                        del pending[id(item)]
+                        for nxt in itertools.islice(queued, 1):
+                            futures[submit(pool, nxt)] = nxt
                         yield item, res
             except BrokenProcessPool:
                 pool.shutdown(wait=False, cancel_futures=True)

@@ -18,6 +18,7 @@ task without one, and those rewrite their shards byte for byte.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 from typing import Any
@@ -90,6 +91,13 @@ class OutputDir:
 
     def marker(self, key: str) -> Path:
         return self.done / f"{key}.json"
+
+    def done_keys(self) -> set[str]:
+        """Every task and job recorded done, in one listing of the folder."""
+        try:
+            return {n[:-5] for n in os.listdir(self.done) if n.endswith(".json")}
+        except FileNotFoundError:
+            return set()
 
     def is_done(self, key: str) -> bool:
         return self.marker(key).exists()
