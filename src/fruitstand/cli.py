@@ -8,6 +8,8 @@ import sys
 from importlib import resources
 from pathlib import Path
 
+from fruitstand.execute.outcome import NoDocumentsError
+from fruitstand.execute.state import USER_ERRNOS, explain_os_error
 from fruitstand.registry import RecipeError
 
 DEFAULT_OUTPUT = "fruitstand-out"
@@ -25,27 +27,44 @@ def cmd_run(args: argparse.Namespace) -> int:
     if not args.input:
         print(f"no --input given: running on the bundled sample ({Path(inputs[0]).name}, 61 real news pages)",
               file=sys.stderr)
+    progress = False if args.quiet else 1.0 if args.verbose else True
     manifest = run(args.recipe, inputs=inputs, output=output, workers=args.workers, format=args.format,
-                   overwrite=args.overwrite, shard_size_mb=args.shard_size, progress=not args.quiet,
+                   overwrite=args.overwrite, shard_size_mb=args.shard_size, progress=progress,
                    executor=args.executor, address=args.address, limit=args.limit,
                    text_field=args.text_field, id_field=args.id_field, staging=args.staging)
     out = manifest["output"]
     if not args.quiet:
-        _print_funnel(manifest)
+        _print_funnel(manifest, Path(output), verbose=args.verbose)
     where = output.rstrip("/") if "://" in output else str(Path(output).resolve())
     print(f"{out['documents']:,} documents in {len(out['files'])} {out['format']} shard(s): {where}/data")
     print(f"manifest: {where}/manifest.json")
+    if "://" not in output and (Path(output) / "report.html").exists():
+        print(f"report: {where}/report.html (dataset card: README.md)")
     return 0
 
 
-def _print_funnel(manifest: dict) -> None:
-    """Documents left after each step, and the main reasons for what was dropped, on stderr."""
+def _print_funnel(manifest: dict, output: Path, *, verbose: bool = False) -> None:
+    """Documents left after each step, the main reasons for what was dropped, CPU time, on stderr.
+
+    `verbose`: every reason, drops per language, and each step's effective parameters.
+    """
     read = manifest["read"]
     print(f"  read      {read['documents']:>10,}  ({read['records']:,} records)", file=sys.stderr)
     for step in manifest["steps"]:
-        top = sorted(step["dropped"].items(), key=lambda kv: -kv[1])[:3]
-        why = ", ".join(f"{k} {v:,}" for k, v in top)
-        print(f"  {step['kind']:<18}{step['out']:>10,}" + (f"  dropped: {why}" if why else ""), file=sys.stderr)
+        top = sorted(step["dropped"].items(), key=lambda kv: -kv[1])
+        why = ", ".join(f"{k} {v:,}" for k, v in (top if verbose else top[:3]))
+        cpu = f"  {step.get('cpu_s', 0):7.1f} s CPU" if verbose else ""
+        print(f"  {step['kind']:<18}{step['out']:>10,}{cpu}" + (f"  dropped: {why}" if why else ""), file=sys.stderr)
+        if verbose and step.get("dropped_by_language"):
+            langs = sorted(step["dropped_by_language"].items(), key=lambda kv: -kv[1])
+            print("      by language: " + ", ".join(f"{k} {v:,}" for k, v in langs[:12]), file=sys.stderr)
+        if verbose and step.get("params"):
+            print("      " + json.dumps(step["params"], default=str), file=sys.stderr)
+    errors = [s for s in manifest["steps"] if s.get("tracebacks")]
+    if errors:
+        n = sum(v for s in errors for k, v in s["dropped"].items() if k.startswith("error:"))
+        where = ", ".join(str(output / s["tracebacks"]) for s in errors)
+        print(f"  {n:,} documents dropped because a step raised: first tracebacks in {where}", file=sys.stderr)
 
 
 def cmd_steps(args: argparse.Namespace) -> int:
@@ -98,28 +117,47 @@ def cmd_train_classifier(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    from fruitstand.report import report
+
+    path = report(args.dir, card=not args.no_card)
+    print(f"report: {path.resolve()}")
+    if not args.no_card:
+        print(f"dataset card: {(path.parent / 'README.md').resolve()}")
+    return 0
+
+
+_FORMAT = argparse.RawDescriptionHelpFormatter
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="fruitstand",
         description="Build clean, deduplicated, language-tagged LLM training data from raw public text.",
+        epilog="examples:\n"
+               "  fruitstand run --input crawl/*.warc.gz --output out/     the default (FineWeb) recipe\n"
+               "  fruitstand report out/                                   redraw out/report.html and out/README.md\n"
+               "  fruitstand steps                                         every step kind and its parameters\n"
+               "`fruitstand SUBCOMMAND --help` lists each option with its default and an example.",
+        formatter_class=_FORMAT,
     )
-    sub = parser.add_subparsers(dest="command", required=True)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="SUBCOMMAND")
 
     p = sub.add_parser("run", help="run a recipe over inputs",
                        description="Run a recipe (default: the built-in FineWeb recipe) and write shards and a manifest.",
                        epilog="example: fruitstand run my.toml --input crawl/*.warc.gz --output out/ --workers 4",
-                       formatter_class=argparse.RawDescriptionHelpFormatter)
+                       formatter_class=_FORMAT)
     p.add_argument("recipe", nargs="?", help="recipe TOML file (default: the built-in recipe)")
     p.add_argument("--input", "-i", nargs="+", metavar="PATH",
                    help="input files, folders, URLs (https://, s3://, gs://, hf://) or lists of them such as "
                         "Common Crawl's warc.paths.gz (default: bundled sample)")
     p.add_argument("--limit", type=int, default=None, metavar="N",
-                   help="take only the first N files of a list such as warc.paths.gz (a trial run)")
+                   help="take only the first N files of a list such as warc.paths.gz, a trial run (default: all)")
     p.add_argument("--output", "-o", metavar="DIR", help=f"output folder (default: ./{DEFAULT_OUTPUT})")
     p.add_argument("--workers", "-w", type=int, default=None, help="worker processes (default: all cores)")
     p.add_argument("--format", choices=("parquet", "jsonl"), default="parquet", help="shard format (default: parquet)")
     p.add_argument("--shard-size", type=float, default=256, metavar="MB", help="text per shard in MB (default: 256)")
-    p.add_argument("--overwrite", action="store_true", help="replace an earlier run in DIR")
+    p.add_argument("--overwrite", action="store_true", help="replace an earlier run in DIR (default: off)")
     p.add_argument("--staging", metavar="DIR", default=None,
                    help="with an s3:// or gs:// --output: the local folder the run works in before it is "
                         "published (default: one under ~/.cache/fruitstand/staging/)")
@@ -127,22 +165,37 @@ def build_parser() -> argparse.ArgumentParser:
                    help="where tasks run: this machine's processes, or a Ray cluster (default: local)")
     p.add_argument("--address", metavar="ADDR", default=None,
                    help="the Ray cluster to join, e.g. 10.0.0.1:6379 (default: start a Ray on this machine)")
-    p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    talk = p.add_mutually_exclusive_group()
+    talk.add_argument("--quiet", "-q", action="store_true", help="no progress and no summary: errors only (default: off)")
+    talk.add_argument("--verbose", "-v", action="store_true",
+                      help="progress every second, and a summary with every drop reason, drops per language, "
+                           "CPU seconds and parameters of each step (default: off)")
     _field_options(p)
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("steps", help="list every step kind with its parameters and defaults",
                        description="List every step kind with its parameters and defaults.",
-                       epilog="example: fruitstand steps")
+                       epilog="example: fruitstand steps", formatter_class=_FORMAT)
     p.set_defaults(func=cmd_steps)
 
     p = sub.add_parser("read", help="print the documents of an input as JSON lines",
                        description="Print the documents an input holds, one JSON object per line.",
-                       epilog="example: fruitstand read crawl.warc.gz --limit 3")
-    p.add_argument("path")
-    p.add_argument("--limit", "-n", type=int, default=None)
+                       epilog="example: fruitstand read crawl.warc.gz --limit 3", formatter_class=_FORMAT)
+    p.add_argument("path", help="an input file or folder (WARC, ARC, JSONL, Parquet, folder of .txt)")
+    p.add_argument("--limit", "-n", type=int, default=None, metavar="N",
+                   help="stop after N documents (default: all)")
     _field_options(p)
     p.set_defaults(func=cmd_read)
+
+    p = sub.add_parser("report", help="write report.html and the dataset card README.md of an output folder",
+                       description="Draw DIR/report.html (funnel, drop reasons, CPU time, distributions, mix, sampled "
+                                   "documents, dedup clusters, provenance) and the Hugging Face dataset card "
+                                   "DIR/README.md from DIR's manifest and run statistics. `fruitstand run` writes "
+                                   "both at its end; run this to redraw them (after `fruitstand tokenize`, say).",
+                       epilog="example: fruitstand report out/", formatter_class=_FORMAT)
+    p.add_argument("dir", metavar="DIR", help="the --output folder of a finished run")
+    p.add_argument("--no-card", action="store_true", help="write report.html only, not README.md (default: off)")
+    p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("train-classifier", help="train a quality classifier on good and bad documents",
                        description="Train a hashed n-gram quality classifier (word, word-bigram and byte n-gram "
@@ -170,6 +223,15 @@ def main(argv: list[str] | None = None) -> int:
     except RecipeError as exc:
         print(f"fruitstand: error: {exc}", file=sys.stderr)
         return 2
+    except NoDocumentsError as exc:
+        print(f"fruitstand: error: {exc}", file=sys.stderr)
+        return 3
+    except OSError as exc:  # a full disk, a folder made read-only mid-run: one line, then resume
+        if exc.errno not in USER_ERRNOS:
+            raise
+        print(f"fruitstand: error: {explain_os_error(exc, getattr(args, 'output', None) or 'the output')}",
+              file=sys.stderr)
+        return 1
     except ModuleNotFoundError as exc:  # a step whose optional dependency is not installed
         print(f"fruitstand: error: the Python module {exc.name!r} is not installed: install it, "
               "or leave out the step that needs it (`fruitstand steps` shows which are unavailable)", file=sys.stderr)

@@ -144,17 +144,20 @@ def test_decon_fixtures(tmp_path, monkeypatch):
     assert {s.index.names[i][0] for _, _, i in s.matches(demo[1])} == {"gsm8k_train-1"}
 
 
-def test_chinese_counts_characters(tmp_path):
-    sentences = [s for s in (DATA / "lang" / "zh.txt").read_text(encoding="utf-8").splitlines() if len(s) >= 25][:5]
-    evals = tmp_path / "zh.txt"
+@pytest.mark.parametrize("code", ["zh", "ja", "th"])
+def test_scripts_without_spaces_count_characters(tmp_path, code):
+    lines = (DATA / "lang" / f"{code}.txt").read_text(encoding="utf-8").splitlines()
+    sentences = [x for x in lines if len(x) >= 60][:5]
+    evals = tmp_path / f"{code}.txt"
     evals.write_text("\n".join(sentences) + "\n", encoding="utf-8")
     s = Decontaminate(evals=[str(evals)])
-    s.__dict__["_index"] = Index.build(s.evals, 13, 8, 10)
-    article = chinese_article()
-    assert len(words(article)) > 0.8 * len(re.sub(r"\s", "", article))  # a word per character
+    s.__dict__["_index"] = Index.build(s.evals, 13, 8, 10, 26)
+    article = chinese_article() if code == "zh" else "".join(lines[200:260])
     assert s.matches(article) == []
-    planted = article[:300] + sentences[2][3:] + article[300:]  # a part of the item, no spaces anywhere
-    assert {s.index.names[i] for _, _, i in s.matches(planted)} == {("zh", 3)}
+    planted = article[:300] + sentences[2][4:] + article[300:]  # a part of the item, glued to its neighbours
+    assert {s.index.names[i] for _, _, i in s.matches(planted)} == {(code, 3)}
+    if code == "zh":
+        assert len(words(article)) > 0.8 * len(re.sub(r"\s", "", article))  # a word per character
 
 
 def test_boilerplate_ngrams_and_numbers_are_ignored(tmp_path):
@@ -215,3 +218,12 @@ def test_builtin_sets_catch_their_items_in_a_run(tmp_path, monkeypatch):
     step = manifest["steps"][0]
     assert step["out"] == 60 and step["dropped"] == {"contaminated": 1}
     assert step["extra"]["hits:mmlu_test"] == 1
+
+
+@pytest.mark.parametrize("code", ["th", "zh", "ja", "hi", "ur", "ru", "ko"])
+def test_mask_offsets_line_up_with_the_words_in_every_script(code):
+    from fruitstand.privacy.decontaminate import _word_bounds
+
+    text = (DATA / "lang" / f"{code}.txt").read_text(encoding="utf-8")[:5000]
+    ws, bounds = words(text), _word_bounds(text)
+    assert len(ws) == len(bounds) and all(words(text[s:e]) == [w] for w, (s, e) in zip(ws, bounds))

@@ -21,6 +21,7 @@ from typing import Any, ClassVar
 import numpy as np
 import xxhash
 
+from fruitstand import params
 from fruitstand.dedup import reference as ref
 from fruitstand.dedup.report import SampleCollector, choose_pairs, start_report
 from fruitstand.dedup.runs import (
@@ -58,6 +59,9 @@ class ExactDedup(GlobalStep):
     def __post_init__(self) -> None:
         ref.resolve(self.reference, self.kind, _INDEX_PARAMS)
 
+    def validate(self) -> None:
+        params.at_least(self, "memory_mb", 16)
+
     def map(self, docs: Iterable[Document], stats: StepStats, ctx: TaskContext) -> Iterator[Document]:
         writer = RunWriter(ctx.workdir / "runs", ctx.task_index)
         normalise = Normaliser()
@@ -89,13 +93,13 @@ class ExactDedup(GlobalStep):
         for pos, doc in enumerate(docs):
             stats.docs_in += 1
             if pos in sample.wanted:
-                sample.add(pos, doc.id)
+                sample.add(pos, doc.id, text=doc.text)
             verdict = removed.get(pos)
             if verdict is None:
                 stats.docs_out += 1
                 yield doc
             else:
-                stats.drop("exact_duplicate_of_reference" if verdict else "exact_duplicate")
+                stats.drop_doc("exact_duplicate_of_reference" if verdict else "exact_duplicate", doc)
         sample.finish(lambda a, b: {})
 
 

@@ -21,6 +21,8 @@ import numpy as np
 from fruitstand.dedup.runs import atomic_write_json
 
 SAMPLE_PAIRS = 20
+# Characters of each sampled member's text kept for the report.
+SNIPPET = 400
 
 
 def choose_pairs(keys: np.ndarray, roots: np.ndarray, n: int = SAMPLE_PAIRS) -> list[list[int]]:
@@ -52,8 +54,11 @@ class SampleCollector:
                         self.wanted[key & 0xFFFFFFFF] = key
         self.found: dict[str, dict[str, Any]] = {}
 
-    def add(self, position: int, doc_id: str, shingles: np.ndarray | None = None) -> None:
+    def add(self, position: int, doc_id: str, shingles: np.ndarray | None = None, text: str | None = None) -> None:
         entry: dict[str, Any] = {"id": doc_id}
+        if text is not None:  # the report shows the pair's texts side by side
+            entry["chars"] = len(text)
+            entry["text"] = text[:SNIPPET]
         if shingles is not None:
             entry["shingles"] = np.unique(shingles).tolist()
         self.found[str(self.wanted[position])] = entry
@@ -78,6 +83,7 @@ class SampleCollector:
         for kept, removed in pairs:
             a, b = parts.get(str(kept)), parts.get(str(removed))
             if a is not None and b is not None:
-                rows.append({"kept": a["id"], "removed": b["id"], **complete(a, b)})
+                texts = {f"{side}_{k}": e[k] for side, e in (("kept", a), ("removed", b)) for k in ("text", "chars") if k in e}
+                rows.append({"kept": a["id"], "removed": b["id"], **complete(a, b), **texts})
         report["pairs"] = rows
         atomic_write_json(self.workdir / "report.json", report)

@@ -20,7 +20,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from fruitstand import params
 from fruitstand.document import Document
+from fruitstand.extract.blocks import default_model
 from fruitstand.extract.deadline import Deadline, DeadlineExceeded
 from fruitstand.extract.decode import decode_html, looks_binary
 from fruitstand.extract.main_content import main_text
@@ -47,14 +49,25 @@ class Extract(Mapper):
     # label-like lines off both ends (main_content.py); False gives one pass of resiliparse's
     # main-content rules over the whole page.
     find_container: bool = True
+    # resiliparse: keep the container's blocks that a small learned model scores as article
+    # (blocks.py; its weights ship in the package); False keeps them all and trims the edges.
+    block_model: bool = True
     # Repair UTF-8-read-as-Latin-1 mojibake with ftfy where a cheap check finds signs of it.
     fix_mojibake: bool = True
     # trafilatura only: seconds one page may take before it is dropped as extract_timeout.
     timeout_s: float = 10.0
 
+    def validate(self) -> None:
+        params.one_of(self, "backend", BACKENDS)
+        params.at_least(self, "max_html_bytes", 1)
+        params.at_least(self, "min_chars", 0)
+        params.at_least(self, "timeout_s", 0.001)
+
     def setup(self) -> None:
         if self.backend not in BACKENDS:
             raise ValueError(f"extract: unknown backend {self.backend!r}; use one of {', '.join(BACKENDS)}")
+        if self.backend == "resiliparse" and self.block_model:
+            default_model()  # read once, before the first page (and a broken file fails here)
         if self.backend == "trafilatura":
             import trafilatura  # noqa: F401  (import cost paid once, not on the first page)
 
@@ -92,7 +105,8 @@ class Extract(Mapper):
         title = " ".join((tree.title or "").split())
         if self.backend == "resiliparse":
             keep = self.find_container
-            return title, main_text(page, tree, find_container=keep, trim_edges=keep)
+            model = default_model() if self.block_model else None
+            return title, main_text(page, tree, find_container=keep, trim_edges=keep, model=model)
         import trafilatura
 
         # Defaults beat favor_precision/favor_recall on the benchmark; fast=True skips the

@@ -4,7 +4,12 @@ A task is a slice of one input file: the whole file, a byte range of an uncompre
 file (cut at line starts), a byte range of a gzipped WARC (cut at record starts: Common
 Crawl's WARCs are one gzip member per record, so one 1 GB file can keep every core busy),
 or a range of row groups of a Parquet file. Other compressed files are one task each: a
-compressed stream cannot be entered in the middle.
+compressed stream cannot be entered in the middle. Small whole files, in input order, are
+packed into one task up to the slice size (250 `.txt` files are not 250 tasks and shards).
+
+An earlier fruitstand output folder given as input (it holds `manifest.json` and `data/`)
+is read from its `data/` alone: its manifest, dataset card and state are no documents.
+Hidden files and folders (a run's `.fruitstand/` state) are never inputs.
 
 How big a slice is: `split_bytes` when given; by default the input is cut into about
 `TARGET_TASKS` slices, none under `MIN_SPLIT` nor over `MAX_SPLIT`. It depends on the
@@ -14,6 +19,7 @@ tasks and shards.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 import zlib
@@ -28,16 +34,18 @@ _COMPRESSION = (".gz", ".zst", ".zstd", ".lz4", ".bz2")
 _FORMATS = {
     ".warc": "warc",
     ".wet": "warc",
-    ".wat": "warc",
+    ".wat": "wat",
     ".arc": "arc",
     ".jsonl": "jsonl",
     ".json": "jsonl",
     ".ndjson": "jsonl",
     ".parquet": "parquet",
     ".txt": "text",
+    ".html": "html",
+    ".htm": "html",
 }
 # Formats whose documents hold HTML and need the `extract` step.
-HTML_FORMATS = {"warc", "arc"}
+HTML_FORMATS = {"warc", "arc", "html"}
 GZIP_MAGIC = b"\x1f\x8b\x08"  # how every gzip member starts
 
 
@@ -65,6 +73,12 @@ class Task:
     name: str = ""  # the input's stable name, for `source` and default ids
     file_size: int = -1  # the whole file's size and version when planned; -1: unknown, not checked
     mtime: str = ""
+    # A packed task: small whole files read one after another (format "pack"); empty otherwise.
+    parts: tuple[Task, ...] = ()
+
+    def files(self) -> tuple[Task, ...]:
+        """The single-file tasks this task reads: its parts, or itself."""
+        return self.parts or (self,)
 
 
 def detect_format(path: str | os.PathLike) -> str | None:
@@ -80,7 +94,7 @@ def detect_format(path: str | os.PathLike) -> str | None:
 
 def _walk(folder: str) -> list[tuple[str, str, os.stat_result, bool]]:
     """(path, name relative to `folder`, stat, reached through a link) of every visible file under
-    `folder`, sorted by name.
+    `folder`, sorted by name; of an earlier fruitstand output inside it, its data/ only.
 
     os.scandir rather than pathlib: planning 10,000 files spends its time here (see
     benchmarks/bench_planning.py)."""
@@ -89,15 +103,19 @@ def _walk(folder: str) -> list[tuple[str, str, os.stat_result, bool]]:
     while todo:
         here, rel, linked = todo.pop()
         with os.scandir(here) as it:
-            for entry in it:
-                if entry.name.startswith("."):
-                    continue
-                name = f"{rel}{entry.name}"
-                link = linked or entry.is_symlink()
-                if entry.is_dir():
-                    todo.append((entry.path, name + "/", link))
-                elif entry.is_file():
-                    out.append((entry.path, name, entry.stat(), link))
+            entries = list(it)
+        if any(e.name == "manifest.json" and e.is_file() for e in entries) and any(
+                e.name == "data" and e.is_dir() for e in entries):  # a fruitstand output folder
+            entries = [e for e in entries if e.name == "data"]
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            name = f"{rel}{entry.name}"
+            link = linked or entry.is_symlink()
+            if entry.is_dir():
+                todo.append((entry.path, name + "/", link))
+            elif entry.is_file():
+                out.append((entry.path, name, entry.stat(), link))
     return sorted(out, key=lambda e: e[1])
 
 
@@ -143,11 +161,14 @@ def find_inputs(paths: list[str | os.PathLike], *, limit: int | None = None) -> 
         n_before = len(found)
         for path, name, st, linked in files:
             fmt = detect_format(name)
+            if fmt == "wat":
+                raise RecipeError(f"{path if is_dir else raw} is a WAT file: it holds metadata about pages, no pages; "
+                                  "give the matching WARC (pages) or WET (text) file instead")
             if fmt is None:
                 if not is_dir:
                     raise RecipeError(
                         f"can't tell the format of {raw}: name it .warc(.gz), .wet.gz, .arc(.gz), "
-                        ".jsonl(.gz|.zst), .parquet or .txt"
+                        ".jsonl(.gz|.zst), .parquet, .txt or .html(.gz)"
                     )
                 continue
             if not os.access(path, os.R_OK):
@@ -156,7 +177,7 @@ def find_inputs(paths: list[str | os.PathLike], *, limit: int | None = None) -> 
             key = os.path.join(root, name) if root is not None and not linked else os.path.realpath(path)
             found[key] = InputFile(key, fmt, st.st_size, name, str(st.st_mtime_ns))
         if is_dir and len(found) == n_before:
-            raise RecipeError(f"no readable files in folder {raw} (.warc.gz, .jsonl, .parquet, .txt, ...)")
+            raise RecipeError(f"no readable files in folder {raw} (.warc.gz, .jsonl, .parquet, .txt, .html, ...)")
     return [found[k] for k in sorted(found)]
 
 
@@ -233,9 +254,27 @@ def plan_tasks(files: list[InputFile], *, split_bytes: int | None = None) -> lis
     if split_bytes is None:
         split_bytes = default_split(files)
     tasks: list[Task] = []
+    pack: list[Task] = []
+
+    def close_pack() -> None:
+        if len(pack) == 1:
+            tasks.append(dataclasses.replace(pack[0], index=len(tasks)))
+        elif pack:
+            tasks.append(Task(len(tasks), pack[0].path, "pack", 0, -1, sum(t.size for t in pack), pack[0].name,
+                              parts=tuple(pack)))
+        pack.clear()
+
     for f in files:
-        for start, end, size in _slices(f, split_bytes):
+        slices = _slices(f, split_bytes)
+        if slices == [(0, -1, f.size)] and 0 <= f.size < split_bytes:  # small and whole: packed with its neighbours
+            if pack and sum(t.size for t in pack) + f.size > split_bytes:
+                close_pack()
+            pack.append(Task(0, f.path, f.format, 0, -1, f.size, f.name, f.size, f.mtime))
+            continue
+        close_pack()
+        for start, end, size in slices:
             tasks.append(Task(len(tasks), f.path, f.format, start, end, max(0, size), f.name, f.size, f.mtime))
+    close_pack()
     return tasks
 
 

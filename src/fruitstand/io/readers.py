@@ -54,6 +54,12 @@ def read(path: str | os.PathLike, *, limits: ReadLimits | None = None, text_fiel
 
 
 def read_task(task: Task, stats: StepStats, limits: ReadLimits, progress: Progress | None = None) -> Iterator[Document]:
+    if task.parts:  # small files packed into one task: one after another
+        done = 0
+        for part in task.parts:
+            yield from read_task(part, stats, limits, progress and (lambda n, base=done: progress(base + n)))
+            done += part.size
+        return
     whole_file = task.start == 0 and task.end < 0
     if whole_file and (task.file_size if task.file_size >= 0 else fs.size(task.path)) == 0:
         skip(stats, "empty_file")
@@ -380,10 +386,45 @@ def read_text(task: Task, stats: StepStats, limits: ReadLimits, progress: Progre
     yield Document(source, text.strip(), {"source": source})
 
 
+def read_html(task: Task, stats: StepStats, limits: ReadLimits, progress: Progress) -> Iterator[Document]:
+    """A saved web page (`.html`, `.htm`, gzipped or not) as one document for `extract`.
+
+    Its URL is the first line of a sidecar file named like the page with `.url` in place of
+    `.html(.gz)` (`page.html.gz` -> `page.url`), else the page's name in its folder.
+    """
+    source = source_name(task)
+    stats.docs_in += 1
+    with _open_binary(task.path) as fh:
+        data = fh.read(limits.max_record_bytes + 1)
+    progress(task.size)
+    if len(data) > limits.max_record_bytes:
+        stats.drop("record_too_large")
+        return
+    if not data.strip():
+        stats.drop("empty_text")
+        return
+    if looks_binary(data):
+        stats.drop("binary_payload")
+        return
+    stats.docs_out += 1
+    yield Document(source, "", {"url": _sidecar_url(task.path) or source, "source": source}, html=data)
+
+
+def _sidecar_url(path: str) -> str | None:
+    name = os.path.basename(path)
+    stem = name[:name.lower().rfind(".htm")]
+    try:
+        with open(os.path.join(os.path.dirname(path), stem + ".url"), encoding="utf-8") as fh:
+            return fh.readline().strip() or None
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
 _READERS = {
     "warc": read_warc,
     "arc": read_arc,
     "jsonl": read_jsonl,
     "parquet": read_parquet,
     "text": read_text,
+    "html": read_html,
 }

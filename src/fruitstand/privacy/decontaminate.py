@@ -4,7 +4,8 @@ The rule is GPT-3's (Brown et al. 2020, appendix C) and lm-evaluation-harness's:
 contaminated when it shares an `ngram`-word n-gram (13 by default) with an eval item, after
 normalising both sides the same way: case folded, punctuation and symbols dropped, every digit
 read as 0. Scripts written without spaces (Chinese, Japanese, Thai, Lao, Khmer, Myanmar) count
-each character as a word. With `mode = "mask"` the matched span and `mask_margin` (200)
+each character as a word (their vowel and tone marks are dropped), and an item written mostly in
+them uses `char_ngram` (26) instead: 13 Thai characters are a common phrase (about three words). With `mode = "mask"` the matched span and `mask_margin` (200)
 characters on each side are cut out instead, and a document cut more than `max_cuts` (10)
 times is dropped, as GPT-3 did.
 
@@ -46,12 +47,13 @@ from typing import Any, ClassVar
 import numpy as np
 import xxhash
 
+from fruitstand import params
 from fruitstand.document import Document
 from fruitstand.registry import RecipeError
 from fruitstand.step import Mapper, StepContext
 
 MODES = ("drop", "mask")
-INDEX_VERSION = 1  # bump when words() or the hashing changes: cached indexes are keyed on it
+INDEX_VERSION = 2  # bump when words() or the hashing changes: cached indexes are keyed on it
 TOP_ITEMS = 20
 _P = np.uint64(0x9E3779B97F4A7C15)  # odd, so invertible modulo 2**64
 _P_INV = np.uint64(pow(int(_P), -1, 2**64))
@@ -59,6 +61,7 @@ _SALT = 0x2545F4914F6CDD1D  # times the n-gram's length, so n-grams of different
 # Scripts written without spaces between words: each character is a word.
 _NO_SPACE_RANGES = ((0x0E00, 0x0EFF), (0x1000, 0x109F), (0x1780, 0x17FF), (0x3040, 0x30FF), (0x3400, 0x4DBF),
                     (0x4E00, 0x9FFF), (0xF900, 0xFAFF), (0xFF66, 0xFF9F))
+_NO_SPACE_CHAR = re.compile("[" + "".join(f"\\u{lo:04x}-\\u{hi:04x}" for lo, hi in _NO_SPACE_RANGES) + "]")
 
 
 @functools.cache
@@ -73,8 +76,11 @@ def _table() -> dict[int, str]:
             table[cp] = " "
         elif cat == "Nd":
             table[cp] = "0"
-        elif any(lo <= cp <= hi for lo, hi in _NO_SPACE_RANGES) and cat[0] == "L":
-            table[cp] = f" {c} "
+        elif any(lo <= cp <= hi for lo, hi in _NO_SPACE_RANGES):
+            if cat[0] == "L":
+                table[cp] = f" {c} "
+            elif cat[0] == "M":  # Thai, Lao, Khmer, Myanmar vowel and tone marks: not characters of their own
+                table[cp] = ""
     return table
 
 
@@ -116,15 +122,24 @@ def _pow_for(m: int) -> tuple[np.ndarray, np.ndarray]:
 
 def ngram_hashes(word_hashes: np.ndarray, n: int) -> np.ndarray:
     """The hash of every run of `n` consecutive words (empty if there are fewer than n)."""
+    return ngram_hashes_multi(word_hashes, (n,))[0]
+
+
+def ngram_hashes_multi(word_hashes: np.ndarray, lengths: tuple[int, ...]) -> list[np.ndarray]:
+    """`ngram_hashes` for several lengths, from one prefix sum."""
     m = len(word_hashes)
-    if m < n:
-        return np.empty(0, dtype=np.uint64)
     pw, inv = _pow_for(m)
     with np.errstate(over="ignore"):
         prefix = np.zeros(m + 1, dtype=np.uint64)
         np.cumsum(word_hashes * pw[:m], out=prefix[1:])
-        h = (prefix[n:] - prefix[:-n]) * inv[: m - n + 1]
-        return h ^ (np.uint64(n) * np.uint64(_SALT))
+        out = []
+        for n in lengths:
+            if m < n:
+                out.append(np.empty(0, dtype=np.uint64))
+                continue
+            h = (prefix[n:] - prefix[:-n]) * inv[: m - n + 1]
+            out.append(h ^ (np.uint64(n) * np.uint64(_SALT)))
+        return out
 
 
 def word_hashes(ws: list[bytes]) -> np.ndarray:
@@ -218,18 +233,22 @@ class _Batch:
 
     CHUNK = 1 << 20
 
-    def __init__(self, ngram: int, min_words: int) -> None:
-        self.ngram, self.min_words = ngram, min_words
+    def __init__(self, ngram: int, min_words: int, char_ngram: int) -> None:
+        self.ngram, self.min_words, self.char_ngram = ngram, min_words, char_ngram
         self.words: list[bytes] = []
-        self.spans: list[tuple[int, int, int]] = []  # (start in self.words, length, item)
+        self.spans: list[tuple[int, int, int, int]] = []  # (start in self.words, length, item, n)
         self.out_h: list[np.ndarray] = []
         self.out_i: list[np.ndarray] = []
-        self.seen_lengths = {ngram}
+        self.seen_lengths: set[int] = set()
 
-    def add(self, ws: list[bytes], item: int) -> None:
-        if len(ws) < self.min_words:
+    def add(self, text: str, item: int) -> None:
+        ws = words(text)
+        # A string mostly in a script without spaces is counted in characters, with its own n.
+        chars = len(_NO_SPACE_CHAR.findall(text)) * 2 > len(ws)
+        n, least = (self.char_ngram, 2 * self.min_words) if chars else (self.ngram, self.min_words)
+        if len(ws) < min(least, n):
             return
-        self.spans.append((len(self.words), len(ws), item))
+        self.spans.append((len(self.words), len(ws), item, n))
         self.words.extend(ws)
         if len(self.words) >= self.CHUNK:
             self._flush()
@@ -240,8 +259,7 @@ class _Batch:
         wh = word_hashes(self.words)
         pw, inv = _pow_for(len(wh))
         prefix = np.zeros(len(wh) + 1, dtype=np.uint64)
-        start, length, item = (np.array(c, dtype=np.int64) for c in zip(*self.spans))
-        n = self.ngram
+        start, length, item, n = (np.array(c, dtype=np.int64) for c in zip(*self.spans))
         with np.errstate(over="ignore"):
             np.cumsum(wh * pw[: len(wh)], out=prefix[1:])
             long_ = length >= n
@@ -260,7 +278,7 @@ class _Batch:
         ok = 2 * (lettered[pos + size] - lettered[pos]) >= size
         self.out_h.append(h[ok])
         self.out_i.append(np.repeat(item, counts).astype(np.int32)[ok])
-        self.seen_lengths.update(int(x) for x in np.unique(length[~long_]))
+        self.seen_lengths.update(int(x) for x in np.unique(size))
         self.words, self.spans = [], []
 
     def finish(self) -> tuple[np.ndarray, np.ndarray]:
@@ -270,7 +288,7 @@ class _Batch:
         return np.concatenate(self.out_h), np.concatenate(self.out_i)
 
     def lengths(self) -> tuple[int, ...]:
-        return tuple(sorted(self.seen_lengths))
+        return tuple(sorted(self.seen_lengths)) or (self.ngram,)
 
 
 @dataclass
@@ -284,9 +302,9 @@ class Index:
     boilerplate: int  # hashes dropped as boilerplate
 
     @classmethod
-    def build(cls, specs: list[str], ngram: int, min_words: int, boilerplate_items: int) -> Index:
+    def build(cls, specs: list[str], ngram: int, min_words: int, boilerplate_items: int, char_ngram: int = 0) -> Index:
         names: list[tuple[str, int]] = []
-        batch = _Batch(ngram, min_words)
+        batch = _Batch(ngram, min_words, char_ngram or 2 * ngram)
         for spec in specs:
             label = set_name(spec)
             for line, strings in enumerate(read_items(resolve(spec)), 1):
@@ -295,7 +313,7 @@ class Index:
                 item = len(names)
                 names.append((label, line))
                 for s in dict.fromkeys((*strings, " ".join(strings)) if len(strings) > 1 else strings):
-                    batch.add(words(s), item)
+                    batch.add(s, item)
         h, it = batch.finish()
         if len(h) == 0:
             return cls(np.empty(0, np.uint64), np.empty(0, np.int32), names, (ngram,), 0)
@@ -312,11 +330,11 @@ class Index:
         return cls(h[starts[keep]], it[starts[keep]], names, batch.lengths(), int((~keep).sum()))
 
     @classmethod
-    def cached(cls, specs: list[str], ngram: int, min_words: int, boilerplate_items: int) -> Index:
+    def cached(cls, specs: list[str], ngram: int, min_words: int, boilerplate_items: int, char_ngram: int) -> Index:
         """`build`, kept in the user's cache folder under a key of the eval files' bytes and the
         parameters, so each worker of each run loads it instead of building it (a built-in set
         takes seconds to build); a folder that cannot be written is simply not used."""
-        key = hashlib.sha256(json.dumps([INDEX_VERSION, ngram, min_words, boilerplate_items]).encode())
+        key = hashlib.sha256(json.dumps([INDEX_VERSION, ngram, min_words, boilerplate_items, char_ngram]).encode())
         for spec in specs:
             key.update(set_name(spec).encode() + b"\0" + hashlib.sha256(resolve(spec).read_bytes()).digest())
         path = _cache_dir() / f"{key.hexdigest()[:32]}.npz"
@@ -326,7 +344,7 @@ class Index:
                 return cls(z["hashes"], z["items"], names, tuple(z["lengths"].tolist()), int(z["boilerplate"]))
         except (OSError, KeyError, ValueError):
             pass
-        index = cls.build(specs, ngram, min_words, boilerplate_items)
+        index = cls.build(specs, ngram, min_words, boilerplate_items, char_ngram)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             tmp = path.with_name(f"{path.stem}.{os.getpid()}.tmp.npz")
@@ -365,6 +383,7 @@ class Decontaminate(Mapper):
 
     evals: list[str] = field(default_factory=list)  # files, or builtin:NAME
     ngram: int = 13
+    char_ngram: int = 26  # for items in scripts without spaces, counted in characters (about 13 words)
     mode: str = "drop"  # or "mask"
     min_words: int = 8  # a field shorter than `ngram` counts whole if it has at least this many words
     boilerplate_items: int = 10  # an n-gram in more eval items than this is ignored
@@ -374,15 +393,20 @@ class Decontaminate(Mapper):
     def __post_init__(self) -> None:
         if self.mode not in MODES:
             raise RecipeError(f"step 'decontaminate': mode = {self.mode!r} should be \"drop\" or \"mask\"")
-        if self.ngram < 1 or self.min_words < 1:
-            raise RecipeError("step 'decontaminate': ngram and min_words must be at least 1")
+        if self.ngram < 1 or self.min_words < 1 or self.char_ngram < 1:
+            raise RecipeError("step 'decontaminate': ngram, char_ngram and min_words must be at least 1")
         for spec in self.evals:
             resolve(spec)
+
+    def validate(self) -> None:
+        params.at_least(self, "boilerplate_items", 1)
+        params.at_least(self, "mask_margin", 0)
+        params.at_least(self, "max_cuts", 0)
 
     def setup(self) -> None:
         if "_index" not in self.__dict__:
             self.__dict__["_index"] = Index.cached(self.evals, self.ngram, min(self.min_words, self.ngram),
-                                                  self.boilerplate_items)
+                                                  self.boilerplate_items, self.char_ngram)
 
     @property
     def index(self) -> Index:
@@ -396,7 +420,7 @@ class Decontaminate(Mapper):
         """(first word, word count, item) of every n-gram of `text` found in the index."""
         index = self.index
         wh = word_hashes(words(text))
-        per_length = [ngram_hashes(wh, n) for n in index.lengths]
+        per_length = ngram_hashes_multi(wh, index.lengths)
         pos, items = index.lookup(np.concatenate(per_length) if len(per_length) > 1 else per_length[0])
         if len(pos) == 0:
             return []
@@ -468,6 +492,8 @@ def _word_bounds(text: str) -> list[tuple[int, int]]:
     start = -1
     for i, c in enumerate(text):
         t = table.get(ord(c), c)
+        if not t:  # a mark `words` deletes
+            continue
         if t == " ":
             if start >= 0:
                 bounds.append((start, i))

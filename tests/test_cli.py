@@ -1,0 +1,43 @@
+"""The command line's help: every subcommand has an example, every option says its default."""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+
+from fruitstand.cli import build_parser
+
+
+def _subcommands(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return dict(action.choices)
+    return {}
+
+
+def test_every_subcommand_has_an_example_and_every_option_its_default():
+    parser = build_parser()
+    subs = _subcommands(parser)
+    assert {"run", "steps", "read", "report"} <= set(subs)
+    top = parser.format_help()
+    for name in subs:
+        assert name in top
+    assert "example" in top
+    for name, sub in subs.items():
+        text = sub.format_help()
+        assert f"example: fruitstand {name}" in text or "examples:" in text, name
+        formatter = sub._get_formatter()  # a formatter that adds each default counts
+        for action in sub._actions:
+            if isinstance(action, argparse._HelpAction):
+                continue
+            assert action.help, f"fruitstand {name} {action.dest}: no help"
+            required_positional = not action.option_strings and action.nargs is None
+            if not required_positional and not action.required:
+                shown = formatter._get_help_string(action)
+                assert "default" in shown, f"fruitstand {name} {'/'.join(action.option_strings)}: no default"
+
+
+def test_help_runs_from_the_command_line():
+    res = subprocess.run([sys.executable, "-m", "fruitstand", "report", "--help"], capture_output=True, text=True)
+    assert res.returncode == 0 and "example: fruitstand report out/" in res.stdout
