@@ -56,7 +56,7 @@ def test_http_byte_ranges_match_local_files(shared, http, tmp_path):
                             workers=2, split_mb=0.5)
     assert remote["tasks"] == local["tasks"] > len(RANGED)  # the files were cut into ranges
     assert tree_digest(tmp_path / "http" / "data") == tree_digest(tmp_path / "local" / "data")
-    assert remote["read"] == local["read"] and remote["steps"] == local["steps"]
+    assert _no_cpu(remote["read"]) == _no_cpu(local["read"]) and _no_cpu(remote["steps"]) == _no_cpu(local["steps"])
     assert [i["size"] for i in remote["inputs"]] == [i["size"] for i in local["inputs"]]
     statuses = [line.split('"')[2].split()[0] for line in log.read_text().splitlines()]
     assert statuses.count("206") >= remote["tasks"]  # real range requests, one or more per task
@@ -87,7 +87,7 @@ def test_s3_folder_with_default_recipe_matches_local(shared, s3, tmp_path):
     local = fruitstand.run(inputs=[local_dir], output=tmp_path / "local", workers=2)
     remote = fruitstand.run(inputs=[s3], output=tmp_path / "s3", workers=2)
     assert tree_digest(tmp_path / "s3" / "data") == tree_digest(tmp_path / "local" / "data")
-    assert remote["steps"] == local["steps"] and remote["output"]["documents"] > 0
+    assert _no_cpu(remote["steps"]) == _no_cpu(local["steps"]) and remote["output"]["documents"] > 0
     assert all(i["version"] and i["sha256"] is None for i in remote["inputs"])
 
 
@@ -97,3 +97,12 @@ def test_missing_remote_inputs_are_one_line_errors(http, s3, tmp_path):
         fruitstand.run(inputs=[f"{base}/warc/nothing.warc.gz"], output=tmp_path / "a")
     with pytest.raises(fruitstand.RecipeError, match="no readable files under"):
         fruitstand.run(inputs=["s3://crawl/nothing/"], output=tmp_path / "b")
+
+
+def _no_cpu(value):
+    """A manifest part without its CPU seconds, which differ from run to run."""
+    if isinstance(value, dict):
+        return {k: _no_cpu(v) for k, v in value.items() if k != "cpu_s"}
+    if isinstance(value, list):
+        return [_no_cpu(v) for v in value]
+    return value
