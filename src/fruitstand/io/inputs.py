@@ -5,7 +5,8 @@ file (cut at line starts), a byte range of a gzipped WARC (cut at record starts:
 Crawl's WARCs are one gzip member per record, so one 1 GB file can keep every core busy),
 or a range of row groups of a Parquet file. Other compressed files are one task each: a
 compressed stream cannot be entered in the middle. Small whole files, in input order, are
-packed into one task up to the slice size (250 `.txt` files are not 250 tasks and shards).
+packed into one task up to `PACK_MIN` (1 MB), or the slice size where the corpus is big
+(250 `.txt` files are not 250 tasks and shards; two 2 MB WARCs stay two tasks).
 
 An earlier fruitstand output folder given as input (it holds `manifest.json` and `data/`)
 is read from its `data/` alone: its manifest, dataset card and state are no documents.
@@ -164,6 +165,9 @@ def _folder_files(folder: Path) -> list[Path]:
 TARGET_TASKS = 64  # enough to keep 16-32 cores busy to the end with unequal slices
 MIN_SPLIT = 4 << 20  # bytes: below this a task's start-up (~4 ms, a shard) starts to show
 MAX_SPLIT = 256 << 20
+# Files under this are packed into one task with their neighbours: a task's start-up and shard
+# cost about what a file this size takes to process.
+PACK_MIN = 1 << 20
 
 
 def default_split(files: list[InputFile]) -> int:
@@ -233,6 +237,9 @@ def plan_tasks(files: list[InputFile], *, split_bytes: int | None = None) -> lis
     """Cut inputs into tasks. Deterministic: the same inputs give the same tasks."""
     if split_bytes is None:
         split_bytes = default_split(files)
+    # Small files are packed up to PACK_MIN, more where the corpus is big (its slice size); a pack
+    # under the slice size keeps a few files of a few MB on as many workers as before.
+    pack_bytes = min(split_bytes, max(PACK_MIN, sum(max(0, f.size) for f in files) // TARGET_TASKS))
     tasks: list[Task] = []
     pack: list[Task] = []
 
@@ -246,8 +253,8 @@ def plan_tasks(files: list[InputFile], *, split_bytes: int | None = None) -> lis
 
     for f in files:
         slices = _slices(f, split_bytes)
-        if slices == [(0, -1, f.size)] and 0 <= f.size < split_bytes:  # small and whole: packed with its neighbours
-            if pack and sum(t.size for t in pack) + f.size > split_bytes:
+        if slices == [(0, -1, f.size)] and 0 <= f.size < pack_bytes:  # small and whole: packed with its neighbours
+            if pack and sum(t.size for t in pack) + f.size > pack_bytes:
                 close_pack()
             pack.append(Task(0, f.path, f.format, 0, -1, f.size, f.name, f.size, f.mtime))
             continue

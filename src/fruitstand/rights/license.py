@@ -44,7 +44,7 @@ from fruitstand.step import Mapper
 KEEP = ("any", "open")
 OPEN_FAMILIES = ("public-domain", "BY", "BY-SA")
 # Words one of which every licence statement this step reads holds (lower-cased bytes).
-_HINTS = (b"licen", b"creativecommons", b"rights", b"lizenz", b"publicdomain", b"/fdl")
+_HINTS = (b"licen", b"rights", b"creativecommons", b"lizenz", b"/fdl")  # CC0 and PDM URLs hold "creativecommons"
 _LINK_HEADER = re.compile(r'<([^>]*)>\s*((?:;\s*[^;,]*)*)')
 _REL_LICENSE = re.compile(r'rel\s*=\s*"?[^";,]*\blicense\b', re.IGNORECASE)
 # What the body stages look for (lower-cased bytes): a page with none of them is not parsed,
@@ -93,10 +93,10 @@ def detect(html: bytes | None, headers: Headers | None = None) -> tuple[str | No
     if not any(h in low for h in _HINTS):
         return None, None
     head = head_of(html)
-    for attrs in tags(head, b"link"):
+    for attrs in tags(head, b"link", (b"licen",)):
         if "license" in attrs.get("rel", "").lower().split() and (spdx := from_url(attrs.get("href", ""))):
             return spdx, "link"
-    for attrs in tags(head, b"meta"):
+    for attrs in tags(head, b"meta", (b"licen", b"rights")):
         if attrs.get("name", "").strip().lower() in _META_NAMES:
             content = attrs.get("content", "").strip()
             if spdx := from_url(content) or from_text(content):
