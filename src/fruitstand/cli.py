@@ -31,15 +31,15 @@ def cmd_run(args: argparse.Namespace) -> int:
     manifest = run(args.recipe, inputs=inputs, output=output, workers=args.workers, format=args.format,
                    overwrite=args.overwrite, shard_size_mb=args.shard_size, progress=progress,
                    executor=args.executor, address=args.address, limit=args.limit,
-                   text_field=args.text_field, id_field=args.id_field)
+                   text_field=args.text_field, id_field=args.id_field, staging=args.staging)
     out = manifest["output"]
     if not args.quiet:
         _print_funnel(manifest, Path(output), verbose=args.verbose)
-    print(f"{out['documents']:,} documents in {len(out['files'])} {out['format']} shard(s): "
-          f"{Path(output).resolve() / 'data'}")
-    print(f"manifest: {Path(output).resolve() / 'manifest.json'}")
-    if (Path(output) / "report.html").exists():
-        print(f"report: {Path(output).resolve() / 'report.html'} (dataset card: README.md)")
+    where = output.rstrip("/") if "://" in output else str(Path(output).resolve())
+    print(f"{out['documents']:,} documents in {len(out['files'])} {out['format']} shard(s): {where}/data")
+    print(f"manifest: {where}/manifest.json")
+    if "://" not in output and (Path(output) / "report.html").exists():
+        print(f"report: {where}/report.html (dataset card: README.md)")
     return 0
 
 
@@ -183,6 +183,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=("parquet", "jsonl"), default="parquet", help="shard format (default: parquet)")
     p.add_argument("--shard-size", type=float, default=256, metavar="MB", help="text per shard in MB (default: 256)")
     p.add_argument("--overwrite", action="store_true", help="replace an earlier run in DIR (default: off)")
+    p.add_argument("--staging", metavar="DIR", default=None,
+                   help="with an s3:// or gs:// --output: the local folder the run works in before it is "
+                        "published (default: one under ~/.cache/fruitstand/staging/)")
     p.add_argument("--executor", choices=("local", "ray"), default="local",
                    help="where tasks run: this machine's processes, or a Ray cluster (default: local)")
     p.add_argument("--address", metavar="ADDR", default=None,

@@ -9,11 +9,13 @@ committed with the task by the engine, so a killed run leaves no half shard.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
 
+from fruitstand import params
 from fruitstand.document import Document
 from fruitstand.step import BatchMapper
 from fruitstand.tokens import bpe
@@ -33,6 +35,11 @@ class Tokenize(BatchMapper):
     # Pass documents on to the next step and the data shards; false makes the step the end of the run.
     keep: bool = True
     batch_size: int = 512
+
+    def validate(self) -> None:
+        if not self.tokenizer or not os.path.isfile(self.tokenizer):
+            raise params.fail(self, "tokenizer", "a tokenizer.json file that exists (`fruitstand tokenize` trains one)")
+        params.at_least(self, "batch_size", 1)
 
     def setup(self) -> None:
         if not self.tokenizer:
