@@ -13,8 +13,12 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/python scripts/build_url_blocklist.py --if-missing
 	touch $@
 
-.PHONY: demo test lint install
+.PHONY: demo test lint install wheel
 install: $(BIN)/.installed
+
+# A wheel with the URL blocklist in it (setup.py builds the list first if it is missing) -> dist/
+wheel: $(BIN)/.installed
+	$(BIN)/python -m pip wheel --no-deps --no-build-isolation -w dist .
 
 demo: $(BIN)/.installed
 	$(BIN)/fruitstand run --output demo-out

@@ -1,28 +1,35 @@
-"""Main-content extraction: quality and speed of each candidate, and of the `extract` default.
+"""Main-content extraction: F1 and speed of the `extract` default against trafilatura, per benchmark.
 
-Quality on the article-extraction benchmark (61 real pages with hand-made article bodies,
-../shared/data/extraction; scrapinghub/article-extraction-benchmark), scored as its
-evaluate.py does: word tokens (`\\w+`), 4-gram shingle multisets, per-page TP/FP/FN
-normalised to sum to 1, precision and recall averaged over pages, F1 of the two means.
+Four labelled sets of real pages (../shared/data; SOURCES.md there), each with its own metric:
 
-Sanity check on trafilatura's evaluation pages (../shared/data/html/trafilatura-eval, 494
-pages in many languages): each page lists snippets its main text must hold (`with`) and
-must not (`without`); a snippet counts as found when it occurs in the text with runs of
-white space collapsed; precision, recall and F1 over all snippets. trafilatura was tuned
-on this set, so it is its home ground.
+- `article`: scrapinghub/article-extraction-benchmark, 61 pages with hand-made article bodies,
+  scored as its evaluate.py does: word tokens (`\\w+`), 4-gram shingle multisets, per-page
+  TP/FP/FN normalised to sum to 1, precision and recall averaged over pages, F1 of the means.
+- `trafilatura-eval`: trafilatura's evaluation pages (494, mostly German, English, French,
+  Spanish, Polish): snippets the text must hold (`with`) and must not (`without`), matched
+  with white space collapsed; P/R/F1 over all snippets (trafilatura's home ground).
+- `goose3`: goose3's 51 test pages (BBC Chinese, CNN Arabic, Korean, Spanish, French, ...);
+  its expected text is often only the article's opening, so the score is the share of the
+  expected word 4-grams found (recall; precision cannot be measured there).
+- `readability`: Mozilla Readability's 130 test pages; the expected text is Readability's
+  reviewed output (its `expected.html`, as text); scored like `article`.
 
-Speed: pages per CPU-second of this one process (`time.process_time`, so other work on a
-shared machine does not count), decoding included, median of `--repeats` passes over the
-61 pages; within a pass each page goes through every candidate in turn (the order rotating),
-so what load remains hits them alike.
+Every set is cut in two by a hash of the page's key (`half`): the "choose" half is what the
+block model was trained and its threshold chosen on (benchmarks/train_block_model.py), the
+"held-out" half was used for nothing and is what counts. Both are printed, apart.
 
-    .venv/bin/python benchmarks/extraction_quality.py [--repeats 3] [--quick]
+Speed: pages per CPU-second of this one process (`time.process_time`), decoding included,
+median of `--repeats` passes over each benchmark's held-out pages; within a pass each page
+goes through every extractor in turn (the order rotating), so what load remains hits them alike.
+
+    flock /tmp/fruitstand-bench.lock .venv/bin/python benchmarks/extraction_quality.py [--repeats 3]
 """
 
 from __future__ import annotations
 
 import argparse
 import gzip
+import hashlib
 import json
 import re
 import statistics
@@ -36,14 +43,14 @@ from resiliparse.extract.html2text import extract_plain_text
 from resiliparse.parse.html import HTMLTree
 
 from fruitstand.document import Document
-from fruitstand.extract import main_content
 from fruitstand.extract.decode import decode_html
 from fruitstand.extract.extract import Extract
-from fruitstand.extract.prune import drop_inert
 
 DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
 BENCH = DATA / "extraction"
 TRAF_EVAL = DATA / "html" / "trafilatura-eval"
+GOOSE3 = DATA / "html" / "goose3" / "content"
+READABILITY = DATA / "html" / "readability"
 
 _TOKEN = re.compile(r"\w+")
 
@@ -104,38 +111,66 @@ def snippet_scores(spec: dict[str, dict], pred: dict[str, str]) -> tuple[float, 
     return 2 * precision * recall / (precision + recall), precision, recall
 
 
-# ---- candidates: bytes -> text ------------------------------------------------------------
-def _resiliparse(prune: bool = False, **options) -> Callable[[bytes], str]:
-    if prune:
-        return lambda html: extract_plain_text(HTMLTree.parse(decode_html(drop_inert(html))), **options)
-    return lambda html: extract_plain_text(HTMLTree.parse(decode_html(html)), **options)
+# ---- goose3 and Readability ---------------------------------------------------------------
+def load_goose3() -> tuple[dict[str, bytes], dict[str, str]]:
+    pages, truth = {}, {}
+    for spec in sorted(GOOSE3.glob("*.json")):
+        expected = json.loads(spec.read_text())["expected"]
+        page = spec.with_suffix(".html")
+        if page.exists() and isinstance(expected, dict) and expected.get("cleaned_text"):
+            pages[spec.stem], truth[spec.stem] = page.read_bytes(), expected["cleaned_text"]
+    return pages, truth
 
 
-def _fruitstand(**kwargs) -> Callable[[bytes], str]:
-    def run(html: bytes) -> str:
-        page = decode_html(drop_inert(html))
-        return main_content.main_text(page, HTMLTree.parse(page), **kwargs)
+def shingle_recall(truth: dict[str, str], pred: dict[str, str]) -> tuple[float]:
+    """Mean over pages of the share of the expected text's word 4-grams found in the text."""
+    shares = []
+    for key, text in truth.items():
+        want = _shingles(text)
+        shares.append(sum((want & _shingles(pred.get(key) or "")).values()) / max(1, sum(want.values())))
+    return (statistics.mean(shares),)
 
-    return run
+
+def load_readability() -> tuple[dict[str, bytes], dict[str, str]]:
+    pages, truth = {}, {}
+    for case in sorted(p for p in READABILITY.iterdir() if (p / "source.html.gz").exists()):
+        expected = gzip.decompress((case / "expected.html.gz").read_bytes()).decode("utf-8", "replace")
+        pages[case.name] = gzip.decompress((case / "source.html.gz").read_bytes())
+        truth[case.name] = extract_plain_text(HTMLTree.parse(expected), alt_texts=False)
+    return pages, truth
 
 
+# ---- the four benchmarks, each cut in two -------------------------------------------------
+BENCHMARKS: dict[str, tuple[Callable, Callable]] = {  # name -> (loader, scorer)
+    "article": (load_benchmark, benchmark_scores),
+    "trafilatura-eval": (load_trafilatura_eval, snippet_scores),
+    "goose3": (load_goose3, shingle_recall),
+    "readability": (load_readability, benchmark_scores),
+}
+CHOOSE, HELD_OUT = 0, 1
+
+
+def half(key: str) -> int:
+    """CHOOSE or HELD_OUT: which half of its benchmark a page (by its key) is in."""
+    return int(hashlib.sha1(key.encode()).hexdigest(), 16) % 2
+
+
+def load_all() -> dict[str, tuple[dict[str, bytes], dict]]:
+    """benchmark -> (pages, labels), every page of every set."""
+    return {name: loader() for name, (loader, _) in BENCHMARKS.items()}
+
+
+def score(name: str, labels: dict, pred: dict[str, str], which: int | None = None) -> tuple[float, ...]:
+    """The benchmark's own metric over its pages in half `which` (None: all of them)."""
+    labels = {k: v for k, v in labels.items() if which is None or half(k) == which}
+    return BENCHMARKS[name][1](labels, pred)
+
+
+# ---- extractors: bytes -> text -------------------------------------------------------------
 def _trafilatura(**options) -> Callable[[bytes], str]:
     import trafilatura
 
     return lambda html: trafilatura.extract(decode_html(html), include_comments=False, **options) or ""
-
-
-def _trafilatura_baseline(html: bytes) -> str:
-    import trafilatura
-
-    return trafilatura.baseline(decode_html(html))[1]
-
-
-def _justext(html: bytes) -> str:
-    import justext
-
-    paragraphs = justext.justext(decode_html(html), justext.get_stoplist("English"))
-    return "\n".join(p.text for p in paragraphs if not p.is_boilerplate)
 
 
 def _default_step(**params) -> Callable[[bytes], str]:
@@ -149,46 +184,21 @@ def _default_step(**params) -> Callable[[bytes], str]:
     return run
 
 
-SKIP = main_content.SKIP
-CANDIDATES: dict[str, Callable[[], Callable[[bytes], str]]] = {
-    "resiliparse all text": lambda: _resiliparse(),
-    "resiliparse main_content": lambda: _resiliparse(main_content=True),
-    "  comments=False": lambda: _resiliparse(main_content=True, comments=False),
-    "  comments=False alt_texts=False": lambda: _resiliparse(main_content=True, comments=False, alt_texts=False),
-    "  + post_meta=False": lambda: _resiliparse(main_content=True, comments=False, alt_texts=False, post_meta=False),
-    "  + skip captions": lambda: _resiliparse(main_content=True, comments=False, alt_texts=False, skip_elements=SKIP),
-    "resiliparse main_content, pruned": lambda: _resiliparse(prune=True, main_content=True),
-    "fruitstand container, no trim": lambda: _fruitstand(trim_edges=False),
+EXTRACTORS: dict[str, Callable[[], Callable[[bytes], str]]] = {
+    "fruitstand (default)": _default_step,
+    "fruitstand, no block model": lambda: _default_step(block_model=False),
     "trafilatura": lambda: _trafilatura(),
-    "trafilatura fast": lambda: _trafilatura(fast=True),
-    "trafilatura favor_precision": lambda: _trafilatura(favor_precision=True),
-    "trafilatura favor_recall": lambda: _trafilatura(favor_recall=True),
-    "trafilatura baseline()": lambda: _trafilatura_baseline,
-    "justext (English stoplist)": lambda: _justext,
-    "Extract(find_container=False)": lambda: _default_step(find_container=False),
-    "DEFAULT: Extract() step": _default_step,
 }
-REFERENCE = "trafilatura"  # for F1
-SPEED_REFERENCE = "resiliparse main_content"  # as shipped
+DEFAULT, REFERENCE = "fruitstand (default)", "trafilatura"
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--repeats", type=int, default=3, help="timed passes over the 61 pages")
-    parser.add_argument("--quick", action="store_true", help="skip trafilatura's 494-page snippet check")
-    args = parser.parse_args()
-    warnings.filterwarnings("ignore")
-
-    pages, truth = load_benchmark()
-    extractors = {name: make() for name, make in CANDIDATES.items()}
-    outputs = {name: {k: fn(html) for k, html in pages.items()} for name, fn in extractors.items()}  # warm-up too
-    # Interleaved page by page (each page through every candidate, in an order that rotates),
-    # so a slow spell of this shared machine hits all candidates alike, not whole passes of one.
-    seconds: dict[str, list[float]] = {name: [] for name in extractors}
+def pages_per_second(extractors: dict, pages: list[bytes], repeats: int) -> dict[str, float]:
+    """Pages per CPU-second of each extractor, median of `repeats` interleaved passes."""
     names = list(extractors)
-    for r in range(args.repeats):
+    seconds: dict[str, list[float]] = {name: [] for name in names}
+    for r in range(repeats):
         spent = dict.fromkeys(names, 0.0)
-        for i, html in enumerate(pages.values()):
+        for i, html in enumerate(pages):
             shift = (r + i) % len(names)
             for name in names[shift:] + names[:shift]:
                 start = time.process_time()
@@ -196,28 +206,38 @@ def main() -> None:
                 spent[name] += time.process_time() - start
         for name in names:
             seconds[name].append(spent[name])
+    return {name: len(pages) / statistics.median(s) for name, s in seconds.items()}
 
-    snippet = {}
-    if not args.quick:
-        eval_pages, spec = load_trafilatura_eval()
-        for name, fn in extractors.items():
-            snippet[name] = snippet_scores(spec, {url: fn(html) for url, html in eval_pages.items()})
 
-    speed = {name: len(pages) / statistics.median(s) for name, s in seconds.items()}
-    print(f"{'candidate':34} {'F1':>6} {'prec':>6} {'recall':>6} {'pages/s':>8}  trafilatura-eval F1 / P / R")
-    for name in extractors:
-        f1, p, r = benchmark_scores(truth, outputs[name])
-        extra = "  {:.3f} / {:.3f} / {:.3f}".format(*snippet[name]) if name in snippet else ""
-        print(f"{name:34} {f1:6.3f} {p:6.3f} {r:6.3f} {speed[name]:8.1f}{extra}")
-    name = "DEFAULT: Extract() step"
-    f1, ref = benchmark_scores(truth, outputs[name])[0], benchmark_scores(truth, outputs[REFERENCE])[0]
-    print(
-        f"\ndefault vs {REFERENCE}: F1 {f1:.3f} vs {ref:.3f} ({f1 / ref:.3f}x), "
-        f"speed {speed[name]:.0f} vs {speed[REFERENCE]:.0f} pages/s ({speed[name] / speed[REFERENCE]:.1f}x)"
-    )
-    fast = speed[SPEED_REFERENCE]
-    print(f"default vs {SPEED_REFERENCE} (as shipped): speed {speed[name]:.0f} vs {fast:.0f} pages/s "
-          f"({speed[name] / fast:.2f}x)")
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--repeats", type=int, default=3, help="timed passes over each benchmark's held-out pages")
+    args = parser.parse_args()
+    warnings.filterwarnings("ignore")
+
+    extractors = {name: make() for name, make in EXTRACTORS.items()}
+    rows, ratios = [], []
+    for bench, (pages, labels) in load_all().items():
+        outputs = {name: {k: fn(html) for k, html in pages.items()} for name, fn in extractors.items()}
+        held = [html for k, html in pages.items() if half(k) == HELD_OUT]
+        speed = pages_per_second(extractors, held, args.repeats)
+        n = {w: sum(half(k) == w for k in pages) for w in (CHOOSE, HELD_OUT)}
+        for name in extractors:
+            f1 = {w: score(bench, labels, outputs[name], w) for w in (HELD_OUT, CHOOSE)}
+            rows.append((bench, n, name, f1, speed[name]))
+        f1_default = score(bench, labels, outputs[DEFAULT], HELD_OUT)[0]
+        f1_reference = score(bench, labels, outputs[REFERENCE], HELD_OUT)[0]
+        ratios.append((bench, f1_default, f1_reference, speed[DEFAULT] / speed[REFERENCE]))
+    print(f"{'benchmark':17} {'pages held/choose':>17}  {'extractor':27} {'held-out F1 (P / R)':>22} "
+          f"{'choose F1':>9} {'pages/s':>8}")
+    for bench, n, name, f1, speed in rows:
+        held = " / ".join(f"{x:.3f}" for x in f1[HELD_OUT][1:])
+        held = f"{f1[HELD_OUT][0]:.3f}" + (f" ({held})" if held else "")
+        print(f"{bench:17} {n[HELD_OUT]:>8} / {n[CHOOSE]:<6}  {name:27} {held:>22} {f1[CHOOSE][0]:9.3f} {speed:8.1f}")
+    print()
+    for bench, f1, ref, ratio in ratios:
+        verdict = "at least" if f1 >= ref else "BELOW"
+        print(f"{bench}: held-out F1 {f1:.3f} vs {REFERENCE} {ref:.3f} ({verdict}), speed {ratio:.1f}x {REFERENCE}")
 
 
 if __name__ == "__main__":

@@ -8,6 +8,8 @@ import sys
 from importlib import resources
 from pathlib import Path
 
+from fruitstand.execute.outcome import NoDocumentsError
+from fruitstand.execute.state import USER_ERRNOS, explain_os_error
 from fruitstand.registry import RecipeError
 
 DEFAULT_OUTPUT = "fruitstand-out"
@@ -25,29 +27,44 @@ def cmd_run(args: argparse.Namespace) -> int:
     if not args.input:
         print(f"no --input given: running on the bundled sample ({Path(inputs[0]).name}, 61 real news pages)",
               file=sys.stderr)
+    progress = False if args.quiet else 1.0 if args.verbose else True
     manifest = run(args.recipe, inputs=inputs, output=output, workers=args.workers, format=args.format,
-                   overwrite=args.overwrite, shard_size_mb=args.shard_size, progress=not args.quiet,
+                   overwrite=args.overwrite, shard_size_mb=args.shard_size, progress=progress,
                    executor=args.executor, address=args.address, limit=args.limit,
-                   text_field=args.text_field, id_field=args.id_field)
+                   text_field=args.text_field, id_field=args.id_field, staging=args.staging)
     out = manifest["output"]
     if not args.quiet:
-        _print_funnel(manifest)
-    print(f"{out['documents']:,} documents in {len(out['files'])} {out['format']} shard(s): "
-          f"{Path(output).resolve() / 'data'}")
-    print(f"manifest: {Path(output).resolve() / 'manifest.json'}")
-    if (Path(output) / "report.html").exists():
-        print(f"report: {Path(output).resolve() / 'report.html'} (dataset card: README.md)")
+        _print_funnel(manifest, Path(output), verbose=args.verbose)
+    where = output.rstrip("/") if "://" in output else str(Path(output).resolve())
+    print(f"{out['documents']:,} documents in {len(out['files'])} {out['format']} shard(s): {where}/data")
+    print(f"manifest: {where}/manifest.json")
+    if "://" not in output and (Path(output) / "report.html").exists():
+        print(f"report: {where}/report.html (dataset card: README.md)")
     return 0
 
 
-def _print_funnel(manifest: dict) -> None:
-    """Documents left after each step, and the main reasons for what was dropped, on stderr."""
+def _print_funnel(manifest: dict, output: Path, *, verbose: bool = False) -> None:
+    """Documents left after each step, the main reasons for what was dropped, CPU time, on stderr.
+
+    `verbose`: every reason, drops per language, and each step's effective parameters.
+    """
     read = manifest["read"]
     print(f"  read      {read['documents']:>10,}  ({read['records']:,} records)", file=sys.stderr)
     for step in manifest["steps"]:
-        top = sorted(step["dropped"].items(), key=lambda kv: -kv[1])[:3]
-        why = ", ".join(f"{k} {v:,}" for k, v in top)
-        print(f"  {step['kind']:<18}{step['out']:>10,}" + (f"  dropped: {why}" if why else ""), file=sys.stderr)
+        top = sorted(step["dropped"].items(), key=lambda kv: -kv[1])
+        why = ", ".join(f"{k} {v:,}" for k, v in (top if verbose else top[:3]))
+        cpu = f"  {step.get('cpu_s', 0):7.1f} s CPU" if verbose else ""
+        print(f"  {step['kind']:<18}{step['out']:>10,}{cpu}" + (f"  dropped: {why}" if why else ""), file=sys.stderr)
+        if verbose and step.get("dropped_by_language"):
+            langs = sorted(step["dropped_by_language"].items(), key=lambda kv: -kv[1])
+            print("      by language: " + ", ".join(f"{k} {v:,}" for k, v in langs[:12]), file=sys.stderr)
+        if verbose and step.get("params"):
+            print("      " + json.dumps(step["params"], default=str), file=sys.stderr)
+    errors = [s for s in manifest["steps"] if s.get("tracebacks")]
+    if errors:
+        n = sum(v for s in errors for k, v in s["dropped"].items() if k.startswith("error:"))
+        where = ", ".join(str(output / s["tracebacks"]) for s in errors)
+        print(f"  {n:,} documents dropped because a step raised: first tracebacks in {where}", file=sys.stderr)
 
 
 def cmd_steps(args: argparse.Namespace) -> int:
@@ -77,6 +94,31 @@ def cmd_read(args: argparse.Namespace) -> int:
         rec = {"id": doc.id, **doc.metadata, "text": doc.text if doc.html is None else None,
                "html_bytes": len(doc.html) if doc.html is not None else None}
         print(json.dumps(rec, ensure_ascii=False, default=str))
+    return 0
+
+
+def cmd_tokenize(args: argparse.Namespace) -> int:
+    from fruitstand.tokens.run import tokenize
+
+    meta = tokenize(args.dir, tokenizer=args.tokenizer, train_tokenizer=args.train_tokenizer, bos=args.bos,
+                    shuffle=args.shuffle, workers=args.workers, overwrite=args.overwrite, progress=not args.quiet)
+    print(f"{meta['tokens']:,} tokens ({meta['dtype']}) of {meta['documents']:,} documents in "
+          f"{len(meta['shards'])} shard(s): {Path(args.dir).resolve() / 'tokens'}")
+    return 0
+
+
+def cmd_taste(args: argparse.Namespace) -> int:
+    from fruitstand.taste.run import DEFAULT_TOKENS, calibrate, taste
+
+    common = {"evals": args.eval, "output": args.output, "tokens": args.tokens or DEFAULT_TOKENS,
+              "seeds": args.seeds, "first_seed": args.first_seed, "model": args.model, "device": args.device, "threads": args.threads}
+    if args.calibrate or args.junk:
+        if not (args.calibrate and args.junk) or args.corpora:
+            raise RecipeError("calibration takes --calibrate A --junk B and no other corpora")
+        calibrate(args.calibrate, args.junk, **common)
+        return 0
+    result = taste(args.corpora, **common)
+    print(f"winner: {result['winner']}; taste.json, taste.svg: {Path(args.output).resolve()}")
     return 0
 
 
@@ -141,11 +183,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=("parquet", "jsonl"), default="parquet", help="shard format (default: parquet)")
     p.add_argument("--shard-size", type=float, default=256, metavar="MB", help="text per shard in MB (default: 256)")
     p.add_argument("--overwrite", action="store_true", help="replace an earlier run in DIR (default: off)")
+    p.add_argument("--staging", metavar="DIR", default=None,
+                   help="with an s3:// or gs:// --output: the local folder the run works in before it is "
+                        "published (default: one under ~/.cache/fruitstand/staging/)")
     p.add_argument("--executor", choices=("local", "ray"), default="local",
                    help="where tasks run: this machine's processes, or a Ray cluster (default: local)")
     p.add_argument("--address", metavar="ADDR", default=None,
                    help="the Ray cluster to join, e.g. 10.0.0.1:6379 (default: start a Ray on this machine)")
-    p.add_argument("--quiet", "-q", action="store_true", help="no progress bar (default: off)")
+    talk = p.add_mutually_exclusive_group()
+    talk.add_argument("--quiet", "-q", action="store_true", help="no progress and no summary: errors only (default: off)")
+    talk.add_argument("--verbose", "-v", action="store_true",
+                      help="progress every second, and a summary with every drop reason, drops per language, "
+                           "CPU seconds and parameters of each step (default: off)")
     _field_options(p)
     p.set_defaults(func=cmd_run)
 
@@ -162,6 +211,50 @@ def build_parser() -> argparse.ArgumentParser:
                    help="stop after N documents (default: all)")
     _field_options(p)
     p.set_defaults(func=cmd_read)
+
+    p = sub.add_parser("tokenize", help="write token shards of an output folder for training",
+                       description="Tokenize an output folder's documents into DIR/tokens/: tokenizer.json, "
+                                   "raw uint16/uint32 shards (*.bin), per-document start offsets (*.idx), meta.json.",
+                       epilog="example: fruitstand tokenize out/ --train-tokenizer 32768 --shuffle 0",
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("dir", metavar="DIR", help="a fruitstand output folder (holding data/)")
+    which = p.add_mutually_exclusive_group()
+    which.add_argument("--tokenizer", metavar="PATH", help="use this local tokenizer.json (default: train one)")
+    which.add_argument("--train-tokenizer", type=int, metavar="VOCAB", default=None,
+                       help="train a byte-level BPE of VOCAB tokens on the corpus (default: 32768)")
+    p.add_argument("--bos", action="store_true", help="lead every document with a BOS token (default: EOS only)")
+    p.add_argument("--shuffle", type=int, metavar="SEED", default=None,
+                   help="shuffle the documents with this seed (default: keep their order)")
+    p.add_argument("--workers", "-w", type=int, default=None, help="worker processes (default: all cores)")
+    p.add_argument("--overwrite", action="store_true", help="replace DIR/tokens made with other settings")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_tokenize)
+
+    p = sub.add_parser("taste", help="train the same small model on each corpus and say which is better",
+                       description="Train identical small transformers on the same number of tokens of each corpus "
+                                   "(same seeds, one shared tokenizer) and score them on every eval set: bits per "
+                                   "byte on held-out text, accuracy and normalised probability on multiple choice. "
+                                   "The winner beats the others on the first eval set by more than the seeds' spread.",
+                       epilog="example: fruitstand taste curated/ raw.jsonl --eval heldout.txt arc_easy.jsonl "
+                              "--output taste-out/\nexample: fruitstand taste --calibrate curated/ --junk raw.jsonl "
+                              "--eval heldout.txt --output taste-out/",
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("corpora", nargs="*", metavar="CORPUS",
+                   help="fruitstand output folders, or Parquet/JSONL files with `text` (two or more)")
+    p.add_argument("--eval", nargs="+", metavar="PATH", required=True,
+                   help="held-out .txt / JSONL `text`, or multiple-choice JSONL; the first decides the winner")
+    p.add_argument("--output", "-o", metavar="DIR", required=True, help="where taste.json and taste.svg go")
+    p.add_argument("--tokens", type=int, default=None, metavar="N", help="training tokens per model (default: 200000)")
+    p.add_argument("--seeds", type=int, default=2, metavar="K", help="seeds per corpus (default: 2)")
+    p.add_argument("--first-seed", type=int, default=0, metavar="S", help="seeds are S .. S+K-1 (default: 0)")
+    p.add_argument("--model", choices=("tiny", "small"), default="tiny",
+                   help="tiny: ~1M parameters; small: ~7M (default: tiny)")
+    p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto",
+                   help="auto uses a CUDA GPU when there is one, with bf16 autocast (default: auto)")
+    p.add_argument("--threads", type=int, default=None, metavar="N", help="CPU threads for PyTorch (default: its own)")
+    p.add_argument("--calibrate", metavar="A", help="calibrate: train on A diluted with 0, 25, 50, 100%% of --junk")
+    p.add_argument("--junk", metavar="B", help="the corpus --calibrate dilutes A with")
+    p.set_defaults(func=cmd_taste)
 
     p = sub.add_parser("report", help="write report.html and the dataset card README.md of an output folder",
                        description="Draw DIR/report.html (funnel, drop reasons, CPU time, distributions, mix, sampled "
@@ -199,6 +292,15 @@ def main(argv: list[str] | None = None) -> int:
     except RecipeError as exc:
         print(f"fruitstand: error: {exc}", file=sys.stderr)
         return 2
+    except NoDocumentsError as exc:
+        print(f"fruitstand: error: {exc}", file=sys.stderr)
+        return 3
+    except OSError as exc:  # a full disk, a folder made read-only mid-run: one line, then resume
+        if exc.errno not in USER_ERRNOS:
+            raise
+        print(f"fruitstand: error: {explain_os_error(exc, getattr(args, 'output', None) or 'the output')}",
+              file=sys.stderr)
+        return 1
     except ModuleNotFoundError as exc:  # a step whose optional dependency is not installed
         print(f"fruitstand: error: the Python module {exc.name!r} is not installed: install it, "
               "or leave out the step that needs it (`fruitstand steps` shows which are unavailable)", file=sys.stderr)

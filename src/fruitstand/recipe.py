@@ -76,6 +76,8 @@ class Recipe:
     def validate(self, input_formats: set[str] | None = None) -> list[Step]:
         """Build every step and check the order makes sense for these inputs."""
         steps = self.build()
+        for s in steps:
+            s.validate()
         html = bool(input_formats and input_formats & HTML_FORMATS)
         has_extract = any(s.produces_text for s in steps)
         if html and not has_extract:

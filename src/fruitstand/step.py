@@ -54,6 +54,7 @@ processes that run its stage), so a step pickles as its plain parameters.
 from __future__ import annotations
 
 import dataclasses
+import traceback
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -61,6 +62,9 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from fruitstand.document import Document
+
+# Tracebacks kept per step and drop reason in each task (the run keeps the first few of all tasks).
+KEEP_TRACEBACKS = 3
 
 
 @dataclass
@@ -72,15 +76,37 @@ class StepStats:
     dropped: Counter = field(default_factory=Counter)
     # Anything else a step wants to report: clusters found, lines removed, ...
     extra: Counter = field(default_factory=Counter)
+    # Documents dropped, by the language the document had when dropped ("und" before langid).
+    dropped_by_language: Counter = field(default_factory=Counter)
+    # CPU seconds of the step's own work (set by the task, which times each step).
+    cpu_s: float = 0.0
+    # reason -> the first tracebacks of documents that raised (not in to_json: the executor keeps them).
+    tracebacks: dict[str, list[str]] = field(default_factory=dict)
 
     def drop(self, reason: str, n: int = 1) -> None:
         self.dropped[reason] += n
+
+    def drop_doc(self, reason: str, doc: Document) -> None:
+        """Drop one document, counting it under `reason` and under its language."""
+        self.drop(reason)  # through `drop`, which the report's sketch wraps to see each reason
+        self.dropped_by_language[doc.metadata.get("language") or "und"] += 1
+
+    def error(self, exc: BaseException, doc: Document) -> None:
+        """A document that raised: a counted drop, and its traceback kept if among the first few."""
+        reason = f"error:{type(exc).__name__}"
+        self.drop_doc(reason, doc)
+        kept = self.tracebacks.setdefault(reason, [])
+        if len(kept) < KEEP_TRACEBACKS:
+            tb = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+            kept.append(f"document {doc.id!r}\n{tb[-8000:]}")
 
     def merge(self, other: StepStats) -> None:
         self.docs_in += other.docs_in
         self.docs_out += other.docs_out
         self.dropped.update(other.dropped)
         self.extra.update(other.extra)
+        self.dropped_by_language.update(other.dropped_by_language)
+        self.cpu_s += other.cpu_s
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -88,11 +114,15 @@ class StepStats:
             "out": self.docs_out,
             "dropped": dict(sorted(self.dropped.items())),
             **({"extra": dict(sorted(self.extra.items()))} if self.extra else {}),
+            **({"dropped_by_language": dict(sorted(self.dropped_by_language.items()))}
+               if self.dropped_by_language else {}),
+            "cpu_s": round(self.cpu_s, 3),
         }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> StepStats:
-        return cls(data["in"], data["out"], Counter(data["dropped"]), Counter(data.get("extra", {})))
+        return cls(data["in"], data["out"], Counter(data["dropped"]), Counter(data.get("extra", {})),
+                   Counter(data.get("dropped_by_language", {})), data.get("cpu_s", 0.0))
 
 
 @dataclass(frozen=True)
@@ -173,6 +203,12 @@ class Step:
     # Set by the executor before a task's documents flow; a bare context outside a run.
     ctx: StepContext
 
+    def validate(self) -> None:
+        """Check the parameters' values; raise `RecipeError` with one line that says what to change.
+
+        Called by `Recipe.validate` before any work starts (the checks live in `fruitstand.params`).
+        """
+
     def setup(self) -> None:
         """Load models and data; called once per process before the first document."""
 
@@ -224,18 +260,18 @@ class Filter(Step):
             try:
                 verdict = keep(doc)
             except Exception as exc:  # one bad document never stops the run
-                stats.drop(f"error:{type(exc).__name__}")
+                stats.error(exc, doc)
                 continue
             if verdict is True:
                 stats.docs_out += 1
                 yield doc
             elif verdict is False:
-                stats.drop(self.kind)
+                stats.drop_doc(self.kind, doc)
             elif verdict[0]:
                 stats.docs_out += 1
                 yield doc
             else:
-                stats.drop(verdict[1])
+                stats.drop_doc(verdict[1], doc)
 
 
 class Mapper(Step):
@@ -249,12 +285,12 @@ class Mapper(Step):
             try:
                 out = apply(doc)
             except Exception as exc:
-                stats.drop(f"error:{type(exc).__name__}")
+                stats.error(exc, doc)
                 continue
             if out is None:
-                stats.drop(self.kind)
+                stats.drop_doc(self.kind, doc)
             elif isinstance(out, tuple):
-                stats.drop(out[1])
+                stats.drop_doc(out[1], doc)
             else:
                 stats.docs_out += 1
                 yield out
@@ -311,11 +347,11 @@ class _Batched(Step):
                         results.append(one)
         for doc, res in zip(batch, results):
             if isinstance(res, Exception):
-                stats.drop(f"error:{type(res).__name__}")
+                stats.error(res, doc)
                 continue
             out, reason = self._result(doc, res)
             if out is None:
-                stats.drop(reason)
+                stats.drop_doc(reason, doc)
             else:
                 stats.docs_out += 1
                 yield out

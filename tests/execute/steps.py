@@ -98,3 +98,28 @@ class Heavy(Filter):
     def finish(self):
         with self.ctx.output("pids").open(f"{self.ctx.part}.txt", "w") as fh:
             fh.write(str(self._pid))
+
+
+@dataclass
+class Slow(Filter):
+    """Takes `seconds` per document: a run that lasts long enough to be watched, locked or killed."""
+
+    kind = "tests.execute.steps:Slow"
+    seconds: float = 0.05
+
+    def keep(self, doc):
+        time.sleep(self.seconds)
+        return True
+
+
+@dataclass
+class Boom(Filter):
+    """Raises ValueError on documents whose text contains `marker`: a step with a bug."""
+
+    kind = "tests.execute.steps:Boom"
+    marker: str = " the "
+
+    def keep(self, doc):
+        if self.marker in doc.text:
+            raise ValueError(f"boom in {doc.id}")
+        return True

@@ -147,7 +147,7 @@ def test_sigkill_then_resume_keeps_side_outputs_exact(shared, tmp_path, monkeypa
     ref = tmp_path / "ref"
     subprocess.run(_side_cmd(shared, ref), check=True, stderr=subprocess.PIPE)
     expected = {name: tree_digest(ref / name) for name in ("data", "samples", "tokens")}
-    assert len(expected["samples"]) > 2 and len(expected["tokens"]) == len(expected["samples"])
+    assert len(expected["samples"]) >= 2 and len(expected["tokens"]) == len(expected["samples"])  # small WARCs are packed: 2 tasks
 
     def committed(out: Path) -> bool:  # a task's side files are in place, maybe not its done file
         return (out / "samples").is_dir() and any((out / "samples").iterdir())

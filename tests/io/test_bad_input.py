@@ -27,8 +27,11 @@ HTML = {"Content-Type": "text/html"}
 
 
 def run(inputs, tmp_path, recipe=EXTRACT, **kw) -> dict:
-    m = fruitstand.run(recipe, inputs=inputs, output=tmp_path / "out", workers=kw.pop("workers", 0),
-                       overwrite=True, **kw)
+    try:
+        m = fruitstand.run(recipe, inputs=inputs, output=tmp_path / "out", workers=kw.pop("workers", 0),
+                           overwrite=True, **kw)
+    except fruitstand.NoDocumentsError as exc:  # an input with nothing left: counted all the same
+        m = exc.manifest
     read_ = m["read"]
     assert read_["records"] == read_["documents"] + sum(read_["skipped"].values())  # nothing vanishes
     return m

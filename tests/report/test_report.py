@@ -34,6 +34,9 @@ def test_run_writes_report_and_card(parquet_run):
     for step in manifest["steps"]:
         for reason in step["dropped"]:
             assert reason in html
+    # documents and characters only shrink through the funnel, counted from when the HTML became text
+    shares = [int(x) for x in re.findall(r"· (\d+)%</text>", html)]
+    assert len(shares) > len(manifest["steps"]) + 1 and max(shares) == 100
 
 
 def test_report_is_self_contained(parquet_run):
@@ -121,3 +124,21 @@ def test_report_degrades_without_run_statistics(parquet_run, tmp_path):
     for sid in SECTIONS:
         assert f'<section id="{sid}">' in html
     assert "recorded no run statistics" in html
+
+
+def test_cpu_time_and_drops_per_language_when_the_manifest_has_them(parquet_run, tmp_path):
+    """The executor's CPU seconds per step (`cpu_s`) and drops per language (`dropped_by_language`)."""
+    out, manifest = parquet_run
+    m = json.loads(json.dumps(manifest))
+    m["read"]["cpu_s"] = 1.5
+    for i, step in enumerate(m["steps"]):
+        step["cpu_s"] = 0.25 * (i + 1)
+        if step["dropped"]:
+            step["dropped_by_language"] = {"eng": sum(step["dropped"].values()) - 1, "urd": 1}
+    (tmp_path / "manifest.json").write_text(json.dumps(m))
+    shutil.copytree(out / ".fruitstand" / "report", tmp_path / ".fruitstand" / "report")
+    html = Path(fruitstand.report(tmp_path)).read_text()
+    cpu = re.search(r'<section id="cpu">.*?</section>', html, re.S).group(0)
+    assert cpu.count("<rect") == len(m["steps"]) + 1
+    assert f"{m['steps'][-1]['kind']}: {0.25 * len(m['steps']):,.2f} s" in cpu
+    assert "dropped per language: eng" in html and "urd 1" in html

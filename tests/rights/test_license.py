@@ -162,3 +162,20 @@ def test_precision_and_recall_on_labelled_pages(shared):
         assert len(labelled) >= 25
         assert len(right) / len(predicted) >= 0.9, split
         assert len(right) / len(labelled) >= 0.9, split
+
+
+@pytest.mark.parametrize("html", [
+    b"<html><body>" + b'<a rel="license" href="/x">x</a>' * 50_000 + b"creativecommons.org",
+    b"<p>" + b'<a href="https://creativecommons.org/licenses/by/4.0/">x</a>' * 30_000,
+    b"<!--" * 200_000 + b"rdf:RDF",
+    b'<script type="application/ld+json">' * 20_000,
+    b"<html><head>" + b"<meta name=x " * 100_000,
+], ids=["rel-links", "cc-links-in-one-block", "open-comments", "json-ld-tags", "unclosed-metas"])
+def test_adversarial_pages_stay_fast(html):
+    """resiliparse's node lists cost time in proportion to their length at every step of an
+    iteration; the step reads them by index and bounded, so these take well under a second."""
+    import time
+
+    start = time.perf_counter()
+    detect(html)
+    assert time.perf_counter() - start < 3.0

@@ -159,6 +159,14 @@ def test_text_documents_without_raw_record(pages, tmp_path):
     assert [d.id for d in kept] == ["b"] and stats.dropped == {"opt_out:robots.txt": 1}
 
 
-def test_bad_mode_is_refused():
-    with pytest.raises(ValueError, match="mode"):
-        OptOut(mode="remove").setup()
+def test_bad_parameters_are_refused_at_validation(tmp_path):
+    from fruitstand import Recipe, RecipeError
+
+    for table, words in [({"mode": "remove"}, "mode = 'remove' should be one of drop, tag"),
+                         ({"robots": str(tmp_path / "none.warc.gz")}, "not found: give a WARC of robots.txt captures"),
+                         ({"tdmrep": str(tmp_path / "nowhere")}, "folder of HOST.json files")]:
+        with pytest.raises(RecipeError, match=words) as err:
+            Recipe([{"kind": "opt_out", **table}, {"kind": "extract"}]).validate({"warc"})
+        assert "\n" not in str(err.value)
+    with pytest.raises(RecipeError, match="keep = 'all'"):
+        Recipe([{"kind": "license", "keep": "all"}]).validate({"jsonl"})

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import subprocess
 import sys
 
@@ -64,7 +65,7 @@ def run_cli(tmp_path, recipe: str, out: str):
     (tmp_path / f"{out}.toml").write_text(recipe)
     proc = subprocess.run([sys.executable, "-m", "fruitstand", "run", str(tmp_path / f"{out}.toml"), "--quiet",
                            "--input", str(tmp_path / "pages.warc.gz"), "--output", str(tmp_path / out), "--workers", "1"],
-                          capture_output=True, text=True)
+                          capture_output=True, text=True, env={**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")})
     assert proc.returncode == 0, proc.stderr[-2000:]
     manifest = json.loads((tmp_path / out / "manifest.json").read_text())
     return pq.read_table(tmp_path / out / "data").to_pylist(), manifest
@@ -103,3 +104,24 @@ def test_default_recipe_writes_license_fields(shared, tmp_path):
     wiki_row = rows["https://en.wikipedia.org/wiki/Mozilla"]
     assert (wiki_row["license"], wiki_row["license_source"]) == ("CC-BY-SA-4.0", "footer")
     assert all(r["license"] is None for u, r in rows.items() if u != "https://en.wikipedia.org/wiki/Mozilla")
+
+
+def test_capture_index_is_cached_and_reads_like_fastwarc(shared, tmp_path, monkeypatch):
+    """The robots WARC's index is saved in the user's cache folder and loaded by the next
+    process; a capture read from its gzip member equals fastwarc's reading of the record."""
+    from fastwarc.warc import ArchiveIterator
+
+    from fruitstand.rights.captures import CaptureIndex
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    build(shared, tmp_path)
+    first = CaptureIndex(tmp_path / "robots.warc.gz", lambda cap: cap)
+    assert len(list((tmp_path / "cache" / "fruitstand" / "captures").glob("*.npz"))) == 1
+    again = CaptureIndex(tmp_path / "robots.warc.gz", lambda cap: cap)
+    assert (again._hashes == first._hashes).all() and (again._offset_of == first._offset_of).all()
+    with open(tmp_path / "robots.warc.gz", "rb") as fh:
+        for rec in ArchiveIterator(fh, parse_http=True):
+            host = rec.headers.get("WARC-Target-URI").split("/")[2]
+            cap = again.get(host)
+            assert (cap.status, cap.body) == (rec.http_headers.status_code, rec.reader.read())
+    assert again.get("nocapture.example") is None

@@ -21,6 +21,7 @@ from typing import Any, ClassVar
 import numpy as np
 import xxhash
 
+from fruitstand import params
 from fruitstand.dedup import reference as ref
 from fruitstand.dedup.report import SampleCollector, choose_pairs, start_report
 from fruitstand.dedup.runs import (
@@ -57,6 +58,9 @@ class ExactDedup(GlobalStep):
 
     def __post_init__(self) -> None:
         ref.resolve(self.reference, self.kind, _INDEX_PARAMS)
+
+    def validate(self) -> None:
+        params.at_least(self, "memory_mb", 16)
 
     def map(self, docs: Iterable[Document], stats: StepStats, ctx: TaskContext) -> Iterator[Document]:
         writer = RunWriter(ctx.workdir / "runs", ctx.task_index)
@@ -95,7 +99,7 @@ class ExactDedup(GlobalStep):
                 stats.docs_out += 1
                 yield doc
             else:
-                stats.drop("exact_duplicate_of_reference" if verdict else "exact_duplicate")
+                stats.drop_doc("exact_duplicate_of_reference" if verdict else "exact_duplicate", doc)
         sample.finish(lambda a, b: {})
 
 

@@ -26,6 +26,7 @@ from typing import ClassVar
 import numpy as np
 import xxhash
 
+from fruitstand import params
 from fruitstand.dedup.runs import (
     U64,
     RunWriter,
@@ -38,7 +39,6 @@ from fruitstand.dedup.runs import (
 )
 from fruitstand.dedup.shingles import Normaliser
 from fruitstand.document import Document
-from fruitstand.registry import RecipeError
 from fruitstand.step import GlobalStep, ReduceJob, StepStats, TaskContext
 
 _DTYPES = (U64, np.uint32, np.uint32)  # unit hash, documents holding it, first position
@@ -61,10 +61,12 @@ class LineDedup(GlobalStep):
     memory_mb: int = 1024
 
     def __post_init__(self) -> None:
-        if self.unit not in UNITS:
-            raise RecipeError(f"line_dedup: unit = {self.unit!r} should be one of {', '.join(UNITS)}")
-        if self.min_count < 2:
-            raise RecipeError(f"line_dedup: min_count = {self.min_count} should be at least 2")
+        self.validate()
+
+    def validate(self) -> None:
+        params.one_of(self, "unit", UNITS)
+        params.at_least(self, "min_count", 2)
+        params.at_least(self, "memory_mb", 16)
 
     def map(self, docs: Iterable[Document], stats: StepStats, ctx: TaskContext) -> Iterator[Document]:
         writer = RunWriter(ctx.workdir / "runs", ctx.task_index)
@@ -107,7 +109,7 @@ class LineDedup(GlobalStep):
                     text = units.remove(doc.text, pieces, hit)
                     stats.extra["units_removed"] += int(hit.sum())
                     if not text.strip():
-                        stats.drop("line_dedup_empty")
+                        stats.drop_doc("line_dedup_empty", doc)
                         continue
                     doc.text = text
             stats.docs_out += 1

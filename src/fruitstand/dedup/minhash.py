@@ -30,6 +30,7 @@ from typing import Any, ClassVar
 import numpy as np
 import rensa
 
+from fruitstand import params
 from fruitstand.dedup import reference as ref
 from fruitstand.dedup.clusters import components
 from fruitstand.dedup.report import SampleCollector, choose_pairs, start_report
@@ -84,6 +85,13 @@ class MinhashDedup(GlobalStep):
 
     def __post_init__(self) -> None:
         ref.resolve(self.reference, self.kind, self._index_params())
+
+    def validate(self) -> None:
+        params.at_least(self, "ngram", 1)
+        params.between(self, "bands", 1, 256)
+        params.between(self, "rows", 1, 64)
+        params.between(self, "seed", 0, (1 << 63) - 1)
+        params.at_least(self, "memory_mb", 16)
 
     def _index_params(self) -> dict[str, Any]:
         return {"ngram": self.ngram, "bands": self.bands, "rows": self.rows, "seed": self.seed,
@@ -144,7 +152,7 @@ class MinhashDedup(GlobalStep):
                 stats.docs_out += 1
                 yield doc
             else:
-                stats.drop("minhash_duplicate_of_reference" if verdict else "minhash_duplicate")
+                stats.drop_doc("minhash_duplicate_of_reference" if verdict else "minhash_duplicate", doc)
         if signer is not None:
             sample.finish(functools.partial(_jaccards, self.bands * self.rows, self.seed))
 

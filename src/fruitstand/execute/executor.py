@@ -45,9 +45,11 @@ class Executor(ABC):
         """Run reduce jobs (key, callable), all independent; yield (key, counters) as each ends."""
 
 
-def execute(plan: Plan, executor: Executor, *, progress: bool = False, started: float | None = None) -> dict[str, Any]:
+def execute(plan: Plan, executor: Executor, *, progress: bool | float = False,
+            started: float | None = None) -> dict[str, Any]:
     """Run every stage of `plan` on `executor`, skipping what is done; write and return the manifest."""
     from fruitstand.execute.manifest import build_manifest
+    from fruitstand.execute.outcome import write_tracebacks
     from fruitstand.io.writers import atomic_write_json
 
     started = time.perf_counter() if started is None else started
@@ -55,7 +57,8 @@ def execute(plan: Plan, executor: Executor, *, progress: bool = False, started: 
     out.clean_partial(plan.identity["side_outputs"])
     shutil.rmtree(spec.state_dir / "side", ignore_errors=True)  # side files of tasks a kill cut short
     n_globals = plan.n_stages - 1
-    bar = Progress(progress, sum(t.size for t in plan.tasks), len(plan.tasks) * plan.n_stages)
+    bar = Progress(bool(progress), sum(t.size for t in plan.tasks), len(plan.tasks) * plan.n_stages,
+                   every=None if isinstance(progress, bool) else float(progress))
     task_results: list[dict[str, Any]] = []
     reduce_results: dict[int, list[dict[str, Any]]] = {}
     bar.start()
@@ -65,8 +68,9 @@ def execute(plan: Plan, executor: Executor, *, progress: bool = False, started: 
             keys = {t.index: f"stage{stage}-task{t.index:05d}" for t in plan.tasks}
             results: dict[int, dict[str, Any]] = {}
             todo = []
+            recorded = out.done_keys()
             for t in plan.tasks:
-                if out.is_done(keys[t.index]):
+                if keys[t.index] in recorded:
                     results[t.index] = out.load(keys[t.index])
                     bar.task_done(results[t.index]["documents"], t.size if stage == 0 else 0)
                 else:
@@ -87,6 +91,8 @@ def execute(plan: Plan, executor: Executor, *, progress: bool = False, started: 
     assert len(workdirs) == n_globals
     manifest = build_manifest(plan.identity, task_results, reduce_results, workdirs, time.perf_counter() - started,
                               executor=executor.name)
+    for i, path in write_tracebacks(out.state, [s.kind for s in plan.steps], task_results).items():
+        manifest["steps"][i]["tracebacks"] = path
     atomic_write_json(out.manifest_path, manifest)
     shutil.rmtree(out.state / "work" / "docs", ignore_errors=True)
     _write_report(out.path)

@@ -47,8 +47,8 @@ def build_manifest(identity: dict[str, Any], task_results: list[dict[str, Any]],
             read.merge(StepStats.from_json(r["read"]))
         for i, s in enumerate(r["steps"]):
             per_step[i].merge(StepStats.from_json(s))
-        if "input" in r:
-            digests[r["input"]["path"]] = r["input"]["sha256"]
+        for i in r.get("inputs", [r["input"]] if "input" in r else []):  # "input": done files of older runs
+            digests[i["path"]] = i["sha256"]
         for name, names in r.get("side_outputs", {}).items():
             side.setdefault(name, []).extend(f"{name}/{f}" for f in names)
         if r["stage"] == n_stages - 1:
@@ -58,8 +58,10 @@ def build_manifest(identity: dict[str, Any], task_results: list[dict[str, Any]],
         for counters in jobs:
             per_step[i].extra.update(counters)
     steps = []
+    effective = identity.get("effective_steps") or [{} for _ in steps_tables]
     for i, table in enumerate(steps_tables):
-        entry = {"kind": table["kind"], **per_step[i].to_json()}
+        entry = {"kind": table["kind"], **per_step[i].to_json(),
+                 "params": {k: v for k, v in effective[i].items() if k != "kind"}}
         report = workdirs.get(i, Path("/nonexistent")) / "report.json"
         if report.exists():
             entry["report"] = json.loads(report.read_text())
@@ -74,6 +76,8 @@ def build_manifest(identity: dict[str, Any], task_results: list[dict[str, Any]],
                    for i in identity["inputs"]],
         "read": {"records": read.docs_in, "documents": read.docs_out, "skipped": dict(sorted(read.dropped.items())),
                  **({"extra": dict(read.extra)} if read.extra else {})},
+        # Kept out of "read", whose counts runs on other executors and splits compare exactly.
+        "read_cpu_s": round(read.cpu_s, 3),
         "steps": steps,
         "funnel": [{"step": "read", "documents": read.docs_out}]
         + [{"step": s["kind"], "documents": s["out"]} for s in steps],
@@ -81,6 +85,7 @@ def build_manifest(identity: dict[str, Any], task_results: list[dict[str, Any]],
                    "schema": identity["schema"]},
         "side_outputs": {name: sorted(names) for name, names in sorted(side.items())},
         "tasks": len([r for r in task_results if r["stage"] == 0]),
+        "fingerprint": identity["fingerprint"],
         "executor": executor,
         "versions": identity["versions"],
         "wall_time_s": round(wall_time, 3),

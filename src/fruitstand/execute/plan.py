@@ -21,7 +21,7 @@ from typing import Any
 
 from fruitstand.execute.state import OutputDir
 from fruitstand.execute.task import RunSpec, stage_steps
-from fruitstand.io.inputs import HTML_FORMATS, InputFile, Task, default_split, find_inputs, plan_tasks
+from fruitstand.io.inputs import InputFile, Task, default_split, find_inputs, plan_tasks
 from fruitstand.io.readers import ReadLimits
 from fruitstand.io.writers import Schema
 from fruitstand.recipe import Recipe
@@ -73,8 +73,7 @@ def make_plan(recipe: Recipe | str | os.PathLike | None = None, *, inputs: list[
                                  id_field=id_field or limits.id_field)
     if isinstance(inputs, (str, os.PathLike)):
         inputs = [inputs]
-    if format not in ("parquet", "jsonl"):
-        raise RecipeError(f"unknown --format {format!r}: use parquet or jsonl")
+    _check_options(format, shard_size_mb, split_mb)
     files = find_inputs(list(inputs), limit=limit)
     steps = recipe.validate({f.format for f in files})
     if split_mb is None:  # cut by the inputs' total size (io/inputs.py), recorded for resuming
@@ -88,6 +87,7 @@ def make_plan(recipe: Recipe | str | os.PathLike | None = None, *, inputs: list[
     identity = {
         "recipe": {"name": recipe.name, "step": recipe.steps},
         "recipe_fingerprint": recipe.fingerprint(),
+        "effective_steps": _effective(steps),
         "inputs": [{"path": f.path, "name": f.name, "format": f.format, "size": f.size, "mtime": f.mtime}
                    for f in files],
         "format": format,
@@ -103,6 +103,21 @@ def make_plan(recipe: Recipe | str | os.PathLike | None = None, *, inputs: list[
     spec = RunSpec(str(out.path), recipe.steps, schema.to_json(), format, max(1, int(shard_size_mb * (1 << 20))),
                    limits, len(tasks))
     return Plan(recipe, steps, files, tasks, spec, identity, out)
+
+
+def _check_options(format: str, shard_size_mb: float, split_mb: float | None) -> None:
+    """The run's own options, checked before anything is read or written."""
+    if format not in ("parquet", "jsonl"):
+        raise RecipeError(f"unknown --format {format!r}: use parquet or jsonl")
+    if not shard_size_mb > 0:
+        raise RecipeError(f"--shard-size {shard_size_mb}: give the MB of text per shard, more than 0 (default 256)")
+    if split_mb is not None and not split_mb > 0:
+        raise RecipeError(f"split_mb = {split_mb}: give the MB of input per task, more than 0, or leave it out")
+
+
+def _effective(steps: list[Step]) -> list[dict[str, Any]]:
+    """Every step's parameters with the defaults filled in, as the manifest records them."""
+    return [json.loads(json.dumps({"kind": s.kind, **s.params()}, default=str)) for s in steps]
 
 
 def _side_outputs(steps: list[Step]) -> list[str]:
@@ -128,7 +143,7 @@ def _schema(files: list[InputFile], steps: list) -> Schema:
     """Output columns, from the recipe and the input formats alone (io/writers.py `Schema`)."""
     schema = Schema()
     schema.add("source", "string")
-    if any(f.format in HTML_FORMATS for f in files):
+    if any(f.format in ("warc", "arc") for f in files):
         schema.add("date", "string")
     for step in steps:
         for name, kind in step.columns.items():

@@ -19,8 +19,14 @@ task without one, and those rewrite their shards byte for byte.
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import fcntl
+import functools
 import json
+import os
 import shutil
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +41,36 @@ class OutputDir:
         self.path = Path(path)
         self.state = self.path / ".fruitstand"
         self.done = self.state / "done"
+
+    @contextlib.contextmanager
+    def hold(self) -> Iterator[OutputDir]:
+        """Hold the folder for one run: a second run into it refuses in one line while this one lives.
+
+        The lock is an flock on the folder itself, so it needs no file of its own, goes with the
+        process however it dies (SIGKILL included), and is never inherited by worker processes.
+        A folder this call created is removed again if the run left it empty (a run that
+        failed validation leaves nothing behind).
+        """
+        created = not self.path.exists()
+        if self.path.exists() and not self.path.is_dir():
+            raise RecipeError(f"--output {self.path} is a file: give a folder")
+        try:
+            self.path.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path, os.O_RDONLY | os.O_DIRECTORY)
+        except OSError as exc:
+            raise RecipeError(f"can't create --output {self.path}: {_why(exc)}") from None
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise RecipeError(f"{self.path} is in use by another fruitstand run: wait for it to finish, "
+                                  "or choose another --output") from None
+            yield self
+        finally:
+            os.close(fd)
+            if created:
+                with contextlib.suppress(OSError):
+                    self.path.rmdir()  # only if empty
 
     @property
     def manifest_path(self) -> Path:
@@ -57,6 +93,8 @@ class OutputDir:
             same = previous.get("fingerprint") == identity["fingerprint"]
             if same and not overwrite:
                 return "finished" if self.manifest_path.exists() else "resume"
+            if not overwrite and not self.manifest_path.exists() and not self._any_work():
+                overwrite = True  # a run that stopped before finishing any task: nothing to keep
             if not overwrite:
                 what = "a finished run" if self.manifest_path.exists() else "an unfinished run"
                 raise RecipeError(
@@ -71,10 +109,17 @@ class OutputDir:
                     "choose another --output, or pass --overwrite to write into it"
                 )
             self.clear()
-        self.path.mkdir(parents=True, exist_ok=True)
-        self.done.mkdir(parents=True, exist_ok=True)
-        atomic_write_json(run_file, identity)
+        try:
+            self.path.mkdir(parents=True, exist_ok=True)
+            self.done.mkdir(parents=True, exist_ok=True)
+            atomic_write_json(run_file, identity)
+        except OSError as exc:
+            raise RecipeError(f"can't write to --output {self.path}: {_why(exc)}") from None
         return "new"
+
+    def _any_work(self) -> bool:
+        """Whether an unfinished run got as far as finishing a task or writing a shard."""
+        return any(self.done.glob("*.json")) or any((self.path / "data").glob("part-*"))
 
     def clear(self, side_outputs: list[str] = ()) -> None:
         """Remove what a fruitstand run writes (with the side outputs it named); leave anything else alone."""
@@ -93,6 +138,13 @@ class OutputDir:
     def marker(self, key: str) -> Path:
         return self.done / f"{key}.json"
 
+    def done_keys(self) -> set[str]:
+        """Every task and job recorded done, in one listing of the folder."""
+        try:
+            return {n[:-5] for n in os.listdir(self.done) if n.endswith(".json")}
+        except FileNotFoundError:
+            return set()
+
     def is_done(self, key: str) -> bool:
         return self.marker(key).exists()
 
@@ -101,3 +153,47 @@ class OutputDir:
 
     def load(self, key: str) -> dict[str, Any]:
         return json.loads(self.marker(key).read_text())
+
+
+def _why(exc: OSError) -> str:
+    """An OS error as a reason and a fix, for a one-line message."""
+    fixes = {
+        errno.EACCES: "permission denied: choose a folder you can write to",
+        errno.EPERM: "permission denied: choose a folder you can write to",
+        errno.EROFS: "the file system is read-only: choose a folder on a writable disk",
+        errno.ENOTDIR: "a part of the path is a file, not a folder: choose another --output",
+        errno.EEXIST: "a file of that name is in the way: choose another --output",
+        errno.ENOSPC: "no space left on the device: free some space",
+        errno.EDQUOT: "disk quota exceeded: free some space",
+    }
+    return fixes.get(exc.errno, exc.strerror or str(exc))
+
+
+# OS errors a user fixes on their side (space, permissions): one line, never a traceback.
+USER_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOTDIR,
+                         errno.EFBIG})
+
+
+def explain_os_error(exc: OSError, output: str | Path) -> str:
+    """One line for an OS error met while a run writes its output, ending in how to go on."""
+    where = f" ({exc.filename})" if exc.filename else ""
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+        return (f"writing {output} failed{where}: {_why(exc) if exc.errno != errno.EFBIG else 'file too large'}, "
+                "then run the same command again: it resumes where it stopped")
+    return f"writing {output} failed{where}: {_why(exc)}, then run the same command again to resume"
+
+
+def one_run_per_output(run: Callable[..., Any]) -> Callable[..., Any]:
+    """Decorate `run(..., output=...)`: hold the output folder for the whole call (OutputDir.hold)."""
+
+    @functools.wraps(run)
+    def wrapper(*args: Any, output: str | os.PathLike, **kwargs: Any) -> Any:
+        folder = output
+        if "://" in str(output):  # an object-store output: the run's folder is its staging folder
+            from fruitstand.io.publish import staging_for
+
+            folder = staging_for(str(output), kwargs.get("staging"))
+        with OutputDir(folder).hold():
+            return run(*args, output=output, **kwargs)
+
+    return wrapper

@@ -27,8 +27,9 @@ what is left is extracted:
    `MIN_VOTED` bytes (the article is in `<div>`s and `<br>`s, tables, listings), get
    resiliparse's main-content pass over the whole page.
 
-Last, lines without sentence punctuation and under `EDGE_LINE` characters are cut from
-both ends (datelines, "Share", "Explore further").
+Last, with the block model (the default, blocks.py) each block of the text is kept or
+dropped by the model; without it, lines without sentence punctuation and under `EDGE_LINE`
+characters are cut from both ends (datelines, "Share", "Explore further").
 
 Cost: voting touches each paragraph once from Python (~10 us: resiliparse makes a Python
 object per node), the plain pass over the container is about a third of a main-content
@@ -42,6 +43,8 @@ import re
 
 from resiliparse.extract.html2text import extract_plain_text
 from resiliparse.parse.html import HTMLTree
+
+from fruitstand.extract import blocks
 
 # Thresholds were chosen on the 61-page benchmark and checked on trafilatura's 494-page
 # evaluation set (benchmarks/extraction_quality.py). Each is a plateau on both (within
@@ -102,23 +105,41 @@ _BOILERPLATE = re.compile(
 _SENTENCE_END = re.compile(r"[.!?。！？:;…\"”»)\]]\s*$")
 
 
-def main_text(page: str, tree: HTMLTree, *, find_container: bool = True, trim_edges: bool = True) -> str:
-    """Main text of `tree`, parsed from `page` (which is parsed again if the tree must be restored)."""
+def main_text(page: str, tree: HTMLTree, *, find_container: bool = True, trim_edges: bool = True,
+              model: blocks.BlockModel | None = None) -> str:
+    """Main text of `tree`, parsed from `page` (which is parsed again if the tree must be restored).
+
+    With `model` (blocks.py), every pass gives resiliparse's minimal HTML and the model keeps the
+    blocks it scores as article (`trim_edges` is then not needed: the model sees the edges too).
+    """
     body = tree.body
     if body is None:
         return ""
     n_tags = page.count("<")
     if n_tags > MAX_TAGS or (n_tags > MAX_NESTING and body.query_selector(_TOO_DEEP) is not None):
         return extract_plain_text(tree, alt_texts=False).strip()
+    form = blocks.MINIMAL_HTML if model is not None else {}
+    size = _minimal_bytes if model is not None else _bytes
     if not find_container:
-        text = extract_plain_text(tree, **OPTIONS)
-        return _trim(text) if trim_edges else text.strip()
+        text, mode = extract_plain_text(tree, **OPTIONS, **form), blocks.MODE_PAGE_RULES
+    else:
+        text, mode = _container_text(page, tree, body, form, size)
+    if model is not None:
+        kept = blocks.main_blocks(text, mode, model)
+        if kept:
+            return kept
+        text = blocks.join(blocks.split_blocks(text))  # nothing scored as article: the old way
+    return _trim(text) if trim_edges else text.strip()
+
+
+def _container_text(page: str, tree: HTMLTree, body, form: dict, size) -> tuple[str, int]:
+    """Text of the article's container (or of the page, by the rules, when none), how it was found."""
     container, depth, voted = _container(body)
-    text = ""
+    text, mode = "", blocks.MODE_CONTAINER
     if container is not None:
         body.replace_children(container)  # the tree is the container's now
-        text = extract_plain_text(tree, **PLAIN)
-        if len(text.encode()) < KEEP_SHARE * voted:
+        text = extract_plain_text(tree, **PLAIN, **form)
+        if size(text) < KEEP_SHARE * voted:
             # Put the container back at its depth (resiliparse's rules depend on it: lists
             # near the top are navigation) inside bare <div>s, and let the rules judge it.
             outer = inner = tree.create_element("div")
@@ -128,14 +149,26 @@ def main_text(page: str, tree: HTMLTree, *, find_container: bool = True, trim_ed
                 inner = child
             inner.append_child(container)
             body.replace_children(outer)
-            text = extract_plain_text(tree, **OPTIONS)
-            if len(text.encode()) < KEEP_SHARE * voted:  # the rules dislike its name too: take it whole
-                text = extract_plain_text(tree, alt_texts=False)
-    if not text.strip():
+            text, mode = extract_plain_text(tree, **OPTIONS, **form), blocks.MODE_CONTAINER_RULES
+            if size(text) < KEEP_SHARE * voted:  # the rules dislike its name too: take it whole
+                text, mode = extract_plain_text(tree, alt_texts=False, **form), blocks.MODE_CONTAINER_WHOLE
+    if not (text.strip() if not form else size(text)):
         if container is not None:
             tree = HTMLTree.parse(page)
-        text = extract_plain_text(tree, **OPTIONS)
-    return _trim(text) if trim_edges else text.strip()
+        text, mode = extract_plain_text(tree, **OPTIONS, **form), blocks.MODE_PAGE_RULES
+    return text, mode
+
+
+def _bytes(text: str) -> int:
+    return len(text.encode())
+
+
+_MARKUP = re.compile(r"<[^>]*>")
+
+
+def _minimal_bytes(text: str) -> int:
+    """UTF-8 bytes of minimal-HTML output's text (tags out; entities counted as written)."""
+    return len(_MARKUP.sub("", text).encode()) if "<" in text else len(text.encode())
 
 
 def _container(body) -> tuple:

@@ -29,6 +29,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import ClassVar
 
+from fruitstand import params
 from fruitstand.document import Document
 from fruitstand.filters import configs
 from fruitstand.filters.text import CLOSERS, SEGMENTED_SCRIPTS, sentence_count, terminal_punctuation, words
@@ -62,6 +63,11 @@ class C4Quality(Mapper):
     filter_curly_bracket: bool = True
     filter_policy: bool = True
     language_thresholds: bool = True
+
+    def validate(self) -> None:
+        params.at_least(self, "min_num_sentences", 0, off=-1)
+        params.at_least(self, "min_words_per_line", 0, off=-1)
+        params.at_least(self, "max_word_length", 1, off=-1)
 
     def process(self, docs: Iterable[Document], stats: StepStats) -> Iterator[Document]:
         self.__dict__["_line_stats"] = stats.extra

@@ -24,6 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
+from fruitstand import params
 from fruitstand.document import Document
 from fruitstand.filters import configs
 from fruitstand.filters.gopher_repetition import duplicates
@@ -45,6 +46,12 @@ class FineWebQuality(Filter):
     char_duplicates_ratio: float = 0.01
     new_line_ratio: float = 0.3
     language_thresholds: bool = True
+
+    def validate(self) -> None:
+        for name in ("line_punct_thr", "short_line_thr", "char_duplicates_ratio"):
+            params.between(self, name, 0, 1)
+        params.at_least(self, "short_line_length", 0)
+        params.at_least(self, "new_line_ratio", 0)
 
     def keep(self, doc: Document) -> bool | tuple[bool, str]:
         cfg = configs.for_document(doc)

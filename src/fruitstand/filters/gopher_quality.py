@@ -29,6 +29,7 @@ from typing import ClassVar
 
 import regex
 
+from fruitstand import params
 from fruitstand.document import Document
 from fruitstand.filters import configs
 from fruitstand.filters.text import drop_punctuation, tokens
@@ -56,6 +57,20 @@ class GopherQuality(Filter):
     # None: the language's stop words from configs/ (Gopher's for English).
     stop_words: list[str] | None = None
     language_thresholds: bool = True
+
+    def validate(self) -> None:
+        for name in ("min_doc_words", "max_doc_words", "min_stop_words"):
+            params.at_least(self, name, 0, off=None)
+        for name in ("min_avg_word_length", "max_avg_word_length"):
+            params.at_least(self, name, 0, off=None)
+        for name in ("max_symbol_word_ratio", "max_bullet_lines_ratio", "max_ellipsis_lines_ratio",
+                     "max_non_alpha_words_ratio"):
+            params.between(self, name, 0, 1, off=None)
+        if self.min_doc_words and self.max_doc_words and self.min_doc_words > self.max_doc_words:
+            raise params.fail(self, "min_doc_words", f"at most max_doc_words ({self.max_doc_words})")
+        if (self.min_avg_word_length and self.max_avg_word_length
+                and self.min_avg_word_length > self.max_avg_word_length):
+            raise params.fail(self, "min_avg_word_length", f"at most max_avg_word_length ({self.max_avg_word_length})")
 
     def keep(self, doc: Document) -> bool | tuple[bool, str]:
         cfg = configs.for_document(doc)

@@ -29,6 +29,7 @@ from typing import ClassVar
 
 import numpy as np
 
+from fruitstand import params
 from fruitstand.document import Document
 from fruitstand.filters import configs
 from fruitstand.filters.text import tokens
@@ -103,6 +104,12 @@ class GopherRepetition(Filter):
     )
     # Take each language's thresholds from configs/ where it has them (see configs/__init__.py).
     language_thresholds: bool = True
+
+    def validate(self) -> None:
+        for name in ("dup_line_frac", "dup_para_frac", "dup_line_char_frac", "dup_para_char_frac"):
+            params.between(self, name, 0, 1, off=None)
+        params.ngram_thresholds(self, "top_n_grams")
+        params.ngram_thresholds(self, "dup_n_grams")
 
     def keep(self, doc: Document) -> bool | tuple[bool, str]:
         cfg = configs.for_document(doc)

@@ -43,6 +43,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from fruitstand import params
 from fruitstand.document import Document
 from fruitstand.filters.lang.codes import parse_language
 from fruitstand.filters.lang.identify import Identifier
@@ -77,6 +78,11 @@ class LangID(Filter):
         if self.max_chars < 1:
             raise RecipeError(f"step 'langid': max_chars = {self.max_chars} should be at least 1")
         self._identifier: Identifier | None = None
+
+    def validate(self) -> None:
+        # languages are parsed in __post_init__ (an unknown code fails when the step is built)
+        params.between(self, "min_score", 0, 1)
+        params.at_least(self, "max_chars", 1)
 
     def setup(self) -> None:
         if self._identifier is None:

@@ -42,6 +42,7 @@ import numpy as np
 import xxhash
 import zstandard
 
+from fruitstand import params
 from fruitstand.document import Document
 from fruitstand.registry import RecipeError
 from fruitstand.step import Filter
@@ -194,6 +195,17 @@ class URLFilter(Filter):
                 if len([t for t in _TOKEN_SPLIT.split(w) if t]) != 1:
                     raise RecipeError(f"step 'url_filter': {name} entry {w!r} should be one word of letters and digits")
         self._lists: dict[str, Any] | None = None
+
+    def validate(self) -> None:
+        params.at_least(self, "soft_word_threshold", 1)
+        for name in ("extra_domains", "allow_domains"):
+            for d in getattr(self, name):
+                if not d.strip() or "/" in d or " " in d.strip():
+                    raise RecipeError(f"step 'url_filter': {name} entry {d!r} should be a bare domain "
+                                      "such as 'example.com' (pages go in extra_urls)")
+        for u in self.extra_urls:
+            if not u.strip():
+                raise RecipeError("step 'url_filter': extra_urls holds an empty entry: give host/path")
 
     def __getstate__(self) -> dict[str, Any]:
         return {**self.__dict__, "_lists": None}  # a step pickles as its parameters

@@ -54,6 +54,12 @@ def read(path: str | os.PathLike, *, limits: ReadLimits | None = None, text_fiel
 
 
 def read_task(task: Task, stats: StepStats, limits: ReadLimits, progress: Progress | None = None) -> Iterator[Document]:
+    if task.parts:  # small files packed into one task: one after another
+        done = 0
+        for part in task.parts:
+            yield from read_task(part, stats, limits, progress and (lambda n, base=done: progress(base + n)))
+            done += part.size
+        return
     whole_file = task.start == 0 and task.end < 0
     if whole_file and (task.file_size if task.file_size >= 0 else fs.size(task.path)) == 0:
         skip(stats, "empty_file")
@@ -256,13 +262,15 @@ def read_parquet(task: Task, stats: StepStats, limits: ReadLimits, progress: Pro
     source = source_name(task)
     pf = pq.ParquetFile(fs.open_input(task.path) if fs.is_url(task.path) else task.path)
     meta = pf.metadata
-    groups = list(range(task.start, task.end if task.end >= 0 else pf.num_row_groups))
+    groups = list(range(pf.num_row_groups))
+    if task.end >= 0:  # a byte range (io/inputs.py): the row groups whose first page is in it
+        groups = [g for g in groups if task.start <= _group_offset(meta.row_group(g)) < task.end]
     if limits.text_field not in pf.schema_arrow.names:
         rows = sum(meta.row_group(i).num_rows for i in groups)
         stats.docs_in += rows
         stats.drop("missing_text", rows)
         return
-    row = sum(meta.row_group(i).num_rows for i in range(task.start))
+    row = sum(meta.row_group(i).num_rows for i in range(groups[0] if groups else 0))
     done = 0
     for g in groups:
         first, n = row, meta.row_group(g).num_rows
@@ -286,6 +294,13 @@ def read_parquet(task: Task, stats: StepStats, limits: ReadLimits, progress: Pro
             stats.docs_in += lost
             stats.drop("corrupt_input", lost)
             row = first + n
+
+
+def _group_offset(group) -> int:
+    col = group.column(0)
+    if col.has_dictionary_page and col.dictionary_page_offset is not None:
+        return min(col.dictionary_page_offset, col.data_page_offset)
+    return col.data_page_offset
 
 
 def _batch_rows(batch, text_field: str) -> list[dict | None]:
@@ -371,10 +386,45 @@ def read_text(task: Task, stats: StepStats, limits: ReadLimits, progress: Progre
     yield Document(source, text.strip(), {"source": source})
 
 
+def read_html(task: Task, stats: StepStats, limits: ReadLimits, progress: Progress) -> Iterator[Document]:
+    """A saved web page (`.html`, `.htm`, gzipped or not) as one document for `extract`.
+
+    Its URL is the first line of a sidecar file named like the page with `.url` in place of
+    `.html(.gz)` (`page.html.gz` -> `page.url`), else the page's name in its folder.
+    """
+    source = source_name(task)
+    stats.docs_in += 1
+    with _open_binary(task.path) as fh:
+        data = fh.read(limits.max_record_bytes + 1)
+    progress(task.size)
+    if len(data) > limits.max_record_bytes:
+        stats.drop("record_too_large")
+        return
+    if not data.strip():
+        stats.drop("empty_text")
+        return
+    if looks_binary(data):
+        stats.drop("binary_payload")
+        return
+    stats.docs_out += 1
+    yield Document(source, "", {"url": _sidecar_url(task.path) or source, "source": source}, html=data)
+
+
+def _sidecar_url(path: str) -> str | None:
+    name = os.path.basename(path)
+    stem = name[:name.lower().rfind(".htm")]
+    try:
+        with open(os.path.join(os.path.dirname(path), stem + ".url"), encoding="utf-8") as fh:
+            return fh.readline().strip() or None
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
 _READERS = {
     "warc": read_warc,
     "arc": read_arc,
     "jsonl": read_jsonl,
     "parquet": read_parquet,
     "text": read_text,
+    "html": read_html,
 }

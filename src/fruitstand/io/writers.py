@@ -181,15 +181,21 @@ def dumps_json_line(rec: dict[str, Any]) -> bytes:
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
     tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:  # a full disk: leave no half-written file behind
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def atomic_write_json(path: Path, data: Any) -> None:
-    atomic_write_bytes(path, json.dumps(data, indent=2, sort_keys=False, ensure_ascii=False).encode() + b"\n")
+    import orjson  # json.dumps with indent runs in pure Python: 0.5 s for a 10,000-input run.json
+
+    atomic_write_bytes(path, orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS) + b"\n")
 
 
 class ShardWriter:
@@ -238,7 +244,10 @@ class ShardWriter:
 
     def abort(self) -> None:
         if self._sink is not None:
-            self._sink.close()
+            try:
+                self._sink.close()
+            except Exception:  # closing flushes, and the disk may be full: the file goes anyway
+                pass
             self._sink = None
         if self._tmp is not None and self._tmp.exists():
             self._tmp.unlink()

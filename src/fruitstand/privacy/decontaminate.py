@@ -47,6 +47,7 @@ from typing import Any, ClassVar
 import numpy as np
 import xxhash
 
+from fruitstand import params
 from fruitstand.document import Document
 from fruitstand.registry import RecipeError
 from fruitstand.step import Mapper, StepContext
@@ -396,6 +397,11 @@ class Decontaminate(Mapper):
             raise RecipeError("step 'decontaminate': ngram, char_ngram and min_words must be at least 1")
         for spec in self.evals:
             resolve(spec)
+
+    def validate(self) -> None:
+        params.at_least(self, "boilerplate_items", 1)
+        params.at_least(self, "mask_margin", 0)
+        params.at_least(self, "max_cuts", 0)
 
     def setup(self) -> None:
         if "_index" not in self.__dict__:

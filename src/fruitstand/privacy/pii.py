@@ -42,6 +42,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import ClassVar, NamedTuple
 
+from fruitstand import params
 from fruitstand.document import Document
 from fruitstand.registry import RecipeError
 from fruitstand.step import Mapper
@@ -459,6 +460,9 @@ class PII(Mapper):
             raise RecipeError(f"step 'pii': unknown type {bad[0]!r}; types are {', '.join(TYPES)}")
         if self.replace not in ("placeholder", "fake"):
             raise RecipeError(f"step 'pii': replace = {self.replace!r} should be \"placeholder\" or \"fake\"")
+
+    def validate(self) -> None:
+        params.at_least(self, "max_hits", 0, off=-1)
 
     def redact(self, text: str, counts: Counter | None = None) -> tuple[str, list[Hit]]:
         """`text` with every hit replaced, and the hits."""

@@ -166,8 +166,10 @@ def body(f: RunFacts) -> str:
         w.append("Per document, as the `license` step found it (the `license` column):")
         w += [""] + [f"- {_md(k)}: {v:,} documents" for k, v in sorted(lic.items(), key=lambda kv: -kv[1])]
     else:
-        w.append("No licence step ran, so each document's licence is unknown: the texts stay their authors' and "
-                 "publishers' copyright. Check the sources' terms before publishing or training.")
+        ran = any(s.get("kind") == "license" for s in m.get("steps", []))
+        w.append(("The `license` step found no licence statement in any kept document" if ran else
+                  "No licence step ran") + ", so each document's licence is unknown: the texts stay their authors' "
+                 "and publishers' copyright. Check the sources' terms before publishing or training.")
     w += ["", "## Known limits", "",
           "- Language identification, quality rules and deduplication are heuristics: they let some low-quality, "
           "duplicated or misidentified text through and drop some good text (see the samples in `report.html`).",

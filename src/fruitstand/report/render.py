@@ -23,6 +23,7 @@ _TITLES = {"summary": "Summary", "funnel": "Funnel", "reasons": "Drop reasons", 
 _MIX_TITLES = {"language": "Language", "script": "Script", "domain": "Domain (top 50)", "license": "Licence",
                "opt_out": "Opt-out"}
 _MIX_LIMIT = {"domain": 50}
+_STEP_OF = {"license": "license", "opt_out": "opt_out", "language": "langid", "script": "langid"}
 _ABSENT = {"license": "no licence step in this recipe: add `kind = \"license\"` to record each document's licence",
            "opt_out": "no opt-out step in this recipe: add `kind = \"opt_out\"` to record robots.txt / TDMRep / noai",
            "script": "no language step recorded a script", "language": "no language step in this recipe",
@@ -100,10 +101,18 @@ def _legend() -> str:
             '<span><i style="background:var(--dropped)"></i>dropped</span></div>')
 
 
+def _text_from(f: RunFacts) -> int:
+    """Index of the step after which characters are counted: the last that made text out of HTML
+    (its characters out exceed those in), or -1 when the input was text already (count it as read)."""
+    steps = f.sketch["steps"] if f.sketch else []
+    return max((i for i, s in enumerate(steps) if s["chars_out"] > s["chars_in"]), default=-1)
+
+
 def _char_base(f: RunFacts) -> int:
-    """Characters of text at the start: as read, or as the first step turned HTML into text."""
-    first = f.sketch["steps"][0]
-    return first["chars_in"] if first["chars_out"] <= first["chars_in"] else first["chars_out"]
+    """Characters of text at the start: as read, or as the last HTML-to-text step left them."""
+    k = _text_from(f)
+    steps = f.sketch["steps"]
+    return steps[0]["chars_in"] if k < 0 else steps[k]["chars_out"]
 
 
 def _summary(f: RunFacts) -> str:
@@ -127,15 +136,14 @@ def _summary(f: RunFacts) -> str:
 def _funnel(f: RunFacts) -> str:
     m = f.manifest
     read = m.get("read", {})
-    rows: list[tuple[str, float | None, float | None]] = [("read", read.get("documents"), None)]
+    start = _text_from(f)
+    first = f.step_sketch(0)
+    rows: list[tuple[str, float | None, float | None]] = [
+        ("read", read.get("documents"), (first["chars_in"] or None) if first and start < 0 else None)]
     for i, step in enumerate(f.steps):
         sk = f.step_sketch(i)
-        chars = sk["chars_out"] if sk else None
+        chars = sk["chars_out"] if sk and i >= start else None  # before HTML became text: not comparable
         rows.append((step["kind"], step.get("out"), chars))
-    if f.sketch and f.sketch["steps"]:
-        first = f.sketch["steps"][0]
-        if first["chars_out"] <= first["chars_in"]:  # the input was text already: count it as read
-            rows[0] = ("read", read.get("documents"), first["chars_in"] or None)
     chart = svg.funnel(rows)
     table = ['<table><tr><th>step</th><th class="n">documents in</th><th class="n">out</th><th class="n">dropped</th>'
              '<th class="n">kept</th><th class="n">characters out</th><th class="n">characters kept</th></tr>']
@@ -146,7 +154,7 @@ def _funnel(f: RunFacts) -> str:
                      f'<td class="n">{step.get("out", 0):,}</td><td class="n">{step.get("in", 0) - step.get("out", 0):,}</td>'
                      f'<td class="n">{_pct(step.get("out", 0), step.get("in", 0))}</td>'
                      f'<td class="n">{"–" if cout is None else f"{cout:,}"}</td>'
-                     f'<td class="n">{"–" if not cin or cout > cin else _pct(cout, cin)}</td></tr>')
+                     f'<td class="n">{"–" if not cin or i <= _text_from(f) else _pct(cout, cin)}</td></tr>')
     tok = f.token_total
     if tok is not None:
         table.append(f'<tr><td>tokenize</td><td class="n">{m.get("output", {}).get("documents", 0):,}</td>'
@@ -231,13 +239,17 @@ def _mix(f: RunFacts) -> str:
     if not f.sketch:
         return _section("mix", '<p class="note">This run recorded no run statistics.</p>')
     mix = f.sketch["mix"]
+    kinds = {s["kind"] for s in f.steps}
     charts = []
     for field in MIX_FIELDS:
         k, d = mix.get("kept", {}).get(field, {}), mix.get("dropped", {}).get(field, {})
         names = set(k) | set(d)
         recorded = names - {"(none)"}
         if not recorded:
-            charts.append(f'<div><h3>{_MIX_TITLES[field]}</h3><p class="note">{_e(_ABSENT[field])}.</p></div>')
+            step = _STEP_OF.get(field)
+            why = (f"the {step} step ran and found none on any of the {sum(k.values()) + sum(d.values()):,} documents"
+                   if step in kinds else _ABSENT[field])
+            charts.append(f'<div><h3>{_MIX_TITLES[field]}</h3><p class="note">{_e(why)}.</p></div>')
             continue
         order = sorted(recorded, key=lambda n: (-(k.get(n, 0) + d.get(n, 0)), n))
         limit = _MIX_LIMIT.get(field, 30)

@@ -4,7 +4,9 @@ A source is a WARC of captures (Common Crawl publishes one of robots.txt per cra
 folder of such WARCs, or a folder of `HOST.txt` / `HOST.json` files. Only a compact index
 stays in memory: for a WARC, three NumPy arrays (a 64-bit hash of each host, sorted, and the
 file and offset of its capture: 18 bytes a host, 18 MB for a million hosts); for a folder,
-nothing (the file name is the host). A capture is read, and the caller's compiled form of
+nothing (the file name is the host; a port as HOST_PORT.txt). The WARC index is built in one
+pass and kept in the user's cache folder (keyed by the files' paths, sizes and times), so the
+other workers and later runs load it. A capture is read, and the caller's compiled form of
 it built, only when a page of its host is first met; a small LRU keeps the most recent
 ones, so memory stays bounded however many hosts there are.
 
@@ -15,6 +17,7 @@ host the first in the source is kept.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import zlib
 from array import array
@@ -56,6 +59,10 @@ def host_key(url: str) -> str | None:
     return host
 
 
+def _cache_dir() -> Path:
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "fruitstand" / "captures"
+
+
 def _hash(host: str) -> int:
     return xxhash.xxh3_64_intdigest(host.encode("utf-8", "surrogatepass"))
 
@@ -79,11 +86,35 @@ class CaptureIndex(Generic[T]):
         elif any(p.name.endswith(_WARC_SUFFIXES) for p in self.path.iterdir()):
             self._files = sorted(p for p in self.path.iterdir() if p.name.endswith(_WARC_SUFFIXES))
         if self._files:
-            self._build()
+            self._load_or_build()
         self.lookups = 0
         self.compiled = 0
 
     # -- the WARC index -------------------------------------------------------------
+    def _load_or_build(self) -> None:
+        """The index, from the user's cache folder when these WARCs (path, size, mtime) were
+        indexed before (every worker of a run after the first, every later run), else built
+        and saved there; a cache folder that cannot be written is simply not used."""
+        key = hashlib.sha256(b"captures-1")
+        for p in self._files:
+            st = p.stat()
+            key.update(f"{p.resolve()}\0{st.st_size}\0{st.st_mtime_ns}\0".encode())
+        path = _cache_dir() / f"{key.hexdigest()[:32]}.npz"
+        try:
+            with np.load(path) as z:
+                self._hashes, self._file_of, self._offset_of = z["hashes"], z["files"], z["offsets"]
+                return
+        except (OSError, KeyError, ValueError):
+            pass
+        self._build()
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_name(f"{path.stem}.{os.getpid()}.tmp.npz")
+            np.savez(tmp, hashes=self._hashes, files=self._file_of, offsets=self._offset_of)
+            os.replace(tmp, path)
+        except OSError:
+            pass
+
     def _build(self) -> None:
         from fastwarc.warc import ArchiveIterator, WarcRecordType
 

@@ -36,6 +36,7 @@ import re
 from dataclasses import dataclass, field
 
 from fruitstand.document import Document, Headers, header_values
+from fruitstand.registry import RecipeError
 from fruitstand.rights.signals import head_of, tags
 from fruitstand.rights.spdx import family, from_text, from_url
 from fruitstand.step import Mapper
@@ -43,7 +44,7 @@ from fruitstand.step import Mapper
 KEEP = ("any", "open")
 OPEN_FAMILIES = ("public-domain", "BY", "BY-SA")
 # Words one of which every licence statement this step reads holds (lower-cased bytes).
-_HINTS = (b"licen", b"creativecommons", b"rights", b"lizenz", b"publicdomain", b"/fdl")
+_HINTS = (b"licen", b"rights", b"creativecommons", b"lizenz", b"/fdl")  # CC0 and PDM URLs hold "creativecommons"
 _LINK_HEADER = re.compile(r'<([^>]*)>\s*((?:;\s*[^;,]*)*)')
 _REL_LICENSE = re.compile(r'rel\s*=\s*"?[^";,]*\blicense\b', re.IGNORECASE)
 # What the body stages look for (lower-cased bytes): a page with none of them is not parsed,
@@ -52,7 +53,6 @@ _LINK_HINTS = (b"creativecommons.org", b"gnu.org")
 _NAME_HINTS = (b"commons", b"cc-by", b"cc by", b"cc0", b"cc-0", b"public domain")
 _REL_HINT = re.compile(rb"rel\s*=\s*[\"']?[^\"'>]*\blicense")
 _JSON_LD = re.compile(rb"<script[^>]+application/ld\+json[^>]*>(.*?)</script", re.IGNORECASE | re.DOTALL)
-_RDF = re.compile(rb"<!--((?:(?!-->).)*?rdf:RDF.*?)-->", re.DOTALL | re.IGNORECASE)
 _RDF_LICENSE = re.compile(rb"""<(?:cc:)?license\s+rdf:resource\s*=\s*["']([^"']+)["']""", re.IGNORECASE)
 _META_NAMES = ("license", "dc.rights", "dcterms.license", "dc.license", "dcterms.rights", "dc:rights", "dcterms:license")
 # Where a licence link or sentence is not the page's: user comments, media credits.
@@ -93,10 +93,10 @@ def detect(html: bytes | None, headers: Headers | None = None) -> tuple[str | No
     if not any(h in low for h in _HINTS):
         return None, None
     head = head_of(html)
-    for attrs in tags(head, b"link"):
+    for attrs in tags(head, b"link", (b"licen",)):
         if "license" in attrs.get("rel", "").lower().split() and (spdx := from_url(attrs.get("href", ""))):
             return spdx, "link"
-    for attrs in tags(head, b"meta"):
+    for attrs in tags(head, b"meta", (b"licen", b"rights")):
         if attrs.get("name", "").strip().lower() in _META_NAMES:
             content = attrs.get("content", "").strip()
             if spdx := from_url(content) or from_text(content):
@@ -117,16 +117,33 @@ def detect(html: bytes | None, headers: Headers | None = None) -> tuple[str | No
     tree = HTMLTree.parse(decode_html(html, headers))
     body = tree.body
     if body is not None and has_rel:
-        for node in body.query_selector_all('a[rel~="license" i]'):
+        for node in _nodes(body.query_selector_all('a[rel~="license" i]')):
             if _has_rel(node, "license") and not _in_trap(node) and (spdx := from_url(node.getattr("href") or "")):
                 return spdx, "a-rel"
-    for m in _RDF.finditer(html) if b"rdf:rdf" in low else ():
-        for lic in _RDF_LICENSE.finditer(m.group(1)):
+    for block in _rdf_comments(html, low) if b"rdf:rdf" in low else ():
+        for lic in _RDF_LICENSE.finditer(block):
             if spdx := from_url(lic.group(1).decode("ascii", "replace")):
                 return spdx, "rdf"
     if body is not None and (spdx := _footer_license(body, links=has_link, names=has_name)):
         return spdx, "footer"
     return None, None
+
+
+def _rdf_comments(html: bytes, low: bytes) -> list[bytes]:
+    """The HTML comments that hold an `rdf:RDF` block (CC's old embed), found in linear time."""
+    out, pos = [], 0
+    while (i := low.find(b"rdf:rdf", pos)) >= 0 and len(out) < 8:
+        start, end = low.rfind(b"<!--", 0, i), low.find(b"-->", i)
+        if start >= 0 and end >= 0 and low.find(b"-->", start, i) < 0:
+            out.append(html[start + 4:end])
+        pos = i + 7 if end < 0 else end + 3
+    return out
+
+
+def _nodes(collection, limit: int = 200) -> list:
+    """The first `limit` nodes of a resiliparse node list, by index: iterating the list itself
+    costs time in proportion to its length at every step (50 steps over 50,000 links: 50 s)."""
+    return [collection.item(i) for i in range(min(len(collection), limit))]
 
 
 def _has_rel(node, rel: str) -> bool:
@@ -158,27 +175,33 @@ def _in_footer(node) -> bool:
     return False
 
 
-def _block_text(node) -> str:
-    """The text of the nearest block around `node` (its sentence, roughly)."""
+def _block_text(node, cache: dict) -> str:
+    """The text of the nearest block around `node` (its sentence, roughly); `cache` keeps each
+    block's text, so many links in one block cost one read."""
     n = node.parent
     while n is not None and n.tag in ("a", "span", "strong", "em", "b", "i", "small", "img", "font", "u"):
         n = n.parent
-    return (n.text if n is not None else "")[:600]
+    if n is None or n.tag in ("body", "html", "#document"):
+        return ""  # a link loose in the body has no sentence of its own
+    if n not in cache:
+        cache[n] = n.text[:600]
+    return cache[n]
 
 
 def _footer_license(body, *, links: bool = True, names: bool = True) -> str | None:
-    for node in body.query_selector_all('a[href*="creativecommons.org"], a[href*="gnu.org"]') if links else ():
+    blocks: dict = {}
+    for node in _nodes(body.query_selector_all('a[href*="creativecommons.org"], a[href*="gnu.org"]')) if links else ():
         spdx = from_url(node.getattr("href") or "")
         if not spdx or _in_trap(node):
             continue
         if _in_footer(node) or _is_badge(node):
             return spdx
-        block = _block_text(node)
+        block = _block_text(node, blocks)
         if _CUE.search(block) and not (len(block) < 400 and _CREDIT_TEXT.search(block)):
             return spdx
     regions = ("footer, [id*=footer], [class*=footer], [id*=copyright], [class*=copyright], "
                "[class*=license], [id*=license], [class*=licence], [id*=colophon]")
-    for node in body.query_selector_all(regions) if names else ():
+    for node in _nodes(body.query_selector_all(regions)) if names else ():
         if _in_trap(node, itself=True):
             continue
         text = node.text
@@ -193,7 +216,7 @@ def _footer_license(body, *, links: bool = True, names: bool = True) -> str | No
 
 def _is_badge(node) -> bool:
     """A link around a Creative Commons badge image (the 88x31 button CC's chooser gives)."""
-    for img in node.query_selector_all("img"):
+    for img in _nodes(node.query_selector_all("img"), 4):
         src = (img.getattr("src") or "").lower()
         alt = (img.getattr("alt") or "").lower()
         if "creativecommons" in src or "88x31" in src or "80x15" in src or "creative commons" in alt or alt.startswith("cc"):
@@ -245,9 +268,9 @@ class License(Mapper):
     # With keep = "open", ids or families also kept: "CC-BY-NC", "CC-BY-NC-ND-4.0", "GFDL-1.3-or-later".
     allow: list[str] = field(default_factory=list)
 
-    def setup(self) -> None:
+    def __post_init__(self) -> None:
         if self.keep not in KEEP:
-            raise ValueError(f"license: keep = {self.keep!r}; use one of {', '.join(KEEP)}")
+            raise RecipeError(f"step 'license': keep = {self.keep!r} should be one of {', '.join(KEEP)}")
 
     def is_open(self, spdx: str) -> bool:
         if family(spdx) in OPEN_FAMILIES:
@@ -257,7 +280,11 @@ class License(Mapper):
                    for a in self.allow)
 
     def apply(self, doc: Document) -> Document | tuple[None, str]:
-        spdx, source = detect(doc.html, doc.http_headers)
+        try:
+            spdx, source = detect(doc.html, doc.http_headers)
+        except Exception:  # a page the detector cannot read keeps its text: its licence is unknown
+            spdx, source = None, None
+            self.ctx.count("unreadable")
         doc.metadata["license"] = spdx
         doc.metadata["license_source"] = source
         if source is not None:

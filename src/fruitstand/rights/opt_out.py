@@ -38,8 +38,10 @@ import json
 import re
 from dataclasses import dataclass, field
 from importlib import resources
+from pathlib import Path
 
 from fruitstand.document import Document
+from fruitstand.registry import RecipeError
 from fruitstand.rights.captures import Capture, CaptureIndex, host_key
 from fruitstand.rights.robots import RobotsTxt, Rule, Rules, agent_token, url_path
 from fruitstand.rights.signals import meta_tags, robots_directives, tdm_reservation
@@ -79,9 +81,16 @@ class OptOut(Mapper):
     # X-Robots-Tag / meta robots directives that reserve a page.
     tokens: list[str] = field(default_factory=lambda: ["noai", "noimageai"])
 
-    def setup(self) -> None:
+    def __post_init__(self) -> None:
         if self.mode not in MODES:
-            raise ValueError(f"opt_out: mode = {self.mode!r}; use one of {', '.join(MODES)}")
+            raise RecipeError(f"step 'opt_out': mode = {self.mode!r} should be one of {', '.join(MODES)}")
+        for name, what in (("robots", "robots.txt"), ("tdmrep", "tdmrep.json")):
+            value = getattr(self, name)
+            if value and not Path(value).exists():
+                raise RecipeError(f"step 'opt_out': {name} = {value!r} not found: give a WARC of {what} captures, "
+                                  f"a folder of them, or a folder of HOST{Path(what).suffix} files")
+
+    def setup(self) -> None:
         names = [n for a in self.agents for n in (ai_training_agents() if a == AI_TRAINING else [a])]
         self._agents = sorted({t for t in map(agent_token, names) if t and t != "*"})
         self._agent_set = set(self._agents)

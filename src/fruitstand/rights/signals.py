@@ -31,11 +31,14 @@ def meta_tags(html: bytes | None) -> list[dict[str, str]]:
     return tags(head_of(html), b"meta") if html else []
 
 
-def tags(head: bytes, name: bytes) -> list[dict[str, str]]:
-    """The attributes of every `<NAME ...>` tag in `head` (a page's head, from head_of)."""
+def tags(head: bytes, name: bytes, holding: tuple[bytes, ...] = ()) -> list[dict[str, str]]:
+    """The attributes of every `<NAME ...>` tag in `head` (a page's head, from head_of); with
+    `holding`, only of the tags whose lower-cased text holds one of those words."""
     pattern = _META if name == b"meta" else re.compile(rb"<" + name + rb"\s([^>]*)>", re.IGNORECASE)
     out = []
     for m in pattern.finditer(head):
+        if holding and not any(w in m.group(1).lower() for w in holding):
+            continue
         attrs = {}
         for a in _ATTR.finditer(m.group(1)):
             value = a.group(2) if a.group(2) is not None else a.group(3) if a.group(3) is not None else a.group(4)

@@ -1,0 +1,198 @@
+"""A learned filter over the text blocks of the extracted container: which ones are article.
+
+The container (main_content.py) still holds blocks no threshold names: "Read more" lists,
+newsletter prompts, tag lists, bylines, "Related topics". A small network scores each block
+from what it looks like and where it sits, in the spirit of dragnet, Web2Text and BoilerNet:
+its length and words, link density, whether it is a paragraph, heading, list item or
+preformatted text, whether it ends like a sentence, its position against the long
+paragraphs of the page (before the first, after the last), and the same for its neighbours.
+
+The blocks come from resiliparse's own pass in its "minimal HTML" form (paragraphs, headings,
+list items, `<pre>` and links kept as tags), so no second walk over the DOM is made: parsing
+that small text is all the extra cost (benchmarks/results/extraction.md).
+
+The weights (`data/block_model.npz`, a few KB of NumPy arrays) were trained by
+`benchmarks/train_block_model.py` on the "choose" half of four labelled sets (article-extraction
+benchmark, trafilatura's evaluation pages, goose3's and Readability's test pages); the other
+half of each is only scored (benchmarks/extraction_quality.py).
+"""
+
+from __future__ import annotations
+
+import html as _html
+import math
+import re
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+MODEL_PATH = Path(__file__).with_name("data") / "block_model.npz"
+
+# resiliparse output options that give the blocks (tags kept) instead of plain text.
+MINIMAL_HTML = dict(preserve_formatting="minimal_html", links=True)
+
+# Block kinds.
+OTHER, PARAGRAPH, HEADING, LIST_ITEM, PRE = 0, 1, 2, 3, 4
+
+# How the text was found (main_content.main_text), a feature too.
+MODE_PAGE_RULES, MODE_CONTAINER, MODE_CONTAINER_RULES, MODE_CONTAINER_WHOLE = 2, 3, 4, 5
+
+_TAG = re.compile(r"<[^>]*>")
+_ANCHOR = re.compile(r"<a\b[^>]*>(.*?)</a>", re.S)
+_HEADING = re.compile(r"<h[1-6]>")
+# Blocks are stripped, so "ends like a sentence" is a test of the last character (the same as
+# main_content._SENTENCE_END, whose search would scan the whole block).
+_SENTENCE_END = frozenset('.!?。！？:;…"”»)]')
+LONG_BLOCK = 120  # characters: a block this long that ends like a sentence is article prose
+
+FEATURES = (
+    "log_chars", "link_density", "sentence_end", "log_words", "digit_share",
+    "long_text_before", "long_text_after", "position", "text_position",
+    "prev_log_chars", "next_log_chars", "prev_link_density", "next_link_density",
+    "prev_sentence_end", "next_sentence_end", "window_link_density", "window_log_chars",
+    "window_paragraphs", "log_blocks", "log_page_chars", "before_first_long", "after_last_long",
+    "is_long", "paragraph", "heading", "list_item", "pre", "other", "prev_heading",
+    "prev_paragraph", "next_paragraph", "mode_container", "mode_page_rules", "mode_fallback",
+)
+
+
+def split_blocks(text: str) -> list[tuple[str, int, int, bool]]:
+    """(plain text, kind, characters inside links, blank line before) of each block of `text`,
+    resiliparse's minimal-HTML output; blocks without text are left out."""
+    out = []
+    in_list = 0
+    in_pre = gap = False
+    for line in text.split("\n"):
+        s = line.strip()
+        if not s:
+            gap = True
+            continue
+        if in_pre:
+            kind = PRE
+        elif s.startswith("<p>"):
+            kind = LIST_ITEM if in_list else PARAGRAPH
+        elif s.startswith("<h") and _HEADING.match(s):
+            kind = HEADING
+        elif in_list or s.startswith("<li>"):
+            kind = LIST_ITEM
+        else:
+            kind = OTHER
+        if "<pre>" in s:
+            in_pre, kind = True, PRE
+        if "</pre>" in s:
+            in_pre = False
+        if "li>" in s:
+            in_list = max(0, in_list + s.count("<li>") - s.count("</li>"))
+        links = 0
+        if "<a " in s:
+            links = sum(len(_TAG.sub("", a).strip()) for a in _ANCHOR.findall(s))
+        if "<" in s:
+            s = _TAG.sub("", s)
+        if "&" in s:
+            s = _html.unescape(s)
+        s = s.strip()
+        if s:
+            out.append((s, kind, links, gap))
+            gap = False
+    return out
+
+
+def features(blocks: list[tuple[str, int, int, bool]], mode: int) -> np.ndarray:
+    """One row per block, the columns of FEATURES."""
+    n = len(blocks)
+    texts = [b[0] for b in blocks]
+    chars = np.fromiter((len(t) for t in texts), float, n)
+    kind = np.fromiter((b[1] for b in blocks), int, n)
+    link = np.minimum(np.fromiter((b[2] for b in blocks), float, n) / np.maximum(chars, 1), 1)
+    ends = np.fromiter((t[-1] in _SENTENCE_END for t in texts), float, n)
+    words = np.fromiter((t.count(" ") + 1 for t in texts), float, n)
+    digits = np.fromiter((sum(map(str.isdigit, t)) for t in texts), float, n) / np.maximum(chars, 1)
+    log_chars = np.log1p(chars)
+    long = (chars >= LONG_BLOCK) & (ends > 0)
+    weight = chars * long
+    total = weight.sum()
+    if total:
+        cum = np.cumsum(weight)
+        before, after = (cum - weight) / total, (total - cum) / total
+    else:
+        before = after = np.zeros(n)
+    paragraph = (kind == PARAGRAPH).astype(float)
+    heading = (kind == HEADING).astype(float)
+    columns = [
+        log_chars, link, ends, np.log1p(words), digits, before, after,
+        np.arange(n) / max(1, n - 1), (np.cumsum(chars) - chars) / max(chars.sum(), 1),
+        _shift(log_chars, 1), _shift(log_chars, -1), _shift(link, 1), _shift(link, -1),
+        _shift(ends, 1), _shift(ends, -1), _window(link), _window(log_chars), _window(paragraph),
+        np.full(n, math.log1p(n)), np.full(n, math.log1p(chars.sum())),
+        (before == 0).astype(float), (after == 0).astype(float), long.astype(float),
+        paragraph, heading, (kind == LIST_ITEM).astype(float), (kind == PRE).astype(float),
+        (kind == OTHER).astype(float), _shift(heading, 1), _shift(paragraph, 1), _shift(paragraph, -1),
+        np.full(n, float(mode == MODE_CONTAINER)), np.full(n, float(mode == MODE_PAGE_RULES)),
+        np.full(n, float(mode >= MODE_CONTAINER_RULES)),
+    ]
+    return np.stack(columns, 1)
+
+
+def _shift(a: np.ndarray, k: int) -> np.ndarray:
+    """a moved k places later (k < 0: earlier), zeros where nothing moved in."""
+    out = np.zeros_like(a)
+    if k > 0:
+        out[k:] = a[:-k]
+    else:
+        out[:k] = a[-k:]
+    return out
+
+
+def _window(a: np.ndarray, r: int = 2) -> np.ndarray:
+    """Mean of a over the 2r+1 blocks around each one (zeros past the ends)."""
+    c = np.concatenate([[0.0], np.cumsum(np.pad(a, r))])
+    return (c[2 * r + 1 :] - c[: -2 * r - 1]) / (2 * r + 1)
+
+
+class BlockModel:
+    """A one-hidden-layer network: standardised features -> tanh -> probability of article."""
+
+    def __init__(self, weights: dict[str, np.ndarray]):
+        self.mean, self.scale = weights["mean"], weights["scale"]
+        self.w1, self.b1, self.w2, self.b2 = weights["w1"], weights["b1"], weights["w2"], float(weights["b2"])
+        self.threshold = float(weights["threshold"])
+        names = tuple(str(x) for x in weights["features"])
+        if names != FEATURES:
+            raise ValueError(f"{MODEL_PATH.name}: its features do not match this code's; retrain it")
+
+    def probabilities(self, x: np.ndarray) -> np.ndarray:
+        z = (x - self.mean) / self.scale
+        return 1 / (1 + np.exp(-(np.tanh(z @ self.w1 + self.b1) @ self.w2 + self.b2)))
+
+    def keep(self, blocks: list, mode: int) -> np.ndarray:
+        return self.probabilities(features(blocks, mode)) >= self.threshold
+
+    def save(self, path: Path) -> None:
+        np.savez(path, mean=self.mean, scale=self.scale, w1=self.w1, b1=self.b1, w2=self.w2,
+                 b2=np.array(self.b2), threshold=np.array(self.threshold), features=np.array(FEATURES))
+
+
+@lru_cache(maxsize=1)
+def default_model() -> BlockModel:
+    with np.load(MODEL_PATH) as weights:
+        return BlockModel(dict(weights))
+
+
+def join(blocks: list[tuple[str, int, int, bool]]) -> str:
+    """Plain text of blocks: a blank line where the page had one, list items bulleted."""
+    parts = []
+    for text, kind, _, gap in blocks:
+        if parts:
+            parts.append("\n\n" if gap else "\n")
+        parts.append("• " + text if kind == LIST_ITEM else text)
+    return "".join(parts)
+
+
+def main_blocks(text: str, mode: int, model: BlockModel | None = None) -> str:
+    """The article's text out of resiliparse's minimal-HTML output `text` for the container."""
+    blocks = split_blocks(text)
+    if not blocks:
+        return ""
+    keep = (model or default_model()).keep(blocks, mode)
+    return join([b for b, k in zip(blocks, keep) if k])
