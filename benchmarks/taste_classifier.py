@@ -48,12 +48,12 @@ def main() -> int:
     args = parser.parse_args()
     import pyarrow.parquet as pq
     import train_default_classifier as tdc
-    from fruitstand.taste.run import taste
 
     import fruitstand
     from fruitstand.classify.train import train_classifier
     from fruitstand.extract.extract import Extract
     from fruitstand.io.readers import read
+    from fruitstand.taste.run import taste
 
     shared = tdc.REPO.parent / "shared" / "data"
     raw = [(f"raw-{i:05d}", t) for i, t in enumerate(tdc.negatives(shared))]
@@ -95,7 +95,7 @@ def main() -> int:
     bpb = {}
     for run in result["runs"]:
         name = "filtered" if run["corpus"] == str(filtered) else "random"
-        bpb.setdefault(name, []).append(run["evals"][0]["bits_per_byte"])
+        bpb.setdefault(name, []).append(run["scores"][result["eval"]]["bits_per_byte"])
     for name, values in bpb.items():
         print(f"{name:>9}: bits per byte {sum(values) / len(values):.4f} (seeds: {', '.join(f'{v:.4f}' for v in values)})")
     print(f"winner: {result['winner']}")

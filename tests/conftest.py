@@ -25,3 +25,14 @@ def tree_digest(folder: Path) -> dict[str, str]:
         for p in sorted(folder.rglob("*"))
         if p.is_file() and not p.name.startswith(".")
     }
+
+
+def without_timings(value):
+    """A manifest (or part of one) without what differs between two runs of the same work:
+    timings (wall_time_s, cpu_s, ...) and the executor's name."""
+    if isinstance(value, dict):
+        return {k: without_timings(v) for k, v in value.items()
+                if k not in ("wall_time_s", "executor") and not k.endswith("_s") and "cpu" not in k}
+    if isinstance(value, list):
+        return [without_timings(v) for v in value]
+    return value

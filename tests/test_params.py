@@ -48,7 +48,10 @@ BAD = [
     ({"kind": "pii", "max_hits": -5}, "or -1 to turn it off"),
     ({"kind": "decontaminate", "mode": "masks"}, "mode"),
     ({"kind": "decontaminate", "boilerplate_items": 0}, "boilerplate_items"),
+    ({"kind": "tokenize", "tokenizer": "/nowhere/tokenizer.json"}, "a tokenizer.json file that exists"),
 ]
+# Kinds with a parameter that has no usable default: built with defaults they fail, naming it.
+REQUIRED = {"tokenize": "tokenizer"}
 
 
 def test_every_kind_has_its_values_checked():
@@ -68,7 +71,12 @@ def test_a_wrong_value_is_one_line_naming_the_fix(table, message):
 def test_the_defaults_pass():
     Recipe.default().validate({"warc"})
     for kind in kinds():
-        Recipe([{"kind": "extract"}, {"kind": kind}] if kind != "extract" else [{"kind": kind}]).validate({"warc"})
+        recipe = Recipe([{"kind": "extract"}, {"kind": kind}] if kind != "extract" else [{"kind": kind}])
+        if kind in REQUIRED:
+            with pytest.raises(RecipeError, match=REQUIRED[kind]):
+                recipe.validate({"warc"})
+        else:
+            recipe.validate({"warc"})
 
 
 @pytest.mark.parametrize(("args", "message"), [

@@ -2,7 +2,7 @@
 
 The Python API uses the CLI's names: `fruitstand.run(...)` is `fruitstand run`,
 `fruitstand.read(...)` reads any supported input, `fruitstand.report(DIR)` is `fruitstand report DIR`,
-`fruitstand.Recipe` is a recipe file.
+`fruitstand.tokenize(DIR)` is `fruitstand tokenize DIR`, `fruitstand.Recipe` is a recipe file.
 """
 
 from fruitstand.document import Document
@@ -12,6 +12,7 @@ from fruitstand.io.readers import read
 from fruitstand.recipe import Recipe
 from fruitstand.registry import RecipeError
 from fruitstand.report import report
+from fruitstand.tokens.run import tokenize
 
 __version__ = "0.1.0"
-__all__ = ["Document", "NoDocumentsError", "Recipe", "RecipeError", "read", "report", "run", "__version__"]
+__all__ = ["Document", "NoDocumentsError", "Recipe", "RecipeError", "read", "report", "run", "tokenize", "__version__"]

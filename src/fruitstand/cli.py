@@ -31,15 +31,15 @@ def cmd_run(args: argparse.Namespace) -> int:
     manifest = run(args.recipe, inputs=inputs, output=output, workers=args.workers, format=args.format,
                    overwrite=args.overwrite, shard_size_mb=args.shard_size, progress=progress,
                    executor=args.executor, address=args.address, limit=args.limit,
-                   text_field=args.text_field, id_field=args.id_field)
+                   text_field=args.text_field, id_field=args.id_field, staging=args.staging)
     out = manifest["output"]
     if not args.quiet:
         _print_funnel(manifest, Path(output), verbose=args.verbose)
-    print(f"{out['documents']:,} documents in {len(out['files'])} {out['format']} shard(s): "
-          f"{Path(output).resolve() / 'data'}")
-    print(f"manifest: {Path(output).resolve() / 'manifest.json'}")
-    if (Path(output) / "report.html").exists():
-        print(f"report: {Path(output).resolve() / 'report.html'} (dataset card: README.md)")
+    where = output.rstrip("/") if "://" in output else str(Path(output).resolve())
+    print(f"{out['documents']:,} documents in {len(out['files'])} {out['format']} shard(s): {where}/data")
+    print(f"manifest: {where}/manifest.json")
+    if "://" not in output and (Path(output) / "report.html").exists():
+        print(f"report: {where}/report.html (dataset card: README.md)")
     return 0
 
 
@@ -94,6 +94,31 @@ def cmd_read(args: argparse.Namespace) -> int:
         rec = {"id": doc.id, **doc.metadata, "text": doc.text if doc.html is None else None,
                "html_bytes": len(doc.html) if doc.html is not None else None}
         print(json.dumps(rec, ensure_ascii=False, default=str))
+    return 0
+
+
+def cmd_tokenize(args: argparse.Namespace) -> int:
+    from fruitstand.tokens.run import tokenize
+
+    meta = tokenize(args.dir, tokenizer=args.tokenizer, train_tokenizer=args.train_tokenizer, bos=args.bos,
+                    shuffle=args.shuffle, workers=args.workers, overwrite=args.overwrite, progress=not args.quiet)
+    print(f"{meta['tokens']:,} tokens ({meta['dtype']}) of {meta['documents']:,} documents in "
+          f"{len(meta['shards'])} shard(s): {Path(args.dir).resolve() / 'tokens'}")
+    return 0
+
+
+def cmd_taste(args: argparse.Namespace) -> int:
+    from fruitstand.taste.run import DEFAULT_TOKENS, calibrate, taste
+
+    common = {"evals": args.eval, "output": args.output, "tokens": args.tokens or DEFAULT_TOKENS,
+              "seeds": args.seeds, "first_seed": args.first_seed, "model": args.model, "device": args.device, "threads": args.threads}
+    if args.calibrate or args.junk:
+        if not (args.calibrate and args.junk) or args.corpora:
+            raise RecipeError("calibration takes --calibrate A --junk B and no other corpora")
+        calibrate(args.calibrate, args.junk, **common)
+        return 0
+    result = taste(args.corpora, **common)
+    print(f"winner: {result['winner']}; taste.json, taste.svg: {Path(args.output).resolve()}")
     return 0
 
 
@@ -158,6 +183,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=("parquet", "jsonl"), default="parquet", help="shard format (default: parquet)")
     p.add_argument("--shard-size", type=float, default=256, metavar="MB", help="text per shard in MB (default: 256)")
     p.add_argument("--overwrite", action="store_true", help="replace an earlier run in DIR (default: off)")
+    p.add_argument("--staging", metavar="DIR", default=None,
+                   help="with an s3:// or gs:// --output: the local folder the run works in before it is "
+                        "published (default: one under ~/.cache/fruitstand/staging/)")
     p.add_argument("--executor", choices=("local", "ray"), default="local",
                    help="where tasks run: this machine's processes, or a Ray cluster (default: local)")
     p.add_argument("--address", metavar="ADDR", default=None,
@@ -183,6 +211,50 @@ def build_parser() -> argparse.ArgumentParser:
                    help="stop after N documents (default: all)")
     _field_options(p)
     p.set_defaults(func=cmd_read)
+
+    p = sub.add_parser("tokenize", help="write token shards of an output folder for training",
+                       description="Tokenize an output folder's documents into DIR/tokens/: tokenizer.json, "
+                                   "raw uint16/uint32 shards (*.bin), per-document start offsets (*.idx), meta.json.",
+                       epilog="example: fruitstand tokenize out/ --train-tokenizer 32768 --shuffle 0",
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("dir", metavar="DIR", help="a fruitstand output folder (holding data/)")
+    which = p.add_mutually_exclusive_group()
+    which.add_argument("--tokenizer", metavar="PATH", help="use this local tokenizer.json (default: train one)")
+    which.add_argument("--train-tokenizer", type=int, metavar="VOCAB", default=None,
+                       help="train a byte-level BPE of VOCAB tokens on the corpus (default: 32768)")
+    p.add_argument("--bos", action="store_true", help="lead every document with a BOS token (default: EOS only)")
+    p.add_argument("--shuffle", type=int, metavar="SEED", default=None,
+                   help="shuffle the documents with this seed (default: keep their order)")
+    p.add_argument("--workers", "-w", type=int, default=None, help="worker processes (default: all cores)")
+    p.add_argument("--overwrite", action="store_true", help="replace DIR/tokens made with other settings")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_tokenize)
+
+    p = sub.add_parser("taste", help="train the same small model on each corpus and say which is better",
+                       description="Train identical small transformers on the same number of tokens of each corpus "
+                                   "(same seeds, one shared tokenizer) and score them on every eval set: bits per "
+                                   "byte on held-out text, accuracy and normalised probability on multiple choice. "
+                                   "The winner beats the others on the first eval set by more than the seeds' spread.",
+                       epilog="example: fruitstand taste curated/ raw.jsonl --eval heldout.txt arc_easy.jsonl "
+                              "--output taste-out/\nexample: fruitstand taste --calibrate curated/ --junk raw.jsonl "
+                              "--eval heldout.txt --output taste-out/",
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("corpora", nargs="*", metavar="CORPUS",
+                   help="fruitstand output folders, or Parquet/JSONL files with `text` (two or more)")
+    p.add_argument("--eval", nargs="+", metavar="PATH", required=True,
+                   help="held-out .txt / JSONL `text`, or multiple-choice JSONL; the first decides the winner")
+    p.add_argument("--output", "-o", metavar="DIR", required=True, help="where taste.json and taste.svg go")
+    p.add_argument("--tokens", type=int, default=None, metavar="N", help="training tokens per model (default: 200000)")
+    p.add_argument("--seeds", type=int, default=2, metavar="K", help="seeds per corpus (default: 2)")
+    p.add_argument("--first-seed", type=int, default=0, metavar="S", help="seeds are S .. S+K-1 (default: 0)")
+    p.add_argument("--model", choices=("tiny", "small"), default="tiny",
+                   help="tiny: ~1M parameters; small: ~7M (default: tiny)")
+    p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto",
+                   help="auto uses a CUDA GPU when there is one, with bf16 autocast (default: auto)")
+    p.add_argument("--threads", type=int, default=None, metavar="N", help="CPU threads for PyTorch (default: its own)")
+    p.add_argument("--calibrate", metavar="A", help="calibrate: train on A diluted with 0, 25, 50, 100%% of --junk")
+    p.add_argument("--junk", metavar="B", help="the corpus --calibrate dilutes A with")
+    p.set_defaults(func=cmd_taste)
 
     p = sub.add_parser("report", help="write report.html and the dataset card README.md of an output folder",
                        description="Draw DIR/report.html (funnel, drop reasons, CPU time, distributions, mix, sampled "

@@ -27,6 +27,7 @@ _KINDS: dict[str, str] = {
     "line_dedup": "fruitstand.dedup.line:LineDedup",
     "opt_out": "fruitstand.rights.opt_out:OptOut",
     "license": "fruitstand.rights.license:License",
+    "tokenize": "fruitstand.tokens.step:Tokenize",
     "pii": "fruitstand.privacy.pii:PII",
     "decontaminate": "fruitstand.privacy.decontaminate:Decontaminate",
     "quality_classifier": "fruitstand.filters.quality_classifier:QualityClassifier",

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 import fruitstand
-from tests.conftest import tree_digest
+from tests.conftest import tree_digest, without_timings
 from tests.execute.cluster import Cluster, netns_available
 
 pytest.importorskip("ray", reason="the Ray tests need the [ray] extra")
@@ -43,19 +43,6 @@ def _cmd(shared: Path, out: Path, *extra: str) -> list[str]:
             "--shard-size", "0.05", "--quiet", "--executor", "ray"]
 
 
-def _strip(manifest: dict) -> dict:
-    """The manifest without what may differ between executors: timings and the executor's name."""
-    def clean(value):
-        if isinstance(value, dict):
-            return {k: clean(v) for k, v in value.items()
-                    if k not in ("wall_time_s", "executor") and not k.endswith("_s") and "cpu" not in k}
-        if isinstance(value, list):
-            return [clean(v) for v in value]
-        return value
-
-    return clean(manifest)
-
-
 @pytest.fixture(scope="module")
 def local_default(shared, tmp_path_factory):
     out = tmp_path_factory.mktemp("local") / "default"
@@ -71,7 +58,7 @@ def test_default_recipe_on_two_nodes_matches_local(shared, cluster, local_defaul
     assert tree_digest(out / "data") == tree_digest(ref / "data")
     m = json.loads((out / "manifest.json").read_text())
     assert m["executor"] == "ray" and ref_m["executor"] == "local"
-    assert _strip(m) == _strip(ref_m)
+    assert without_timings(m) == without_timings(ref_m)
     nodes = {json.loads(p.read_text())["node"] for p in (out / ".fruitstand" / "done").glob("stage*.json")}
     assert nodes == set(cluster.ips)  # tasks ran on both nodes
 
@@ -86,7 +73,7 @@ def test_batch_step_and_side_outputs_on_ray_match_local(shared, cluster, tmp_pat
     for name in ("data", "samples", "tokens"):
         assert tree_digest(out / name) == tree_digest(tmp_path / "local" / name), name
     m = json.loads((out / "manifest.json").read_text())
-    assert m["side_outputs"] == local["side_outputs"] and m["steps"] == local["steps"]
+    assert m["side_outputs"] == local["side_outputs"] and without_timings(m["steps"]) == without_timings(local["steps"])
     assert m["steps"][2]["extra"]["batches"] > 0
 
 

@@ -16,6 +16,7 @@ import pyarrow.parquet as pq
 import pytest
 
 import fruitstand
+from fruitstand.execute.outcome import NoDocumentsError
 from fruitstand.io.inputs import find_inputs, plan_tasks
 from fruitstand.io.readers import ReadLimits, read, read_task
 from fruitstand.step import StepStats
@@ -45,7 +46,6 @@ def read_all(path, split_bytes=1 << 62):
 @pytest.mark.parametrize(("name", "documents", "skipped"), [
     ("pq-invalid-utf8.parquet", 5, {"not_utf8": 1}),
     ("bitflip-plain.parquet", 299, {"not_utf8": 1}),
-    ("crash-zlib-peek.jsonl.gz", 0, {"corrupt_input": 1}),
     ("zfolder", 600, {"corrupt_input": 1}),
     ("cl10g.warc", 10, {"record_too_large": 1}),
     ("cl10g.warc.gz", 10, {"record_too_large": 1}),
@@ -56,6 +56,14 @@ def test_fault_files_run_and_keep_the_intact_records(shared, tmp_path, name, doc
     assert m["read"]["documents"] == documents
     assert {k: v for k, v in m["read"]["skipped"].items() if not k.startswith(("record_type", "not_"))
             or k == "not_utf8"} == skipped
+
+
+def test_a_gzip_damaged_near_its_start_is_counted_not_crashed(shared, tmp_path):
+    """Alone it yields nothing (a run that writes nothing says so in one line); the reader counts it."""
+    docs, stats = read_all(shared / "faults" / "crash-zlib-peek.jsonl.gz")
+    assert docs == [] and stats.dropped == {"corrupt_input": 1}
+    with pytest.raises(NoDocumentsError, match="corrupt_input"):
+        fruitstand.run([], inputs=[shared / "faults" / "crash-zlib-peek.jsonl.gz"], output=tmp_path / "o", workers=0)
 
 
 @pytest.mark.parametrize("name", ["pq-uint64.parquet", "bigint.jsonl"])

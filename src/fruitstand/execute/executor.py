@@ -68,8 +68,9 @@ def execute(plan: Plan, executor: Executor, *, progress: bool | float = False,
             keys = {t.index: f"stage{stage}-task{t.index:05d}" for t in plan.tasks}
             results: dict[int, dict[str, Any]] = {}
             todo = []
+            recorded = out.done_keys()
             for t in plan.tasks:
-                if out.is_done(keys[t.index]):
+                if keys[t.index] in recorded:
                     results[t.index] = out.load(keys[t.index])
                     bar.task_done(results[t.index]["documents"], t.size if stage == 0 else 0)
                 else:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import atexit
 import dataclasses
+import itertools
 import logging
 import multiprocessing as mp
 import os
@@ -34,6 +35,7 @@ from fruitstand.execute.progress import Progress
 from fruitstand.execute.state import one_run_per_output
 from fruitstand.execute.task import RunSpec, run_task
 from fruitstand.execute.watchdog import Watchdog
+from fruitstand.io import fs
 from fruitstand.io.inputs import Task
 from fruitstand.io.readers import ReadLimits
 from fruitstand.recipe import Recipe
@@ -49,7 +51,7 @@ def run(recipe: Recipe | str | os.PathLike | None = None, *, inputs: list[str | 
         overwrite: bool = False, shard_size_mb: float = 256, split_mb: float | None = None,
         limits: ReadLimits | None = None, doc_timeout: float = 60.0, progress: bool | float = False,
         executor: str | Executor = "local", address: str | None = None, limit: int | None = None,
-        text_field: str | None = None, id_field: str | None = None) -> dict[str, Any]:
+        text_field: str | None = None, id_field: str | None = None, staging: str | None = None) -> dict[str, Any]:
     """Run `recipe` (default: the built-in one) over `inputs`, writing shards and a manifest to `output`.
 
     `workers`: worker processes (default: one per core); 0 runs everything in this process
@@ -58,7 +60,9 @@ def run(recipe: Recipe | str | os.PathLike | None = None, *, inputs: list[str | 
     the Ray cluster's, default a Ray started for this run), or an Executor. Inputs may be URLs
     and lists of files (io/inputs.py); `limit` keeps the first N files of such lists. `text_field`,
     `id_field`: the fields of JSONL and Parquet records holding the text and the id (`text`, `id`).
-    `progress`: a bar on a terminal, else a line on stderr every few seconds (a number: every that
+    `output` may be an object-store URL (s3://, gs://): the run happens in `staging` (a local
+    folder, by default one under ~/.cache/fruitstand/staging/) and is published there once
+    complete (io/publish.py). `progress`: a bar on a terminal, else a line on stderr every few seconds (a number: every that
     many seconds). Raises `RecipeError` (one line, before any work) for a mistake in the recipe or
     options, `NoDocumentsError` when the run wrote no document (its manifest is written all the same).
     """
@@ -67,10 +71,19 @@ def run(recipe: Recipe | str | os.PathLike | None = None, *, inputs: list[str | 
         raise RecipeError(f"--workers {workers}: give 1 or more (0 runs in-process)")
     if not doc_timeout >= 0:
         raise RecipeError(f"doc_timeout = {doc_timeout}: give seconds per document (0 turns the limit off)")
+    remote = str(output) if fs.is_url(output) else None
+    if remote is not None:
+        from fruitstand.io import publish
+
+        output = publish.staging_for(remote, staging)
     plan = make_plan(recipe, inputs=inputs, output=output, format=format, shard_size_mb=shard_size_mb,
                      split_mb=split_mb, limits=limits, limit=limit,
                      text_field=text_field, id_field=id_field)
     runner = _executor(executor, workers, doc_timeout, address)
+    if remote is not None:
+        published = publish.check_target(remote, plan.identity["fingerprint"], overwrite=overwrite)
+        if published is not None:
+            return published
     status = plan.output.claim(plan.identity, overwrite=overwrite)
     if status == "finished":
         import json
@@ -78,7 +91,11 @@ def run(recipe: Recipe | str | os.PathLike | None = None, *, inputs: list[str | 
         manifest = json.loads(plan.output.manifest_path.read_text())
     else:
         manifest = execute(plan, runner, progress=progress, started=started)
-    check_yield(manifest, output)
+    if remote is not None:
+        publish.publish(plan.output.path, remote, manifest)
+        for name in ("data", *manifest.get("side_outputs", {})):  # the published copy is the output now
+            shutil.rmtree(plan.output.path / name, ignore_errors=True)
+    check_yield(manifest, remote or output)
     return manifest
 
 
@@ -168,13 +185,17 @@ class LocalExecutor(Executor):
         A pool broken by the watchdog (it wrote a skip file) is expected and restarted
         freely; other deaths (out of memory, a crash) are retried a few times.
         """
-        pending = list(items)
+        pending = {id(item): item for item in items}  # in order; removal by key, not a list scan
         restarts = 0
         skipped = watchdog.skip_count() if watchdog else 0
+        window = 4 * size  # submitted ahead: enough to keep every worker fed, cheap to start
         while pending:
             pool = self.pool(size)
-            futures = {submit(pool, item): item for item in pending}
+            queued = iter(list(pending.values()))
+            futures = {}
             try:
+                for item in itertools.islice(queued, window):
+                    futures[submit(pool, item)] = item
                 while futures:
                     done, _ = wait(list(futures), timeout=0.2, return_when=FIRST_COMPLETED)
                     self._drain()
@@ -183,7 +204,9 @@ class LocalExecutor(Executor):
                     for fut in done:
                         item = futures.pop(fut)
                         res = fut.result()
-                        pending.remove(item)
+                        del pending[id(item)]
+                        for nxt in itertools.islice(queued, 1):
+                            futures[submit(pool, nxt)] = nxt
                         yield item, res
             except BrokenProcessPool:
                 pool.shutdown(wait=False, cancel_futures=True)

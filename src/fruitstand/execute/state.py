@@ -138,6 +138,13 @@ class OutputDir:
     def marker(self, key: str) -> Path:
         return self.done / f"{key}.json"
 
+    def done_keys(self) -> set[str]:
+        """Every task and job recorded done, in one listing of the folder."""
+        try:
+            return {n[:-5] for n in os.listdir(self.done) if n.endswith(".json")}
+        except FileNotFoundError:
+            return set()
+
     def is_done(self, key: str) -> bool:
         return self.marker(key).exists()
 
@@ -181,7 +188,12 @@ def one_run_per_output(run: Callable[..., Any]) -> Callable[..., Any]:
 
     @functools.wraps(run)
     def wrapper(*args: Any, output: str | os.PathLike, **kwargs: Any) -> Any:
-        with OutputDir(output).hold():
+        folder = output
+        if "://" in str(output):  # an object-store output: the run's folder is its staging folder
+            from fruitstand.io.publish import staging_for
+
+            folder = staging_for(str(output), kwargs.get("staging"))
+        with OutputDir(folder).hold():
             return run(*args, output=output, **kwargs)
 
     return wrapper

@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from fruitstand.document import Document
 from fruitstand.io import fs
 from fruitstand.io.base import Progress, ReadLimits, looks_binary, skip, source_name
-from fruitstand.io.inputs import GZIP_MAGIC, Task, skip_gzip_member
+from fruitstand.io.inputs import GZIP_MAGIC, Task, gzip_members, skip_gzip_member
 from fruitstand.step import StepStats
 
 # What a damaged archive is searched for to go on reading: the start of the next record.
@@ -71,6 +71,12 @@ def read_warc(task: Task, stats: StepStats, limits: ReadLimits, progress: Progre
         head = fh.read(4)
         magic = next((m for m in _MEMBER_MAGIC if head.startswith(m)), _PLAIN_MAGIC)
         scan, start, first_error = _Scan(), 0, None
+        if task.end >= 0 and head.startswith(GZIP_MAGIC) and not gzip_members(fh):
+            # One gzip stream has no record starts to find: its first range reads it all.
+            if task.start > 0:
+                progress(task.size)
+                return
+            stop = 1 << 62
         if task.start > 0:  # a range of a gzipped WARC (io/inputs.py): begin at its first record
             start = _first_member(fh, task.start, stop)
             if start is None:

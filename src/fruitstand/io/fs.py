@@ -253,3 +253,52 @@ class _HTTPFile(io.RawIOBase):
     def close(self) -> None:
         self._drop()
         super().close()
+
+
+# --- writing to object storage ----------------------------------------------------------------
+# An object store has no rename: an object is written whole, from a finished local file, and
+# appears only once its upload completes (an S3 multipart upload cut short leaves no object).
+
+
+def writable(url: str) -> bool:
+    return scheme(url) not in ("http", "https")
+
+
+def upload(local: str | os.PathLike, url: str) -> None:
+    """Copy the finished local file to `url`; the object appears whole or not at all."""
+    fs, inner = _filesystem(url)
+    with open(local, "rb") as src:
+        if fs is not None:
+            with fs.open_output_stream(inner) as dst:
+                while chunk := src.read(8 << 20):
+                    dst.write(chunk)
+            return
+        import fsspec
+
+        with fsspec.open(url, "wb") as dst:
+            while chunk := src.read(8 << 20):
+                dst.write(chunk)
+
+
+def read_bytes(url: str) -> bytes:
+    with open_input(url) as fh:
+        return fh.read()
+
+
+def delete(url: str) -> None:
+    """Remove the object or the whole prefix at `url`, if any."""
+    fs, inner = _filesystem(url)
+    if fs is not None:
+        import pyarrow.fs as pafs
+
+        fi = fs.get_file_info(inner)
+        if fi.type == pafs.FileType.File:
+            fs.delete_file(inner)
+        elif fi.type == pafs.FileType.Directory:
+            fs.delete_dir(inner)
+        return
+    import fsspec
+
+    fs_, inner = fsspec.core.url_to_fs(url)
+    if fs_.exists(inner):
+        fs_.rm(inner, recursive=True)

@@ -5,7 +5,8 @@ file (cut at line starts), a byte range of a gzipped WARC (cut at record starts:
 Crawl's WARCs are one gzip member per record, so one 1 GB file can keep every core busy),
 or a range of row groups of a Parquet file. Other compressed files are one task each: a
 compressed stream cannot be entered in the middle. Small whole files, in input order, are
-packed into one task up to the slice size (250 `.txt` files are not 250 tasks and shards).
+packed into one task up to `PACK_MIN` (1 MB), or the slice size where the corpus is big
+(250 `.txt` files are not 250 tasks and shards; two 2 MB WARCs stay two tasks).
 
 An earlier fruitstand output folder given as input (it holds `manifest.json` and `data/`)
 is read from its `data/` alone: its manifest, dataset card and state are no documents.
@@ -82,13 +83,41 @@ class Task:
 
 
 def detect_format(path: str | os.PathLike) -> str | None:
-    name = Path(path).name.lower()
+    name = os.path.basename(os.fspath(path)).lower()  # string operations: planning calls this per file
     for comp in _COMPRESSION:
         if name.endswith(comp):
             name = name[: -len(comp)]
             break
     # whirlwind.warc.wet -> .wet ; file.warc -> .warc ; CC-MAIN-...-00140.jsonl -> .jsonl
-    return _FORMATS.get(Path(name).suffix) if Path(name).suffix else None
+    dot = name.rfind(".")
+    return _FORMATS.get(name[dot:]) if dot > 0 else None
+
+
+def _walk(folder: str) -> list[tuple[str, str, os.stat_result, bool]]:
+    """(path, name relative to `folder`, stat, reached through a link) of every visible file under
+    `folder`, sorted by name; of an earlier fruitstand output inside it, its data/ only.
+
+    os.scandir rather than pathlib: planning 10,000 files spends its time here (see
+    benchmarks/bench_planning.py)."""
+    out = []
+    todo = [(folder, "", False)]
+    while todo:
+        here, rel, linked = todo.pop()
+        with os.scandir(here) as it:
+            entries = list(it)
+        if any(e.name == "manifest.json" and e.is_file() for e in entries) and any(
+                e.name == "data" and e.is_dir() for e in entries):  # a fruitstand output folder
+            entries = [e for e in entries if e.name == "data"]
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            name = f"{rel}{entry.name}"
+            link = linked or entry.is_symlink()
+            if entry.is_dir():
+                todo.append((entry.path, name + "/", link))
+            elif entry.is_file():
+                out.append((entry.path, name, entry.stat(), link))
+    return sorted(out, key=lambda e: e[1])
 
 
 def find_inputs(paths: list[str | os.PathLike], *, limit: int | None = None) -> list[InputFile]:
@@ -123,47 +152,42 @@ def find_inputs(paths: list[str | os.PathLike], *, limit: int | None = None) -> 
         p = Path(raw)
         if not p.exists():
             raise RecipeError(f"input not found: {raw} (check the path)")
-        files = _folder_files(p) if p.is_dir() else [p]
+        is_dir = p.is_dir()
+        if is_dir:
+            root = os.path.realpath(p)
+            files = _walk(str(p))
+        else:
+            root = None
+            files = [(str(p), p.name, p.stat(), True)]
         n_before = len(found)
-        for f in files:
-            fmt = detect_format(f)
+        for path, name, st, linked in files:
+            fmt = detect_format(name)
             if fmt == "wat":
-                raise RecipeError(f"{f if p.is_dir() else raw} is a WAT file: it holds metadata about pages, no pages; "
+                raise RecipeError(f"{path if is_dir else raw} is a WAT file: it holds metadata about pages, no pages; "
                                   "give the matching WARC (pages) or WET (text) file instead")
             if fmt is None:
-                if not p.is_dir():
+                if not is_dir:
                     raise RecipeError(
                         f"can't tell the format of {raw}: name it .warc(.gz), .wet.gz, .arc(.gz), "
                         ".jsonl(.gz|.zst), .parquet, .txt or .html(.gz)"
                     )
                 continue
-            if not os.access(f, os.R_OK):
-                raise RecipeError(f"can't read input {f}: permission denied")
-            key = str(f.resolve())
-            name = f.relative_to(p).as_posix() if p.is_dir() else f.name
-            st = f.stat()
+            if not os.access(path, os.R_OK):
+                raise RecipeError(f"can't read input {path}: permission denied")
+            # A file under a resolved folder is its own real path unless a link leads to it.
+            key = os.path.join(root, name) if root is not None and not linked else os.path.realpath(path)
             found[key] = InputFile(key, fmt, st.st_size, name, str(st.st_mtime_ns))
-        if p.is_dir() and len(found) == n_before:
+        if is_dir and len(found) == n_before:
             raise RecipeError(f"no readable files in folder {raw} (.warc.gz, .jsonl, .parquet, .txt, .html, ...)")
     return [found[k] for k in sorted(found)]
-
-
-def _folder_files(folder: Path) -> list[Path]:
-    """The visible files under `folder`; of an earlier fruitstand output inside it, its data/ only."""
-    out = []
-    for root, dirs, names in os.walk(folder):
-        base = Path(root)
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        if (base / "manifest.json").is_file() and "data" in dirs:  # a fruitstand output folder
-            dirs[:] = ["data"]
-            continue
-        out += [base / n for n in names if not n.startswith(".") and (base / n).is_file()]
-    return sorted(out)
 
 
 TARGET_TASKS = 64  # enough to keep 16-32 cores busy to the end with unequal slices
 MIN_SPLIT = 4 << 20  # bytes: below this a task's start-up (~4 ms, a shard) starts to show
 MAX_SPLIT = 256 << 20
+# Files under this are packed into one task with their neighbours: a task's start-up and shard
+# cost about what a file this size takes to process.
+PACK_MIN = 1 << 20
 
 
 def default_split(files: list[InputFile]) -> int:
@@ -233,6 +257,9 @@ def plan_tasks(files: list[InputFile], *, split_bytes: int | None = None) -> lis
     """Cut inputs into tasks. Deterministic: the same inputs give the same tasks."""
     if split_bytes is None:
         split_bytes = default_split(files)
+    # Small files are packed up to PACK_MIN, more where the corpus is big (its slice size); a pack
+    # under the slice size keeps a few files of a few MB on as many workers as before.
+    pack_bytes = min(split_bytes, max(PACK_MIN, sum(max(0, f.size) for f in files) // TARGET_TASKS))
     tasks: list[Task] = []
     pack: list[Task] = []
 
@@ -246,8 +273,8 @@ def plan_tasks(files: list[InputFile], *, split_bytes: int | None = None) -> lis
 
     for f in files:
         slices = _slices(f, split_bytes)
-        if slices == [(0, -1, f.size)] and 0 <= f.size < split_bytes:  # small and whole: packed with its neighbours
-            if pack and sum(t.size for t in pack) + f.size > split_bytes:
+        if slices == [(0, -1, f.size)] and 0 <= f.size < pack_bytes:  # small and whole: packed with its neighbours
+            if pack and sum(t.size for t in pack) + f.size > pack_bytes:
                 close_pack()
             pack.append(Task(0, f.path, f.format, 0, -1, f.size, f.name, f.size, f.mtime))
             continue
@@ -259,46 +286,33 @@ def plan_tasks(files: list[InputFile], *, split_bytes: int | None = None) -> lis
 
 
 def _slices(f: InputFile, split_bytes: int) -> list[tuple[int, int, int]]:
-    suffix = Path(f.path).suffix.lower()
-    plain_jsonl = f.format == "jsonl" and suffix in (".jsonl", ".json", ".ndjson")
-    # read_warc finds the record starts in each range; one gzip stream has none to find.
-    gzip_warc = f.format == "warc" and suffix == ".gz"
-    if f.size > split_bytes and (plain_jsonl or gzip_warc and _gzip_members(f.path)):
-        return [(s, min(s + split_bytes, f.size), min(split_bytes, f.size - s)) for s in range(0, f.size, split_bytes)]
-    if f.format == "parquet" and f.size >= 0:
-        import pyarrow as pa
-        import pyarrow.parquet as pq
+    """Byte ranges of a file, from its name and size alone: planning opens no input.
 
-        try:
-            meta = pq.ParquetFile(fs.open_input(f.path) if fs.is_url(f.path) else f.path).metadata
-        except (OSError, pa.ArrowException):  # not a Parquet file after all: its task counts why
-            return [(0, -1, f.size)]
-        sizes = [meta.row_group(i).total_byte_size for i in range(meta.num_row_groups)]
-        out, start, acc = [], 0, 0
-        for i, s in enumerate(sizes):
-            acc += s
-            if acc >= split_bytes:
-                out.append((start, i + 1, acc))
-                start, acc = i + 1, 0
-        if start < len(sizes) or not out:
-            out.append((start, len(sizes), acc))
-        if len(out) > 1:
-            return out
+    A range of a gzipped WARC holds the records whose gzip member starts in it, a range of a
+    Parquet file the row groups whose first page does (the readers find them); a gzipped WARC
+    that turns out to be one gzip stream is read whole by its first range (io/archives.py).
+    """
+    base = f.path.rsplit("/", 1)[-1].lower()
+    suffix = base[base.rfind("."):] if "." in base else ""
+    plain_jsonl = f.format == "jsonl" and suffix in (".jsonl", ".json", ".ndjson")
+    gzip_warc = f.format == "warc" and suffix == ".gz"
+    if f.size > split_bytes and (plain_jsonl or gzip_warc or f.format == "parquet"):
+        return [(s, min(s + split_bytes, f.size), min(split_bytes, f.size - s)) for s in range(0, f.size, split_bytes)]
     return [(0, -1, f.size)]
 
 
-def _gzip_members(path: str, probe: int = 32 << 20) -> bool:
-    """Whether the gzip file holds more than one member (one per record, as crawlers write them).
+def gzip_members(fh, probe: int = 32 << 20) -> bool:
+    """Whether the gzip file `fh` holds more than one member (one per record, as crawlers write them).
 
     Inflates the first member, reading at most `probe` bytes: a first member that long is one
     stream over the whole file, or a record too big to be worth cutting around.
     """
-    with fs.open_input(path) as fh:
-        try:
-            rest = skip_gzip_member(fh, probe)
-        except zlib.error:
-            return False
-        return rest is not None and (rest + fh.read(3))[:3] == GZIP_MAGIC
+    fh.seek(0)
+    try:
+        rest = skip_gzip_member(fh, probe)
+    except zlib.error:
+        return False
+    return rest is not None and (rest + fh.read(3))[:3] == GZIP_MAGIC
 
 
 def skip_gzip_member(fh, budget: int | None = None) -> bytes | None:

@@ -262,13 +262,15 @@ def read_parquet(task: Task, stats: StepStats, limits: ReadLimits, progress: Pro
     source = source_name(task)
     pf = pq.ParquetFile(fs.open_input(task.path) if fs.is_url(task.path) else task.path)
     meta = pf.metadata
-    groups = list(range(task.start, task.end if task.end >= 0 else pf.num_row_groups))
+    groups = list(range(pf.num_row_groups))
+    if task.end >= 0:  # a byte range (io/inputs.py): the row groups whose first page is in it
+        groups = [g for g in groups if task.start <= _group_offset(meta.row_group(g)) < task.end]
     if limits.text_field not in pf.schema_arrow.names:
         rows = sum(meta.row_group(i).num_rows for i in groups)
         stats.docs_in += rows
         stats.drop("missing_text", rows)
         return
-    row = sum(meta.row_group(i).num_rows for i in range(task.start))
+    row = sum(meta.row_group(i).num_rows for i in range(groups[0] if groups else 0))
     done = 0
     for g in groups:
         first, n = row, meta.row_group(g).num_rows
@@ -292,6 +294,13 @@ def read_parquet(task: Task, stats: StepStats, limits: ReadLimits, progress: Pro
             stats.docs_in += lost
             stats.drop("corrupt_input", lost)
             row = first + n
+
+
+def _group_offset(group) -> int:
+    col = group.column(0)
+    if col.has_dictionary_page and col.dictionary_page_offset is not None:
+        return min(col.dictionary_page_offset, col.data_page_offset)
+    return col.data_page_offset
 
 
 def _batch_rows(batch, text_field: str) -> list[dict | None]:

@@ -193,7 +193,9 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
 
 
 def atomic_write_json(path: Path, data: Any) -> None:
-    atomic_write_bytes(path, json.dumps(data, indent=2, sort_keys=False, ensure_ascii=False).encode() + b"\n")
+    import orjson  # json.dumps with indent runs in pure Python: 0.5 s for a 10,000-input run.json
+
+    atomic_write_bytes(path, orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS) + b"\n")
 
 
 class ShardWriter:

@@ -1,0 +1,73 @@
+"""An output on object storage (`--output s3://bucket/prefix/`): run in a local staging folder, publish.
+
+The run itself (tasks, done files, documents between stages, dedup side data) happens in a
+staging folder on a disk every worker reaches (by default under ~/.cache/fruitstand/staging/,
+one per output URL), so it resumes after any kill exactly as a local run does. Once the run
+is complete its shards and side outputs are uploaded, each object whole (io/fs.py `upload`),
+and `manifest.json` last: its presence under the URL says the dataset is complete, as a
+local folder's does. A publish cut short is run again by the same command: objects already
+there with the right size are kept.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+from fruitstand.execute.state import MANIFEST
+from fruitstand.io import fs
+from fruitstand.registry import RecipeError
+
+
+def staging_for(url: str, staging: str | None = None) -> Path:
+    if staging is not None:
+        return Path(staging)
+    digest = hashlib.sha256(url.rstrip("/").encode()).hexdigest()[:16]
+    return Path.home() / ".cache" / "fruitstand" / "staging" / digest
+
+
+def _join(url: str, rel: str) -> str:
+    return url.rstrip("/") + "/" + rel
+
+
+def remote_manifest(url: str) -> dict[str, Any] | None:
+    try:
+        return json.loads(fs.read_bytes(_join(url, MANIFEST)))
+    except FileNotFoundError:
+        return None
+
+
+def check_target(url: str, fingerprint: str, *, overwrite: bool) -> dict[str, Any] | None:
+    """The finished manifest of this same run, if published already; refuse another run's."""
+    if not fs.writable(url):
+        raise RecipeError(f"--output {url}: can't write there (HTTP is read-only): give a folder, s3:// or gs://")
+    previous = remote_manifest(url)
+    if previous is None:
+        return None
+    if previous.get("fingerprint") == fingerprint and not overwrite:
+        return previous
+    if not overwrite:
+        raise RecipeError(f"{url} holds a finished run of another recipe or input: "
+                          "choose another --output, or pass --overwrite to replace it")
+    for name in ("data", *previous.get("side_outputs", {})):
+        fs.delete(_join(url, name))
+    fs.delete(_join(url, MANIFEST))
+    return None
+
+
+def publish(staging: Path, url: str, manifest: dict[str, Any]) -> None:
+    files = list(manifest["output"]["files"])
+    for names in manifest.get("side_outputs", {}).values():
+        files += names
+    for rel in files:
+        local = staging / rel
+        target = _join(url, rel)
+        try:
+            if fs.info(target)[0] == local.stat().st_size:
+                continue  # published by an earlier try
+        except FileNotFoundError:
+            pass
+        fs.upload(local, target)
+    fs.upload(staging / MANIFEST, _join(url, MANIFEST))  # last: the dataset is complete
