@@ -116,8 +116,8 @@ def main() -> None:
         print(f"{args.base} x{scale}: {len(files)} files, {n_html} HTML records", flush=True)
         ours = _sides(folder, files, [s for s in sides if not s.startswith("datatrove")], args.baseline_src)
         runs = h.alternate(ours, args.repeats, label=f"x{scale}")
-        if str(scale) in args.datatrove_scales.split(","):
-            theirs = _sides(folder, files, [s for s in sides if s.startswith("datatrove")])
+        theirs = _sides(folder, files, [s for s in sides if s.startswith("datatrove")])
+        if theirs and str(scale) in args.datatrove_scales.split(","):
             runs.update(h.alternate(theirs, args.datatrove_repeats, label=f"x{scale}"))
         med = {k: h.median_run(v) for k, v in runs.items()}
         per_scale[scale] = (n_html, med)
