@@ -64,17 +64,19 @@ def main() -> None:
     ap.add_argument("--tokens", type=int, default=150_000, help="training tokens per calibration model")
     ap.add_argument("--seeds", type=int, default=2)
     ap.add_argument("--skip-calibration", action="store_true")
+    ap.add_argument("--skip-throughput", action="store_true")
     ap.add_argument("--default-run", action="store_true", help="also time the default 2 corpora x 2 seeds run")
     args = ap.parse_args()
     sys.path.insert(0, str(REPO / "src"))
     sys.path.insert(0, str(REPO))
     import torch
 
-    throughput("cpu", args.threads, args.steps)
-    if torch.cuda.is_available():
-        throughput("cuda", args.threads, args.steps * 5)
-    else:
-        print("throughput cuda: no GPU here")
+    if not args.skip_throughput:
+        throughput("cpu", args.threads, args.steps)
+        if torch.cuda.is_available():
+            throughput("cuda", args.threads, args.steps * 5)
+        else:
+            print("throughput cuda: no GPU here")
     if args.skip_calibration and not args.default_run:
         return
     from tests.taste.corpora import curated, raw

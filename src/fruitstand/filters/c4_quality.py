@@ -90,7 +90,9 @@ class C4Quality(Mapper):
             if not line:
                 continue
             line_words = words(line, language, cfg.script) if segmented else line.split()
-            if p.max_word_length != -1 and any(len(w) > p.max_word_length for w in line_words):
+            # Words are parts of the line: only a line longer than the limit can hold a longer word.
+            if (p.max_word_length != -1 and len(line) > p.max_word_length
+                    and any(len(w) > p.max_word_length for w in line_words)):
                 line_stats["c4_lines_too_long_word"] += 1
                 continue
             if p.remove_citations:

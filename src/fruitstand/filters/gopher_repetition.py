@@ -60,9 +60,13 @@ def top_ngram_chars(tok_hashes: np.ndarray, cum_len: np.ndarray, n: int) -> int:
     Ties go to the n-gram seen first, as `Counter.most_common` breaks them.
     """
     h = _ngram_hashes(tok_hashes, n)
-    _, first, counts = np.unique(h, return_index=True, return_counts=True)
+    # One unstable sort gives each distinct hash's count; the first position of the most frequent
+    # ones is then looked up among them alone (np.unique's return_index needs a stable argsort).
+    ordered = np.sort(h)
+    starts = np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1])))
+    counts = np.diff(np.append(starts, len(ordered)))
     best = counts.max()
-    pos = int(first[counts == best].min())
+    pos = int(np.flatnonzero(np.isin(h, ordered[starts[counts == best]]))[0])
     length = int(cum_len[pos + n] - cum_len[pos]) + n - 1
     return length * int(best)
 
@@ -70,9 +74,10 @@ def top_ngram_chars(tok_hashes: np.ndarray, cum_len: np.ndarray, n: int) -> int:
 def repeated_ngram_chars(tok_hashes: np.ndarray, cum_len: np.ndarray, n: int) -> int:
     """Characters in n-grams that repeat an earlier one, counting each word once."""
     h = _ngram_hashes(tok_hashes, n)
-    _, inverse, counts = np.unique(h, return_inverse=True, return_counts=True)
-    if counts.max() == 1:
+    ordered = np.sort(h)
+    if not (ordered[1:] == ordered[:-1]).any():  # the common case: no n-gram repeats
         return 0
+    _, inverse, counts = np.unique(h, return_inverse=True, return_counts=True)
     # An n-gram that occurs once is never "seen before" when the walk reaches it: only the
     # positions of n-grams that occur again can change the count, so walk those alone.
     ids = inverse.tolist()

@@ -29,6 +29,7 @@ from __future__ import annotations
 import logging
 import os
 from functools import cache, lru_cache
+from itertools import chain
 from pathlib import Path
 
 import regex
@@ -271,7 +272,40 @@ def _segment(text: str, language: str | None, script: str) -> list[str]:
         seg = _thai()
         if seg is not None:
             return _strip(seg(text, engine="newmm", keep_whitespace=False))
-    return _TOKEN.findall(text)
+    return space_tokens(text)
+
+
+# `_TOKEN` never matches white space, and each of its lookarounds treats white space and either
+# end of the text alike, so a text's tokens are its white-space-separated chunks' tokens, in
+# order. Chunks repeat (a page's words, a crawl's vocabulary), so each short chunk's tokens are
+# looked up in a bounded memo and the regex runs on new chunks only: the same tokens as one
+# `_TOKEN.findall(text)`, at about twice its speed, and far faster when the rules tokenise a
+# text again after C4 removed some of its lines.
+_CHUNK_TOKENS: dict[str, list[str]] = {}
+_CHUNK_MEMO_SIZE = 100_000  # entries (a few hundred bytes each); the memo starts over when full
+_CHUNK_MEMO_LEN = 48  # longer chunks (URLs, minified code) are tokenised but not kept
+# str.split() splits at these four separators; the regex's \s (Unicode White_Space) does not.
+_SPLIT_ONLY = ("\x1c", "\x1d", "\x1e", "\x1f")
+
+
+def space_tokens(text: str) -> list[str]:
+    """`_TOKEN.findall(text)`, chunk by chunk through the memo (see above)."""
+    if any(c in text for c in _SPLIT_ONLY):
+        return _TOKEN.findall(text)
+    memo = _CHUNK_TOKENS
+    if len(memo) > _CHUNK_MEMO_SIZE:
+        memo.clear()
+    chunks = text.split()
+    found = list(map(memo.get, chunks))  # one C loop; the regex runs below on the misses only
+    if None in found:
+        find = _TOKEN.findall
+        for i, toks in enumerate(found):
+            if toks is None:
+                chunk = chunks[i]
+                toks = found[i] = find(chunk)
+                if len(chunk) <= _CHUNK_MEMO_LEN:
+                    memo[chunk] = toks
+    return list(chain.from_iterable(found))
 
 
 def words(text: str, language: str | None = None, script: str | None = None) -> list[str]:

@@ -68,6 +68,10 @@ def _check(evals: list[str], tokens: int, seeds: int, device: str) -> str:
 
     if device == "cuda" and not torch.cuda.is_available():
         raise RecipeError("--device cuda: no CUDA GPU is available here; use --device auto or cpu")
+    from fruitstand.taste.data import load_eval
+
+    for path in evals:  # a bad eval set fails before any corpus is read
+        load_eval(path)
     return pick_device(device)
 
 
