@@ -34,7 +34,7 @@ BAD = [
     ({"kind": "c4_quality", "min_num_sentences": -3}, "min_num_sentences"),
     ({"kind": "fineweb_quality", "line_punct_thr": 1.2}, "line_punct_thr"),
     ({"kind": "fineweb_quality", "short_line_length": -1}, "short_line_length"),
-    ({"kind": "exact_dedup", "memory_mb": 0}, "memory_mb = 0 should be at least 16"),
+    ({"kind": "exact_dedup", "memory_mb": 0}, "memory_mb = 0 should be at least 4"),
     ({"kind": "minhash_dedup", "bands": 0}, "bands = 0 should be between 1 and 256 (default: 14)"),
     ({"kind": "minhash_dedup", "rows": 0}, "rows"),
     ({"kind": "minhash_dedup", "ngram": 0}, "ngram"),

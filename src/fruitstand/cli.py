@@ -226,8 +226,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--shuffle", type=int, metavar="SEED", default=None,
                    help="shuffle the documents with this seed (default: keep their order)")
     p.add_argument("--workers", "-w", type=int, default=None, help="worker processes (default: all cores)")
-    p.add_argument("--overwrite", action="store_true", help="replace DIR/tokens made with other settings")
-    p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    p.add_argument("--overwrite", action="store_true", help="replace DIR/tokens made with other settings (default: off)")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress bar (default: off)")
     p.set_defaults(func=cmd_tokenize)
 
     p = sub.add_parser("taste", help="train the same small model on each corpus and say which is better",
@@ -252,8 +252,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto",
                    help="auto uses a CUDA GPU when there is one, with bf16 autocast (default: auto)")
     p.add_argument("--threads", type=int, default=None, metavar="N", help="CPU threads for PyTorch (default: its own)")
-    p.add_argument("--calibrate", metavar="A", help="calibrate: train on A diluted with 0, 25, 50, 100%% of --junk")
-    p.add_argument("--junk", metavar="B", help="the corpus --calibrate dilutes A with")
+    p.add_argument("--calibrate", metavar="A", help="calibrate: train on A diluted with 0, 25, 50, 100%% of --junk (default: none, compare corpora)")
+    p.add_argument("--junk", metavar="B", help="the corpus --calibrate dilutes A with (default: none)")
     p.set_defaults(func=cmd_taste)
 
     p = sub.add_parser("report", help="write report.html and the dataset card README.md of an output folder",

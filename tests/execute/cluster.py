@@ -39,13 +39,14 @@ def _ip(*args: str) -> None:
 
 
 class Cluster:
-    def __init__(self, cpus_per_node: int = 1):
+    def __init__(self, cpus_per_node: int = 1, nodes: int = 2):
         tag = os.getpid() % 100000
         # head, worker, and a third with loopback alone (for a Ray that fruitstand starts itself)
         self.ns = [f"frs{tag}h", f"frs{tag}w", f"frs{tag}l"]
         octet = 100 + tag % 150
         self.ips = [f"10.{octet}.{tag // 150 % 250}.1", f"10.{octet}.{tag // 150 % 250}.2"]
         self.cpus = cpus_per_node
+        self.nodes = nodes
         self.temp = tempfile.mkdtemp(prefix="frs-ray-")
         self.address = f"{self.ips[0]}:{PORT}"
         # Ray 2.60 authenticates every connection: one token of the test's own for head, worker and driver.
@@ -69,7 +70,8 @@ class Cluster:
         common = ["--num-cpus", str(self.cpus), "--object-store-memory", str(200 << 20), "--disable-usage-stats"]
         self._ray(h, [ray, "start", "--head", f"--node-ip-address={self.ips[0]}", f"--port={PORT}",
                       "--include-dashboard=false", f"--temp-dir={self.temp}", *common])
-        self._ray(w, [ray, "start", f"--address={self.address}", f"--node-ip-address={self.ips[1]}", *common])
+        if self.nodes > 1:
+            self._ray(w, [ray, "start", f"--address={self.address}", f"--node-ip-address={self.ips[1]}", *common])
         return self
 
     def _ray(self, ns: str, cmd: list[str]) -> None:

@@ -142,3 +142,12 @@ def test_cpu_time_and_drops_per_language_when_the_manifest_has_them(parquet_run,
     assert cpu.count("<rect") == len(m["steps"]) + 1
     assert f"{m['steps'][-1]['kind']}: {0.25 * len(m['steps']):,.2f} s" in cpu
     assert "dropped per language: eng" in html and "urd 1" in html
+
+
+def test_a_real_run_shows_reading_among_the_cpu_rows(parquet_run):
+    """The executor records reading's CPU seconds as the manifest's `read_cpu_s`."""
+    out, manifest = parquet_run
+    assert manifest["read_cpu_s"] > 0
+    html = (out / "report.html").read_text()
+    cpu = re.search(r'<section id="cpu">.*?</section>', html, re.S).group(0)
+    assert "read: " in cpu and cpu.count("<rect") == len(manifest["steps"]) + 1

@@ -60,7 +60,7 @@ class ExactDedup(GlobalStep):
         ref.resolve(self.reference, self.kind, _INDEX_PARAMS)
 
     def validate(self) -> None:
-        params.at_least(self, "memory_mb", 16)
+        params.at_least(self, "memory_mb", 4)
 
     def map(self, docs: Iterable[Document], stats: StepStats, ctx: TaskContext) -> Iterator[Document]:
         writer = RunWriter(ctx.workdir / "runs", ctx.task_index)

@@ -66,7 +66,7 @@ class LineDedup(GlobalStep):
     def validate(self) -> None:
         params.one_of(self, "unit", UNITS)
         params.at_least(self, "min_count", 2)
-        params.at_least(self, "memory_mb", 16)
+        params.at_least(self, "memory_mb", 4)
 
     def map(self, docs: Iterable[Document], stats: StepStats, ctx: TaskContext) -> Iterator[Document]:
         writer = RunWriter(ctx.workdir / "runs", ctx.task_index)

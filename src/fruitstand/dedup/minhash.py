@@ -91,7 +91,7 @@ class MinhashDedup(GlobalStep):
         params.between(self, "bands", 1, 256)
         params.between(self, "rows", 1, 64)
         params.between(self, "seed", 0, (1 << 63) - 1)
-        params.at_least(self, "memory_mb", 16)
+        params.at_least(self, "memory_mb", 4)
 
     def _index_params(self) -> dict[str, Any]:
         return {"ngram": self.ngram, "bands": self.bands, "rows": self.rows, "seed": self.seed,

@@ -197,7 +197,9 @@ def _reasons(f: RunFacts) -> str:
 
 def _cpu(f: RunFacts) -> str:
     rows = []
-    read = cpu_seconds(f.manifest.get("read", {}))
+    read = f.manifest.get("read_cpu_s")
+    if not isinstance(read, (int, float)) or isinstance(read, bool):
+        read = cpu_seconds(f.manifest.get("read", {}))
     if read is not None:
         rows.append(("read", read))
     rows += [(s["kind"], c) for s in f.steps if (c := cpu_seconds(s)) is not None]
