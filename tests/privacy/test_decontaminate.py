@@ -6,7 +6,6 @@ from __future__ import annotations
 import gzip
 import json
 import re
-import sys
 from collections import Counter
 from pathlib import Path
 
@@ -15,20 +14,8 @@ import pytest
 from fruitstand.document import Document
 from fruitstand.privacy.decontaminate import Decontaminate, Index, words
 from fruitstand.registry import RecipeError, make_step
-from fruitstand.step import StepContext, StepStats
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from filters.realtext import DATA, chinese_article, english_article  # noqa: E402
-
-
-def run_step(step, docs: list[Document]) -> tuple[list[Document], StepStats]:
-    """The step over one task's documents, as the executor runs it (context, open, process, finish)."""
-    ctx = StepContext()
-    step.ctx = ctx
-    step.open(ctx)
-    out = list(step.process(docs, ctx.stats))
-    step.finish()
-    return out, ctx.stats
+from tests.filters.realtext import DATA, chinese_article, english_article
+from tests.privacy.steps import run_step
 
 EVALS = DATA / "evals"
 DECON = DATA / "decon"

@@ -16,20 +16,8 @@ from fruitstand.document import Document
 from fruitstand.privacy import pii
 from fruitstand.privacy.pii import PII, find, iban_ok, luhn
 from fruitstand.registry import RecipeError, make_step
-from fruitstand.step import StepContext, StepStats
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from filters.realtext import english_article  # noqa: E402
-
-
-def run_step(step, docs: list[Document]) -> tuple[list[Document], StepStats]:
-    """The step over one task's documents, as the executor runs it (context, open, process, finish)."""
-    ctx = StepContext()
-    step.ctx = ctx
-    step.open(ctx)
-    out = list(step.process(docs, ctx.stats))
-    step.finish()
-    return out, ctx.stats
+from tests.filters.realtext import english_article
+from tests.privacy.steps import run_step
 
 # Real-looking values of every type, each with the words a page would put before it.
 PLANTED = [
