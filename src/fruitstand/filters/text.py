@@ -19,7 +19,8 @@ in other writing systems:
   `terminal_marks()`: all of them, any script; `sentence_count(line)`: sentences in a line.
 
 Segmenters load on the first text that needs them and write their caches under
-`$FRUITSTAND_CACHE` (default `~/.cache/fruitstand`), never into /tmp or the home folder.
+fruitstand's cache folder (`cache.py`: `$FRUITSTAND_CACHE`, default `~/.cache/fruitstand`), never
+into /tmp or the home folder.
 When a segmenter is not installed, the text falls back to characters (CJK) or to spaces
 (Thai), which keeps the rules running with looser word counts.
 """
@@ -30,9 +31,10 @@ import logging
 import os
 from functools import cache, lru_cache
 from itertools import chain
-from pathlib import Path
 
 import regex
+
+from fruitstand.cache import cache_dir
 
 # --- scripts -------------------------------------------------------------------------------
 
@@ -198,13 +200,6 @@ _TOKEN = regex.compile(
 )
 
 
-def _cache_dir(name: str) -> Path:
-    root = os.environ.get("FRUITSTAND_CACHE") or Path.home() / ".cache" / "fruitstand"
-    path = Path(root) / name
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
 @cache
 def _jieba():
     try:
@@ -213,7 +208,7 @@ def _jieba():
         return None
     logging.getLogger("jieba").setLevel(logging.WARNING)
     tok = jieba.Tokenizer()
-    tok.tmp_dir = str(_cache_dir("jieba"))  # its prefix-dict cache, else /tmp/jieba.cache
+    tok.tmp_dir = str(cache_dir("jieba"))  # its prefix-dict cache, else /tmp/jieba.cache
     return tok
 
 
@@ -231,7 +226,7 @@ def _mecab():
 def _thai():
     # PyThaiNLP creates its data folder on import; point it at ours unless the user chose one.
     if "PYTHAINLP_DATA" not in os.environ and "PYTHAINLP_DATA_DIR" not in os.environ:
-        os.environ["PYTHAINLP_DATA"] = str(_cache_dir("pythainlp"))
+        os.environ["PYTHAINLP_DATA"] = str(cache_dir("pythainlp"))
     try:
         from pythainlp.tokenize import word_tokenize
     except ImportError:

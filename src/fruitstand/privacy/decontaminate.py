@@ -34,7 +34,6 @@ import functools
 import gzip
 import hashlib
 import json
-import os
 import re
 import unicodedata
 from collections import Counter
@@ -48,6 +47,7 @@ import numpy as np
 import xxhash
 
 from fruitstand import params
+from fruitstand.cache import cached_arrays
 from fruitstand.document import Document
 from fruitstand.registry import RecipeError
 from fruitstand.step import Mapper, StepContext
@@ -144,10 +144,6 @@ def ngram_hashes_multi(word_hashes: np.ndarray, lengths: tuple[int, ...]) -> lis
 
 def word_hashes(ws: list[bytes]) -> np.ndarray:
     return np.fromiter(map(xxhash.xxh3_64_intdigest, ws), dtype=np.uint64, count=len(ws))
-
-
-def _cache_dir() -> Path:
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "fruitstand" / "decontaminate"
 
 
 # --- eval sets ------------------------------------------------------------------------------
@@ -337,24 +333,17 @@ class Index:
         key = hashlib.sha256(json.dumps([INDEX_VERSION, ngram, min_words, boilerplate_items, char_ngram]).encode())
         for spec in specs:
             key.update(set_name(spec).encode() + b"\0" + hashlib.sha256(resolve(spec).read_bytes()).digest())
-        path = _cache_dir() / f"{key.hexdigest()[:32]}.npz"
-        try:
-            with np.load(path) as z:
-                names = list(zip(z["labels"].tolist(), z["lines"].tolist()))
-                return cls(z["hashes"], z["items"], names, tuple(z["lengths"].tolist()), int(z["boilerplate"]))
-        except (OSError, KeyError, ValueError):
-            pass
-        index = cls.build(specs, ngram, min_words, boilerplate_items, char_ngram)
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_name(f"{path.stem}.{os.getpid()}.tmp.npz")
-            np.savez(tmp, hashes=index.hashes, items=index.items, labels=np.array([n[0] for n in index.names], dtype=str),
-                     lines=np.array([n[1] for n in index.names], dtype=np.int64), lengths=np.array(index.lengths),
-                     boilerplate=np.array(index.boilerplate))
-            os.replace(tmp, path)
-        except OSError:
-            pass
-        return index
+        def build() -> dict[str, np.ndarray]:
+            index = cls.build(specs, ngram, min_words, boilerplate_items, char_ngram)
+            return {"hashes": index.hashes, "items": index.items,
+                    "labels": np.array([n[0] for n in index.names], dtype=str),
+                    "lines": np.array([n[1] for n in index.names], dtype=np.int64),
+                    "lengths": np.array(index.lengths), "boilerplate": np.array(index.boilerplate)}
+
+        z = cached_arrays("decontaminate", key.hexdigest()[:32],
+                          ("hashes", "items", "labels", "lines", "lengths", "boilerplate"), build)
+        names = list(zip(z["labels"].tolist(), z["lines"].tolist()))
+        return cls(z["hashes"], z["items"], names, tuple(z["lengths"].tolist()), int(z["boilerplate"]))
 
     def __post_init__(self) -> None:
         # A bitmap of the hashes' top 24 bits: most of a document's n-grams stop at one look-up there.

@@ -31,6 +31,8 @@ from urllib.parse import urlsplit
 import numpy as np
 import xxhash
 
+from fruitstand.cache import cached_arrays
+
 T = TypeVar("T")
 MISSING = object()
 _WARC_SUFFIXES = (".warc", ".warc.gz", ".warc.zst", ".warc.lz4")
@@ -57,10 +59,6 @@ def host_key(url: str) -> str | None:
     if port and not (port == 80 and parts.scheme == "http" or port == 443 and parts.scheme == "https"):
         return f"{host}:{port}"
     return host
-
-
-def _cache_dir() -> Path:
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "fruitstand" / "captures"
 
 
 def _hash(host: str) -> int:
@@ -99,21 +97,13 @@ class CaptureIndex(Generic[T]):
         for p in self._files:
             st = p.stat()
             key.update(f"{p.resolve()}\0{st.st_size}\0{st.st_mtime_ns}\0".encode())
-        path = _cache_dir() / f"{key.hexdigest()[:32]}.npz"
-        try:
-            with np.load(path) as z:
-                self._hashes, self._file_of, self._offset_of = z["hashes"], z["files"], z["offsets"]
-                return
-        except (OSError, KeyError, ValueError):
-            pass
-        self._build()
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_name(f"{path.stem}.{os.getpid()}.tmp.npz")
-            np.savez(tmp, hashes=self._hashes, files=self._file_of, offsets=self._offset_of)
-            os.replace(tmp, path)
-        except OSError:
-            pass
+
+        def build() -> dict[str, np.ndarray]:
+            self._build()
+            return {"hashes": self._hashes, "files": self._file_of, "offsets": self._offset_of}
+
+        z = cached_arrays("captures", key.hexdigest()[:32], ("hashes", "files", "offsets"), build)
+        self._hashes, self._file_of, self._offset_of = z["hashes"], z["files"], z["offsets"]
 
     def _build(self) -> None:
         from fastwarc.warc import ArchiveIterator, WarcRecordType

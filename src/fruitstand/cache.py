@@ -1,0 +1,53 @@
+"""fruitstand's per-user cache: segmenters' dictionaries, built indexes that every worker loads.
+
+One folder: `$FRUITSTAND_CACHE`, else `$XDG_CACHE_HOME/fruitstand`, else `~/.cache/fruitstand`,
+never /tmp. An index whose build takes seconds (the decontamination n-grams of the built-in
+eval sets, the robots.txt capture index) is built by the first process that needs it and
+loaded by every later one; a cache folder that cannot be written is simply not used.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+
+def cache_root() -> Path:
+    root = os.environ.get("FRUITSTAND_CACHE")
+    if root:
+        return Path(root)
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "fruitstand"
+
+
+def cache_dir(name: str) -> Path:
+    """The cache folder `name`, made if missing."""
+    path = cache_root() / name
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def cached_arrays(name: str, key: str, fields: tuple[str, ...],
+                  build: Callable[[], dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    """The arrays stored under `name/key.npz`, or `build()`'s, saved there for next time.
+
+    `key` must change whenever what `build` makes would: the inputs' identity and the format's
+    version. A file missing one of `fields` (or unreadable) is built again.
+    """
+    path = cache_root() / name / f"{key}.npz"
+    try:
+        with np.load(path) as z:
+            return {f: z[f] for f in fields}
+    except (OSError, KeyError, ValueError):
+        pass
+    arrays = build()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f"{path.stem}.{os.getpid()}.tmp.npz")
+        np.savez(tmp, **arrays)
+        os.replace(tmp, path)
+    except OSError:
+        pass
+    return arrays
