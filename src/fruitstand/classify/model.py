@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from fruitstand.classify.features import FeatureConfig, hashed_features
+from fruitstand.io.writers import atomic_write_bytes
 
 FORMAT = "fruitstand-hashed-linear-1"
 
@@ -53,13 +54,14 @@ class LinearModel:
         return _sigmoid(self.logits(texts))
 
     def save(self, path: str | Path) -> None:
+        """Write the model atomically: a reader never sees half a file."""
         scale = float(np.abs(self.weights).max()) / 127 or 1.0
         q = np.clip(np.rint(self.weights / scale), -127, 127).astype(np.int8)
         meta = {"format": FORMAT, "bias": self.bias, "scale": scale, "features": self.features.to_json(),
                 "manifest": self.manifest}
         buf = io.BytesIO()
         np.savez_compressed(buf, weights=q, meta=np.frombuffer(json.dumps(meta, sort_keys=True).encode(), np.uint8))
-        Path(path).write_bytes(buf.getvalue())
+        atomic_write_bytes(Path(path), buf.getvalue())
 
     @classmethod
     def load(cls, path: str | Path) -> LinearModel:

@@ -8,7 +8,6 @@ printed and stored in the model's training manifest with the inputs' sha256.
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,6 +18,7 @@ import xxhash
 
 from fruitstand.classify.features import FeatureConfig
 from fruitstand.classify.model import TrainConfig, auc, precision_recall, train
+from fruitstand.io.inputs import sha256_file
 from fruitstand.registry import RecipeError
 
 
@@ -53,13 +53,7 @@ def _held_out(doc_id: str, share: float) -> bool:
 
 
 def _sha256(path: str) -> str | None:
-    if os.path.isdir(path):
-        return None
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
+    return None if os.path.isdir(path) else sha256_file(path)
 
 
 def train_classifier(positive: list[str], negative: list[str], output: str | os.PathLike, *,
@@ -111,7 +105,5 @@ def train_classifier(positive: list[str], negative: list[str], output: str | os.
     }
     model.manifest = manifest
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.tmp{os.getpid()}")
-    model.save(tmp)
-    os.replace(tmp, out)
+    model.save(out)
     return manifest

@@ -24,6 +24,7 @@ Scoring runs in batches (`batch_size`): one NumPy pass over a batch's bytes (fea
 from __future__ import annotations
 
 import functools
+import io
 import json
 import os
 from collections.abc import Iterable, Iterator
@@ -36,6 +37,7 @@ import numpy as np
 import xxhash
 
 from fruitstand.document import Document
+from fruitstand.io.writers import atomic_write_bytes, atomic_write_json
 from fruitstand.step import BatchFilter, GlobalStep, ReduceJob, StepContext, StepStats
 
 _BINS = 1 << 16
@@ -146,7 +148,7 @@ class QualityClassifierTop(QualityClassifier, GlobalStep):
         for doc in docs:
             stats.docs_in += 1
             score = doc.metadata.get(FIELD)
-            if score is not None and int(_bin(np.array([score]))[0]) >= cut:
+            if score is not None and min(int(score * _BINS), _BINS - 1) >= cut:  # _bin of one score
                 stats.docs_out += 1
                 yield doc
             else:
@@ -161,10 +163,9 @@ def _bin(scores: np.ndarray) -> np.ndarray:
 
 
 def _atomic_save(path: Path, array: np.ndarray) -> None:
-    tmp = path.with_name(f"{path.name}.tmp{os.getpid()}")
-    with open(tmp, "wb") as fh:
-        np.save(fh, array)
-    os.replace(tmp, path)
+    buf = io.BytesIO()
+    np.save(buf, array)
+    atomic_write_bytes(path, buf.getvalue())
 
 
 def _cut(workdir: str, share: float) -> dict[str, int]:
@@ -181,7 +182,5 @@ def _cut(workdir: str, share: float) -> dict[str, int]:
     else:
         cut = int(np.flatnonzero(above >= want).max()) if total else 0
     kept = int(above[cut]) if cut < _BINS else 0
-    tmp = work / f"cut.json.tmp{os.getpid()}"
-    tmp.write_text(json.dumps({"bin": cut, "threshold": cut / _BINS, "kept": kept, "total": total}))
-    os.replace(tmp, work / "cut.json")
+    atomic_write_json(work / "cut.json", {"bin": cut, "threshold": cut / _BINS, "kept": kept, "total": total})
     return {"score_cut_x1e6": int(cut / _BINS * 1e6), "kept_by_cut": kept}
