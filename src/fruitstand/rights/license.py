@@ -152,24 +152,21 @@ def _has_rel(node, rel: str) -> bool:
 
 def _in_trap(node, *, itself: bool = False) -> bool:
     """Inside a user comment or a media credit (or, with `itself`, one)."""
-    n = node if itself else node.parent
-    while n is not None and n.tag not in ("body", "html", "#document"):
-        if n.tag in _TRAP_TAGS:
-            return True
-        ident = (n.getattr("id") or "") + " " + (n.getattr("class") or "")
-        if ident.strip() and _TRAP.search(ident):
-            return True
-        n = n.parent
-    return False
+    return _within(node if itself else node.parent, _TRAP_TAGS, _TRAP)
 
 
 def _in_footer(node) -> bool:
+    return _within(node, ("footer",), _FOOTER)
+
+
+def _within(node, tags, words) -> bool:
+    """`node` or an ancestor below <body> is one of `tags` or has an id/class matching `words`."""
     n = node
     while n is not None and n.tag not in ("body", "html", "#document"):
-        if n.tag == "footer":
+        if n.tag in tags:
             return True
         ident = (n.getattr("id") or "") + " " + (n.getattr("class") or "")
-        if ident.strip() and _FOOTER.search(ident):
+        if ident.strip() and words.search(ident):
             return True
         n = n.parent
     return False
