@@ -13,8 +13,10 @@ Standard library only: the same file is imported by the datatrove venv's runner.
 from __future__ import annotations
 
 import gzip
+import json
 import os
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -322,6 +324,22 @@ def fruitstand_ready() -> bool:
     subprocess.run([FRUITSTAND_PY, "-m", "compileall", "-q", str(src)], capture_output=True)
     probe = "import fruitstand, fruitstand.cli; assert hasattr(fruitstand, 'run')"
     return subprocess.run([FRUITSTAND_PY, "-c", probe], capture_output=True).returncode == 0
+
+
+def measured_side(cmd: list, dest: Path | None, *, env: dict | None = None):
+    """A side for `alternate`: clear `dest` (and its -logs), run `cmd`, and count the documents it
+    wrote to `dest` as `docs_out`; with no `dest`, the count is the `docs_out` of the JSON object
+    the command prints last."""
+    def go() -> Run:
+        if dest is not None:
+            shutil.rmtree(dest, ignore_errors=True)
+            shutil.rmtree(f"{dest}-logs", ignore_errors=True)
+        run = measure(cmd, env=env)
+        if run.rc == 0:
+            run.extra["docs_out"] = (json.loads(run.tail.strip().splitlines()[-1])["docs_out"] if dest is None
+                                     else parquet_rows(dest))
+        return run
+    return go
 
 
 def parquet_rows(folder: Path) -> int:

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import sys
 from pathlib import Path
 
@@ -95,15 +94,7 @@ def _sides(folder: Path, files: list[Path], which: list[str]) -> dict:
     me = Path(__file__).resolve()
 
     def side(name, cmd, dest):
-        def go():
-            shutil.rmtree(dest, ignore_errors=True)
-            shutil.rmtree(str(dest) + "-logs", ignore_errors=True)
-            run = h.measure(cmd)
-            if run.rc == 0:
-                run.extra["docs_out"] = (json.loads(run.tail.strip().splitlines()[-1])["docs_out"] if dest is None
-                                         else h.parquet_rows(dest))
-            return run
-        return name, go
+        return name, h.measured_side(cmd, dest)
 
     all_sides = dict([
         side("fruitstand", h.fruitstand_cmd(recipe, files, out / "fs", WORKERS), out / "fs"),

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import sys
 import tomllib
 from pathlib import Path
@@ -95,15 +94,7 @@ def main() -> None:
     out = h.SCRATCH / "fineweb-out"
     me = Path(__file__).resolve()
 
-    def side(cmd, dest):
-        def go():
-            shutil.rmtree(dest, ignore_errors=True)
-            shutil.rmtree(str(dest) + "-logs", ignore_errors=True)
-            run = h.measure(cmd)
-            if run.rc == 0:
-                run.extra["docs_out"] = h.parquet_rows(dest)
-            return run
-        return go
+    side = h.measured_side
 
     rows, ratios, per_scale = [], [], {}
     for scale in (int(s) for s in args.scales.split(",")):

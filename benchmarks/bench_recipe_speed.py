@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import sys
 import tomllib
 from pathlib import Path
@@ -59,33 +58,14 @@ def _sides(folder: Path, files: list[Path], which: list[str], baseline: Path | N
     recipes = {"extract": _recipe("extract", ["extract"]), "fineweb": _recipe("fineweb", FINEWEB_KINDS),
                "default": DEFAULT_RECIPE}
 
-    def side(cmd, dest):
-        def go():
-            if dest is not None:
-                shutil.rmtree(dest, ignore_errors=True)
-                shutil.rmtree(str(dest) + "-logs", ignore_errors=True)
-            run = h.measure(cmd)
-            if run.rc == 0:
-                run.extra["docs_out"] = (json.loads(run.tail.strip().splitlines()[-1])["docs_out"] if dest is None
-                                         else h.parquet_rows(dest))
-            return run
-        return go
-
-    def side_env(cmd, dest, src):
-        def go():
-            shutil.rmtree(dest, ignore_errors=True)
-            run = h.measure(cmd, env={"PYTHONPATH": str(src)})
-            if run.rc == 0:
-                run.extra["docs_out"] = h.parquet_rows(dest)
-            return run
-        return go
+    side = h.measured_side
 
     sides = {"limit (1 process)": side([h.FRUITSTAND_PY, HERE / "bench_extract.py", "--run-limit", folder], None)}
     for name, recipe in recipes.items():
         sides[name] = side(h.fruitstand_cmd(recipe, files, out / name, 1), out / name)
     if baseline is not None:  # the same FineWeb recipe on other sources (before/after a change), alternated
-        sides["fineweb@baseline"] = side_env(
-            h.fruitstand_cmd(recipes["fineweb"], files, out / "baseline", 1), out / "baseline", baseline)
+        sides["fineweb@baseline"] = side(h.fruitstand_cmd(recipes["fineweb"], files, out / "baseline", 1),
+                                         out / "baseline", env={"PYTHONPATH": str(baseline)})
     for name, extractor in (("datatrove", "trafilatura"), ("datatrove+resiliparse", "resiliparse")):
         dest = out / name.replace("+", "-")
         sides[name] = side([h.DATATROVE_PY, Path(__file__).resolve(), "--run-datatrove", folder, dest, extractor], dest)
