@@ -10,7 +10,6 @@ cleaned text wherever both keep a page, and every disagreement is listed below w
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import json
 from pathlib import Path
 
@@ -21,6 +20,7 @@ from fruitstand.filters.c4_quality import C4Quality
 from fruitstand.filters.fineweb_quality import FineWebQuality
 from fruitstand.filters.gopher_quality import GopherQuality
 from fruitstand.filters.gopher_repetition import GopherRepetition
+from tests.filters.agreement import disagreements, recorder
 
 HERE = Path(__file__).resolve().parent
 DATA = HERE.parent / "data"
@@ -54,17 +54,10 @@ EXPLAINED = {
 }
 
 
-def _documents() -> dict[str, str]:
-    spec = importlib.util.spec_from_file_location("record", DATA / "record_datatrove_decisions.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.documents()
-
-
 @pytest.fixture(scope="module")
 def reference() -> tuple[dict[str, str], dict[str, dict[str, str]]]:
     recorded = json.loads((DATA / "datatrove_decisions.json").read_text())
-    return _documents(), recorded["decisions"]
+    return recorder("record_datatrove_decisions").documents(), recorded["decisions"]
 
 
 def ours(step, doc_id: str, text: str) -> str:
@@ -84,13 +77,7 @@ def test_agrees_with_datatrove(step, reference):
     docs, decisions = reference
     theirs = decisions[step.kind]
     assert set(theirs) == set(docs) and len(docs) > 700
-    disagree, text_differs = set(), set()
-    for doc_id, text in docs.items():
-        mine = ours(step, doc_id, text)
-        if mine.startswith("keep") != theirs[doc_id].startswith("keep"):
-            disagree.add(doc_id)
-        elif mine.startswith("keep:") and mine != theirs[doc_id]:
-            text_differs.add(doc_id)
+    disagree, text_differs = disagreements(lambda doc_id, text: ours(step, doc_id, text), docs, theirs)
     assert 1 - len(disagree) / len(docs) >= 0.99
     assert disagree == set(EXPLAINED[step.kind]), "explain every disagreement (or drop a stale entry)"
     assert not text_differs  # C4 leaves the very same lines as datatrove

@@ -13,7 +13,6 @@ every disagreement is listed with its cause. Today's 99.2 % is in benchmarks/RES
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import json
 from pathlib import Path
 
@@ -22,6 +21,7 @@ import pytest
 from fruitstand.document import Document
 from fruitstand.recipe import Recipe
 from fruitstand.step import Mapper
+from tests.filters.agreement import disagreements, recorder
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 SHARED = Path(__file__).resolve().parents[3] / "shared" / "data" / "text"
@@ -39,13 +39,6 @@ EXPLAINED = {
 }
 
 
-def _record_module():
-    spec = importlib.util.spec_from_file_location("record_fineweb", DATA / "record_datatrove_fineweb.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def _ours(steps, doc_id: str, text: str) -> str:
     doc = Document(id=doc_id, text=text, metadata={"language": "eng", "script": "Latn"})
     for step in steps:
@@ -59,19 +52,13 @@ def _ours(steps, doc_id: str, text: str) -> str:
 
 @pytest.mark.slow
 def test_default_recipe_agrees_with_fineweb_on_held_out_english_text():
-    record = _record_module()
+    record = recorder("record_datatrove_fineweb")
     docs = record.documents()
     theirs = json.loads((DATA / "datatrove_fineweb_decisions.json").read_text())["decisions"]
     assert set(theirs) == set(docs) and len(docs) > 350
     steps = [s for s in Recipe.default().build() if s.kind in record.FILTERS]
     assert [s.kind for s in steps] == list(record.FILTERS)
-    disagree, text_differs = set(), set()
-    for doc_id, text in docs.items():
-        mine = _ours(steps, doc_id, text)
-        if mine.startswith("keep") != theirs[doc_id].startswith("keep"):
-            disagree.add(doc_id)
-        elif mine.startswith("keep:") and mine != theirs[doc_id]:
-            text_differs.add(doc_id)
+    disagree, text_differs = disagreements(lambda doc_id, text: _ours(steps, doc_id, text), docs, theirs)
     assert 1 - len(disagree) / len(docs) >= 0.99, sorted(disagree)
     assert disagree == set(EXPLAINED), "explain every disagreement (or drop a stale entry)"
     assert not text_differs  # C4 leaves the very same lines as datatrove's
