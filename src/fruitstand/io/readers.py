@@ -139,7 +139,8 @@ class _ZstdStream(io.RawIOBase):
         super().close()
 
 
-def _open_binary(path: str) -> io.BufferedIOBase:
+def open_binary(path: str) -> io.BufferedIOBase:
+    """A local or remote file as a byte stream, decompressed by its name (.gz, .zst, .bz2)."""
     name = path.lower()
     if name.endswith(".gz"):
         return gzip.open(fs.open_input(path), "rb")
@@ -219,7 +220,7 @@ def read_jsonl(task: Task, stats: StepStats, limits: ReadLimits, progress: Progr
     loads = _json_loads()
     source = source_name(task)
     limit = limits.max_record_bytes
-    with _open_binary(task.path) as fh:
+    with open_binary(task.path) as fh:
         pos = 0
         if task.start > 0:  # a byte-range task starts at the first line that begins in its range
             fh.seek(task.start - 1)
@@ -394,7 +395,7 @@ def read_html(task: Task, stats: StepStats, limits: ReadLimits, progress: Progre
     """
     source = source_name(task)
     stats.docs_in += 1
-    with _open_binary(task.path) as fh:
+    with open_binary(task.path) as fh:
         data = fh.read(limits.max_record_bytes + 1)
     progress(task.size)
     if len(data) > limits.max_record_bytes:

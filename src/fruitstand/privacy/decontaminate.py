@@ -31,8 +31,8 @@ of each task), `masked_documents` and `cuts` in mask mode.
 from __future__ import annotations
 
 import functools
-import gzip
 import hashlib
+import io
 import json
 import re
 import unicodedata
@@ -148,15 +148,9 @@ def word_hashes(ws: list[bytes]) -> np.ndarray:
 
 # --- eval sets ------------------------------------------------------------------------------
 def _open_text(path: Path):
-    if path.name.endswith(".gz"):
-        return gzip.open(path, "rt", encoding="utf-8")
-    if path.name.endswith(".zst"):
-        import io
+    from fruitstand.io.readers import open_binary
 
-        import zstandard
-
-        return io.TextIOWrapper(zstandard.ZstdDecompressor().stream_reader(open(path, "rb")), encoding="utf-8")
-    return open(path, encoding="utf-8")
+    return io.TextIOWrapper(open_binary(str(path)), encoding="utf-8")
 
 
 def resolve(spec: str) -> Path:
