@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from fruitstand.io.writers import atomic_write_json
 from fruitstand.registry import RecipeError
 
 # Scales at which published corpus comparisons were made, for contrast with a laptop's.
@@ -92,7 +93,7 @@ class _Bench:
         self.eos_id, _ = bpe.special_ids(self.tok)
         self.tok_hash = bpe.tokenizer_hash(self.tok)
         out.mkdir(parents=True, exist_ok=True)
-        _atomic_json(out / "tokenizer.json", json.loads(self.tok.to_str()))
+        atomic_write_json(out / "tokenizer.json", json.loads(self.tok.to_str()))
 
     def stream(self, texts: list[str]) -> np.ndarray:
         """The first `tokens` tokens (and at least one context) of `texts`, each document ending in EOS."""
@@ -140,9 +141,7 @@ class _Bench:
                "tokens_per_second": round(trained / max(seconds, 1e-9)), "device": self.device,
                "parameters": model.n_params(), "curve": curve, "scores": scores}
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.tmp")
-        tmp.write_text(json.dumps(res))
-        os.replace(tmp, path)
+        atomic_write_json(path, res)
         return res
 
 
@@ -265,7 +264,7 @@ def calibrate(corpus: str, junk: str, *, evals: list[str], output: str | os.Path
               "eval": name, "metric": metric, "curve": curve, "smallest_detected": detected,
               "runs": sorted(runs, key=lambda r: (r["index"], r["seed"]))}
     out.mkdir(parents=True, exist_ok=True)
-    _atomic_json(out / "calibration.json", result)
+    atomic_write_json(out / "calibration.json", result)
     if not quiet:
         print(f"calibration: {corpus} diluted with {junk}, {tokens:,} tokens, {seeds} seeds, {metric} on {name}")
         for row in curve:
@@ -320,16 +319,10 @@ def _threads(threads: int | None) -> None:
         torch.set_num_threads(threads)
 
 
-def _atomic_json(path: Path, data: Any) -> None:
-    from fruitstand.io.writers import atomic_write_json
-
-    atomic_write_json(path, data)
-
-
 def _write(out: Path, result: dict[str, Any], quiet: bool) -> None:
     from fruitstand.taste.report import svg, table
 
-    _atomic_json(out / "taste.json", result)
+    atomic_write_json(out / "taste.json", result)
     (out / "taste.svg").write_text(svg(result))
     if not quiet:
         print(table(result))
