@@ -57,13 +57,25 @@ FEATURES = (
 )
 
 
+# Lines where some "<" has no ">" after it on its line: a tag there could span lines, so
+# the page's tags are stripped line by line rather than in one pass over the whole text.
+_OPEN_TAG = re.compile(r"<[^>\n]*\n")
+
+
 def split_blocks(text: str) -> list[tuple[str, int, int, bool]]:
     """(plain text, kind, characters inside links, blank line before) of each block of `text`,
-    resiliparse's minimal-HTML output; blocks without text are left out."""
+    resiliparse's minimal-HTML output; blocks without text are left out.
+
+    A block's text is its line with the tags taken out, HTML entities decoded, stripped. The
+    tags come out of the whole text in one pass where no tag can span a line (then each line
+    of the result is its line's text: a tag match never starts or ends in white space).
+    """
+    lines = text.split("\n")
+    plain = _TAG.sub("", text).split("\n") if "<" in text and _OPEN_TAG.search(text) is None else None
     out = []
     in_list = 0
     in_pre = gap = False
-    for line in text.split("\n"):
+    for i, line in enumerate(lines):
         s = line.strip()
         if not s:
             gap = True
@@ -78,16 +90,19 @@ def split_blocks(text: str) -> list[tuple[str, int, int, bool]]:
             kind = LIST_ITEM
         else:
             kind = OTHER
-        if "<pre>" in s:
-            in_pre, kind = True, PRE
-        if "</pre>" in s:
-            in_pre = False
+        if "pre>" in s:
+            if "<pre>" in s:
+                in_pre, kind = True, PRE
+            if "</pre>" in s:
+                in_pre = False
         if "li>" in s:
             in_list = max(0, in_list + s.count("<li>") - s.count("</li>"))
         links = 0
         if "<a " in s:
             links = sum(len(_TAG.sub("", a).strip()) for a in _ANCHOR.findall(s))
-        if "<" in s:
+        if plain is not None:
+            s = plain[i]
+        elif "<" in s:
             s = _TAG.sub("", s)
         if "&" in s:
             s = _html.unescape(s)
@@ -102,12 +117,13 @@ def features(blocks: list[tuple[str, int, int, bool]], mode: int) -> np.ndarray:
     """One row per block, the columns of FEATURES."""
     n = len(blocks)
     texts = [b[0] for b in blocks]
-    chars = np.fromiter((len(t) for t in texts), float, n)
-    kind = np.fromiter((b[1] for b in blocks), int, n)
-    link = np.minimum(np.fromiter((b[2] for b in blocks), float, n) / np.maximum(chars, 1), 1)
-    ends = np.fromiter((t[-1] in _SENTENCE_END for t in texts), float, n)
-    words = np.fromiter((t.count(" ") + 1 for t in texts), float, n)
-    digits = np.fromiter((sum(map(str.isdigit, t)) for t in texts), float, n) / np.maximum(chars, 1)
+    lengths = [len(t) for t in texts]
+    chars = np.array(lengths, float)
+    kind = np.array([b[1] for b in blocks])
+    per_char = np.maximum(chars, 1)
+    link = np.minimum(np.array([b[2] for b in blocks], float) / per_char, 1)
+    ends = np.array([t[-1] in _SENTENCE_END for t in texts], float)
+    words = np.array([t.count(" ") for t in texts], float) + 1
     log_chars = np.log1p(chars)
     long = (chars >= LONG_BLOCK) & (ends > 0)
     weight = chars * long
@@ -119,19 +135,55 @@ def features(blocks: list[tuple[str, int, int, bool]], mode: int) -> np.ndarray:
         before = after = np.zeros(n)
     paragraph = (kind == PARAGRAPH).astype(float)
     heading = (kind == HEADING).astype(float)
-    columns = [
-        log_chars, link, ends, np.log1p(words), digits, before, after,
-        np.arange(n) / max(1, n - 1), (np.cumsum(chars) - chars) / max(chars.sum(), 1),
-        _shift(log_chars, 1), _shift(log_chars, -1), _shift(link, 1), _shift(link, -1),
-        _shift(ends, 1), _shift(ends, -1), _window(link), _window(log_chars), _window(paragraph),
-        np.full(n, math.log1p(n)), np.full(n, math.log1p(chars.sum())),
-        (before == 0).astype(float), (after == 0).astype(float), long.astype(float),
-        paragraph, heading, (kind == LIST_ITEM).astype(float), (kind == PRE).astype(float),
-        (kind == OTHER).astype(float), _shift(heading, 1), _shift(paragraph, 1), _shift(paragraph, -1),
-        np.full(n, float(mode == MODE_CONTAINER)), np.full(n, float(mode == MODE_PAGE_RULES)),
-        np.full(n, float(mode >= MODE_CONTAINER_RULES)),
-    ]
-    return np.stack(columns, 1)
+    columns = {
+        "log_chars": log_chars, "link_density": link, "sentence_end": ends, "log_words": np.log1p(words),
+        "digit_share": _digit_counts(texts, lengths) / per_char, "long_text_before": before,
+        "long_text_after": after, "position": np.arange(n) / max(1, n - 1),
+        "text_position": (np.cumsum(chars) - chars) / max(chars.sum(), 1),
+        "prev_log_chars": _shift(log_chars, 1), "next_log_chars": _shift(log_chars, -1),
+        "prev_link_density": _shift(link, 1), "next_link_density": _shift(link, -1),
+        "prev_sentence_end": _shift(ends, 1), "next_sentence_end": _shift(ends, -1),
+        "window_link_density": _window(link), "window_log_chars": _window(log_chars),
+        "window_paragraphs": _window(paragraph), "log_blocks": math.log1p(n),
+        "log_page_chars": math.log1p(chars.sum()), "before_first_long": before == 0,
+        "after_last_long": after == 0, "is_long": long, "paragraph": paragraph, "heading": heading,
+        "list_item": kind == LIST_ITEM, "pre": kind == PRE, "other": kind == OTHER,
+        "prev_heading": _shift(heading, 1), "prev_paragraph": _shift(paragraph, 1),
+        "next_paragraph": _shift(paragraph, -1), "mode_container": mode == MODE_CONTAINER,
+        "mode_page_rules": mode == MODE_PAGE_RULES, "mode_fallback": mode >= MODE_CONTAINER_RULES,
+    }
+    # Filled column by column (scalars and booleans broadcast and cast): cheaper than stacking.
+    x = np.empty((n, len(FEATURES)))
+    for i, name in enumerate(FEATURES):
+        x[:, i] = columns[name]
+    return x
+
+
+# What each code point's str.isdigit() says, filled in as the code points are met: 1, 0, or -1
+# (not looked up yet). One table lookup per character instead of one Python call.
+_IS_DIGIT: np.ndarray | None = None
+
+
+def _digit_counts(texts: list[str], lengths: list[int]) -> np.ndarray:
+    """How many characters of each text are digits (str.isdigit), as floats."""
+    global _IS_DIGIT
+    joined = "".join(texts)
+    if joined.isascii():
+        codes = np.frombuffer(joined.encode("ascii"), np.uint8)
+        digit = (codes >= 48) & (codes <= 57)
+    else:
+        if _IS_DIGIT is None:
+            _IS_DIGIT = np.full(0x110000, -1, np.int8)
+            _IS_DIGIT[:128] = [chr(c).isdigit() for c in range(128)]
+        codes = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), np.uint32)
+        known = _IS_DIGIT[codes]
+        if (known < 0).any():
+            new = np.unique(codes[known < 0])
+            _IS_DIGIT[new] = [chr(c).isdigit() for c in new.tolist()]
+            known = _IS_DIGIT[codes]
+        digit = known > 0
+    starts = np.cumsum(lengths) - lengths
+    return np.add.reduceat(digit, starts, dtype=float)
 
 
 def _shift(a: np.ndarray, k: int) -> np.ndarray:
@@ -146,7 +198,10 @@ def _shift(a: np.ndarray, k: int) -> np.ndarray:
 
 def _window(a: np.ndarray, r: int = 2) -> np.ndarray:
     """Mean of a over the 2r+1 blocks around each one (zeros past the ends)."""
-    c = np.concatenate([[0.0], np.cumsum(np.pad(a, r))])
+    n = len(a)
+    c = np.zeros(n + 2 * r + 1)  # running sums of a with r zeros either side, after a leading 0
+    np.cumsum(a, out=c[r + 1 : r + 1 + n])
+    c[r + 1 + n :] = c[r + n]
     return (c[2 * r + 1 :] - c[: -2 * r - 1]) / (2 * r + 1)
 
 
