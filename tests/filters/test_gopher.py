@@ -9,11 +9,17 @@ sample and BBC News in shared/data/text.
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
+import xxhash
 
 from fruitstand.document import Document
 from fruitstand.filters.gopher_quality import GopherQuality
-from fruitstand.filters.gopher_repetition import GopherRepetition
+from fruitstand.filters.gopher_repetition import GopherRepetition, token_hashes
 from tests.filters.realtext import CMN, DATA, ENG, URD, chinese_article, english_article, sentences, urdu_article
 
 pytestmark = pytest.mark.skipif(not DATA.is_dir(), reason="needs ../shared/data")
@@ -51,6 +57,21 @@ def test_a_sentence_repeated_inside_one_line_is_a_repeated_ngram():
         s = sentences(code, 3)
         text = (" " if code == "ur" else "").join(s * 5)
         assert verdict(rep, text, meta).startswith(("gopher_rep_top_", "gopher_rep_dup_")), code
+
+
+def test_token_hashes_do_not_depend_on_the_process():
+    # Python's hash() of a str changes with PYTHONHASHSEED; the n-gram rules' must not.
+    script = ("import sys, hashlib; from fruitstand.filters.gopher_repetition import token_hashes; "
+              "from fruitstand.filters.text import tokens; from tests.filters.realtext import urdu_article, "
+              "english_article; t = tokens(english_article()) + tokens(urdu_article(), 'urd', 'Arab') + ['\\ud800'];"
+              "print(hashlib.sha256(token_hashes(t).tobytes()).hexdigest(), hashlib.sha256(token_hashes(t).tobytes()).hexdigest())")
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(root / "src"), str(root)])}
+    outs = {subprocess.run([sys.executable, "-c", script], env={**env, "PYTHONHASHSEED": seed}, check=True,
+                           capture_output=True, text=True).stdout for seed in ("1", "2")}
+    assert len(outs) == 1 and len(set(outs.pop().split())) == 1  # the memo's hashes are the fresh ones
+    assert token_hashes(["the", "کا"]).tolist() == [xxhash.xxh3_64_intdigest(b"the"),
+                                                    xxhash.xxh3_64_intdigest("کا".encode())]
 
 
 # --- quality ---------------------------------------------------------------------------------

@@ -18,7 +18,10 @@ repetition (see scripts/make_filter_configs.py).
 N-grams are hashed with NumPy (one 64-bit polynomial hash per n-gram over token hashes) so the
 common case, a document with no repeated n-gram, never leaves C; the greedy count of repeated
 n-grams (skip an n-gram's words once counted, as the paper's reference does) is a loop over
-the positions of repeated hashes only.
+the positions of repeated hashes only. Token hashes are xxh3-64 of the token's UTF-8 bytes, the
+same in every process (Python's `hash()` of a string changes with PYTHONHASHSEED), so even the
+tiny chance of two different n-grams sharing a hash (~3e-12 for a 10,000-word page) gives the
+same verdict on every run; a bounded memo keeps each distinct token's hash.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
+import xxhash
 
 from fruitstand import params
 from fruitstand.document import Document
@@ -38,6 +42,25 @@ from fruitstand.step import Filter
 _PARAGRAPHS = re.compile(r"\n{2,}")
 _LINES = re.compile(r"\n+")
 _MULT = np.uint64(0x100000001B3)  # FNV prime: mixes token hashes into n-gram hashes
+
+
+_xxh3 = xxhash.xxh3_64_intdigest
+_TOKEN_HASH: dict[str, int] = {}
+_TOKEN_MEMO_SIZE = 200_000  # distinct tokens; the memo starts over when full
+
+
+def token_hashes(toks: list[str]) -> np.ndarray:
+    """xxh3-64 of each token's UTF-8 bytes (lone surrogates passed through), as uint64."""
+    memo = _TOKEN_HASH
+    if len(memo) > _TOKEN_MEMO_SIZE:
+        memo.clear()
+    found = list(map(memo.get, toks))
+    if None in found:
+        for i, h in enumerate(found):
+            if h is None:
+                tok = toks[i]
+                found[i] = memo[tok] = _xxh3(tok.encode("utf-8", "surrogatepass"))
+    return np.array(found, dtype=np.uint64)
 
 
 def duplicates(parts: list[str]) -> tuple[int, int]:
@@ -143,7 +166,7 @@ class GopherRepetition(Filter):
         toks = tokens(text, doc.metadata.get("language"), cfg.script)
         if not toks:
             return True
-        tok_hashes = np.fromiter(map(hash, toks), dtype=np.int64, count=len(toks)).view(np.uint64)
+        tok_hashes = token_hashes(toks)
         cum_len = np.concatenate(([0], np.cumsum(np.fromiter(map(len, toks), dtype=np.int64, count=len(toks)))))
         for n, frac in p.top_n_grams or ():
             n = int(n)
