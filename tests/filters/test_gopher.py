@@ -15,11 +15,11 @@ import sys
 from pathlib import Path
 
 import pytest
-import xxhash
 
 from fruitstand.document import Document
 from fruitstand.filters.gopher_quality import GopherQuality
 from fruitstand.filters.gopher_repetition import GopherRepetition, token_hashes
+from fruitstand.filters.text import tokens
 from tests.filters.realtext import CMN, DATA, ENG, URD, chinese_article, english_article, sentences, urdu_article
 
 pytestmark = pytest.mark.skipif(not DATA.is_dir(), reason="needs ../shared/data")
@@ -69,9 +69,14 @@ def test_token_hashes_do_not_depend_on_the_process():
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(root / "src"), str(root)])}
     outs = {subprocess.run([sys.executable, "-c", script], env={**env, "PYTHONHASHSEED": seed}, check=True,
                            capture_output=True, text=True).stdout for seed in ("1", "2")}
-    assert len(outs) == 1 and len(set(outs.pop().split())) == 1  # the memo's hashes are the fresh ones
-    assert token_hashes(["the", "کا"]).tolist() == [xxhash.xxh3_64_intdigest(b"the"),
-                                                    xxhash.xxh3_64_intdigest("کا".encode())]
+    assert len(outs) == 1 and len(set(outs.pop().split())) == 1  # and the same on a second call
+    toks = tokens(english_article()) + tokens(urdu_article(), "urd", "Arab")
+    hashes = token_hashes(toks).tolist()
+    by_token: dict[str, int] = {}
+    for tok, h in zip(toks, hashes):
+        assert by_token.setdefault(tok, h) == h  # one token, one hash, wherever it stands
+    assert len(set(by_token.values())) == len(by_token) > 400  # and distinct tokens, distinct hashes
+    assert len(set(token_hashes(["a", "\x00a", "a\x00", "ab", "ba", "\ud800"]).tolist())) == 6
 
 
 # --- quality ---------------------------------------------------------------------------------
