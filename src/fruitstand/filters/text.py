@@ -30,7 +30,6 @@ from __future__ import annotations
 import logging
 import os
 from functools import cache, lru_cache
-from itertools import chain
 
 import regex
 
@@ -278,8 +277,9 @@ def _segment(text: str, language: str | None, script: str) -> list[str]:
 # some of its lines. The memo has two generations: when the new one is full it becomes the old
 # one, and a chunk found only in the old one moves back, so the crawl's frequent chunks stay
 # (one flat memo that starts over when full missed most chunks once a crawl's vocabulary
-# outgrew it). A chunk of letters alone is its own single token (`_TOKEN`'s first branch takes
-# all of it; every `str.isalpha` character is `\p{L}`, checked in tests), found without the regex.
+# outgrew it). A chunk of letters alone (three in four, in English) is its own single token
+# (`_TOKEN`'s first branch takes all of it; every `str.isalpha` character is `\p{L}`, checked in
+# tests), so it needs neither the regex nor the memo: only the other chunks are looked up.
 _CHUNK_TOKENS: dict[str, list[str]] = {}
 _CHUNK_TOKENS_OLD: dict[str, list[str]] = {}
 _CHUNK_MEMO_SIZE = 100_000  # entries per generation (a few hundred bytes each)
@@ -289,33 +289,39 @@ _SPLIT_ONLY = ("\x1c", "\x1d", "\x1e", "\x1f")
 
 
 def space_tokens(text: str) -> list[str]:
-    """`_TOKEN.findall(text)`, chunk by chunk through the memo (see above)."""
+    """`_TOKEN.findall(text)`, chunk by chunk (see above): all-letter chunks as they are, the
+    others through the memo."""
     global _CHUNK_TOKENS, _CHUNK_TOKENS_OLD
     if any(c in text for c in _SPLIT_ONLY):
         return _TOKEN.findall(text)
-    memo = _CHUNK_TOKENS
     chunks = text.split()
-    found = list(map(memo.get, chunks))  # one C loop; the misses are visited below, by index
+    letters = list(map(str.isalpha, chunks))  # C loops; Python runs per other chunk only
     try:
-        i = found.index(None)
+        i = letters.index(False)
     except ValueError:
-        return list(chain.from_iterable(found))
-    old, find, short = _CHUNK_TOKENS_OLD, _TOKEN.findall, _CHUNK_MEMO_LEN
+        return chunks
+    out = chunks[:i]
+    memo, old, find, short = _CHUNK_TOKENS, _CHUNK_TOKENS_OLD, _TOKEN.findall, _CHUNK_MEMO_LEN
     while True:
         chunk = chunks[i]
-        toks = old.get(chunk)
+        toks = memo.get(chunk)
         if toks is None:
-            toks = [chunk] if chunk.isalpha() else find(chunk)
-        found[i] = toks
-        if len(chunk) <= short:
-            memo[chunk] = toks
+            toks = old.get(chunk)
+            if toks is None:
+                toks = find(chunk)
+            if len(chunk) <= short:
+                memo[chunk] = toks
+        out += toks
         try:
-            i = found.index(None, i + 1)
+            j = letters.index(False, i + 1)
         except ValueError:
+            out += chunks[i + 1 :]
             break
+        out += chunks[i + 1 : j]
+        i = j
     if len(memo) > _CHUNK_MEMO_SIZE:
         _CHUNK_TOKENS_OLD, _CHUNK_TOKENS = memo, {}
-    return list(chain.from_iterable(found))
+    return out
 
 
 def words(text: str, language: str | None = None, script: str | None = None) -> list[str]:
