@@ -134,25 +134,37 @@ def top_ngram_chars(tok_hashes: np.ndarray, cum_len: np.ndarray, n: int,
 def repeated_ngram_chars(tok_hashes: np.ndarray, cum_len: np.ndarray, n: int) -> int:
     """Characters in n-grams that repeat an earlier one, counting each word once."""
     h = _ngram_hashes(tok_hashes, n)
-    ordered = np.sort(h)
-    if not (ordered[1:] == ordered[:-1]).any():  # the common case: no n-gram repeats
+    order = np.argsort(h)  # one sort finds the repeats and numbers the distinct n-grams
+    ordered = h[order]
+    first = np.empty(len(h), dtype=bool)
+    first[0] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=first[1:])
+    if first.all():  # no n-gram repeats
         return 0
-    _, inverse, counts = np.unique(h, return_inverse=True, return_counts=True)
+    group = np.cumsum(first) - 1  # each sorted slot's distinct n-gram
+    starts = np.flatnonzero(first)
+    repeated = (np.diff(np.append(starts, len(h))) > 1)[group]
     # An n-gram that occurs once is never "seen before" when the walk reaches it: only the
-    # positions of n-grams that occur again can change the count, so walk those alone.
-    ids = inverse.tolist()
+    # positions of n-grams that occur again can change the count, so walk those alone, in order.
+    at = np.sort(order[repeated])
+    ids = np.empty(len(h), dtype=np.int64)
+    ids[order] = group
     seen: set[int] = set()
-    total, idx = 0, 0
-    for pos in np.flatnonzero(counts[inverse] > 1).tolist():
+    counted: list[int] = []
+    idx = 0
+    for pos, g in zip(at.tolist(), ids[at].tolist()):
         if pos < idx:
             continue
-        if ids[pos] in seen:
-            total += int(cum_len[pos + n] - cum_len[pos])
+        if g in seen:
+            counted.append(pos)
             idx = pos + n
         else:
-            seen.add(ids[pos])
+            seen.add(g)
             idx = pos + 1
-    return total
+    if not counted:
+        return 0
+    p = np.array(counted)
+    return int((cum_len[p + n] - cum_len[p]).sum())
 
 
 @dataclass
