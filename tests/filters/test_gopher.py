@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 
 from fruitstand.document import Document
-from fruitstand.filters.gopher_quality import GopherQuality
+from fruitstand.filters.gopher_quality import GopherQuality, word_stats
 from fruitstand.filters.gopher_repetition import GopherRepetition, token_hashes
-from fruitstand.filters.text import tokens
+from fruitstand.filters.text import drop_punctuation, tokens
 from tests.filters.realtext import CMN, DATA, ENG, URD, chinese_article, english_article, sentences, urdu_article
 
 pytestmark = pytest.mark.skipif(not DATA.is_dir(), reason="needs ../shared/data")
@@ -62,7 +62,7 @@ def test_a_sentence_repeated_inside_one_line_is_a_repeated_ngram():
 def test_token_hashes_do_not_depend_on_the_process():
     # Python's hash() of a str changes with PYTHONHASHSEED; the n-gram rules' must not.
     script = ("import sys, hashlib; from fruitstand.filters.gopher_repetition import token_hashes; "
-              "from fruitstand.filters.text import tokens; from tests.filters.realtext import urdu_article, "
+              "from fruitstand.filters.text import drop_punctuation, tokens; from tests.filters.realtext import urdu_article, "
               "english_article; t = tokens(english_article()) + tokens(urdu_article(), 'urd', 'Arab') + ['\\ud800'];"
               "print(hashlib.sha256(token_hashes(t).tobytes()).hexdigest(), hashlib.sha256(token_hashes(t).tobytes()).hexdigest())")
     root = Path(__file__).resolve().parents[2]
@@ -80,6 +80,13 @@ def test_token_hashes_do_not_depend_on_the_process():
 
 
 # --- quality ---------------------------------------------------------------------------------
+
+
+def test_word_stats_count_the_words_drop_punctuation_keeps():
+    for toks in [tokens(english_article()), tokens(urdu_article(), "urd", "Arab"),
+                 tokens(chinese_article(), "cmn", "Hani"), ["a", "...", "b\nc", "—", ""], ["«»", "۔"]]:
+        words = drop_punctuation(toks)
+        assert word_stats(toks) == ("\n".join(toks), len(words), sum(map(len, words)))
 
 
 @pytest.mark.parametrize("text, meta", [(urdu_article(), URD), (chinese_article(), CMN), (english_article(), ENG),
