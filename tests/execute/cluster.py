@@ -71,8 +71,31 @@ class Cluster:
         self._ray(h, [ray, "start", "--head", f"--node-ip-address={self.ips[0]}", f"--port={PORT}",
                       "--include-dashboard=false", f"--temp-dir={self.temp}", *common])
         if self.nodes > 1:
-            self._ray(w, [ray, "start", f"--address={self.address}", f"--node-ip-address={self.ips[1]}", *common])
+            self.join()
         return self
+
+    def join(self) -> None:
+        """Start the second node (again, after `kill_node`: a new node at the same address)."""
+        ray = str(Path(sys.executable).with_name("ray"))
+        self._ray(self.ns[1], [ray, "start", f"--address={self.address}", f"--node-ip-address={self.ips[1]}",
+                               "--num-cpus", str(self.cpus), "--object-store-memory", str(200 << 20),
+                               "--disable-usage-stats"])
+
+    def kill_node(self, ns: int = 1) -> list[int]:
+        """SIGKILL every process of a node's namespace (raylet, object store, workers): the machine gone."""
+        killed = []
+        for _ in range(3):
+            pids = self.pids(ns)
+            if not pids:
+                break
+            for pid in pids:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                    killed.append(pid)
+                except ProcessLookupError:
+                    pass
+            time.sleep(0.2)
+        return killed
 
     def _ray(self, ns: str, cmd: list[str]) -> None:
         r = subprocess.run(["ip", "netns", "exec", ns, *cmd], env=self.env, capture_output=True, text=True, timeout=120)

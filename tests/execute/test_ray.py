@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import signal
@@ -121,3 +122,62 @@ def test_a_stopped_run_resumes_on_a_local_ray(shared, cluster, local_default, tm
     assert r.returncode == 0, r.stderr[-3000:]
     assert tree_digest(out / "data") == tree_digest(ref / "data")
     assert json.loads((out / "manifest.json").read_text())["executor"] == "ray"
+
+
+def _hang_input(shared: Path) -> tuple[Path, str]:
+    """Real records, and a phrase found in exactly one of them (the fourth): the one a step hangs on."""
+    src = shared / "text" / "cc_en_head-0174.jsonl.gz"
+    with gzip.open(src, "rt") as fh:
+        texts = [json.loads(line)["text"] for line in fh]
+    words = texts[3].split()
+    for k in range(len(words) - 6):  # the first six words in a row that only this record holds
+        marker = " ".join(words[k:k + 6])
+        if marker.isascii() and '"' not in marker and "\\" not in marker and [marker in t for t in texts].count(True) == 1:
+            return src, marker
+    raise AssertionError("no phrase of record 3 is its own")
+
+
+def test_a_document_past_the_time_limit_is_skipped_on_ray_as_locally(shared, cluster, tmp_path, monkeypatch):
+    """A step stuck on one real document: the Ray worker's watchdog kills its child, the task runs
+    again without that document, and the manifest counts it as the local executor does."""
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[2]))
+    src, marker = _hang_input(shared)
+    recipe = tmp_path / "hang.toml"
+    recipe.write_text(f'[[step]]\nkind = "tests.execute.steps:HangOn"\nmarker = {json.dumps(marker)}\n')
+    local = fruitstand.run(recipe, inputs=[src], output=tmp_path / "local", workers=1, doc_timeout=2.0)
+    assert local["read"]["skipped"] == {"doc_timeout": 1}
+    out = tmp_path / "ray"
+    cmd = [sys.executable, "-m", "fruitstand", "run", str(recipe), "--input", str(src), "--output", str(out),
+           "--quiet", "--executor", "ray", "--address", cluster.address, "--doc-timeout", "2"]
+    started = time.monotonic()
+    r = cluster.exec(cmd, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert time.monotonic() - started < 120  # not hung for the hour the step sleeps
+    m = json.loads((out / "manifest.json").read_text())
+    assert m["read"]["skipped"] == {"doc_timeout": 1} and m["output"]["documents"] == 9
+    assert without_timings(m) == without_timings(local)
+    assert tree_digest(out / "data") == tree_digest(tmp_path / "local" / "data")
+
+
+def test_a_killed_node_loses_and_duplicates_nothing(shared, cluster, local_default, tmp_path):
+    """Every process of the second node (raylet, object store, workers) killed while it runs a task:
+    its tasks run again on the head, and the output is the local executor's, byte for byte."""
+    ref, ref_m = local_default
+    out = tmp_path / "ray"
+    proc = cluster.popen([*_cmd(shared, out), "--address", cluster.address], stderr=open(tmp_path / "err", "w"))
+    killed: list[int] = []
+    deadline = time.monotonic() + 240
+    try:
+        while proc.poll() is None and time.monotonic() < deadline and not killed:
+            if cluster.task_workers(1):
+                killed = cluster.kill_node(1)
+            time.sleep(0.05)
+        assert proc.wait(max(1, deadline - time.monotonic())) == 0, (tmp_path / "err").read_text()[-3000:]
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+        if killed:
+            cluster.join()  # the second node back, for any test after this one
+    assert killed, "no task was seen running on the second node"
+    assert tree_digest(out / "data") == tree_digest(ref / "data")
+    assert without_timings(json.loads((out / "manifest.json").read_text())) == without_timings(ref_m)

@@ -57,6 +57,10 @@ class RunSpec:
     n_tasks: int = 1
     # Seconds one document may take through the whole stage; 0 turns the limit off.
     doc_timeout: float = 60.0
+    # Where workers keep their heartbeats (watchdog.py): a folder of the machine they run on.
+    # Empty: under the output folder (one machine). Heartbeats are named by process id, which
+    # two machines may share, so an executor of several machines gives each its own folder.
+    beats: str = ""
 
     @property
     def state_dir(self) -> Path:
@@ -70,7 +74,7 @@ class RunSpec:
 
     @property
     def heartbeat_dir(self) -> Path:
-        return self.state_dir / "heartbeat"
+        return Path(self.beats) if self.beats else self.state_dir / "heartbeat"
 
     @property
     def skips_dir(self) -> Path:
