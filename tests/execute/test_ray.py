@@ -15,11 +15,12 @@ import pytest
 import fruitstand
 from tests.conftest import tree_digest, without_timings
 from tests.execute.cluster import Cluster, netns_available
+from tests.execute.conftest import DEFAULT_WARCS
 
 pytest.importorskip("ray", reason="the Ray tests need the [ray] extra")
 pytestmark = pytest.mark.slow
 
-WARCS = ["articles-61.warc.gz", "sample-0000.warc.gz", "sample-0001.warc.gz", "resiliparse-warcfile.warc.gz"]
+WARCS = DEFAULT_WARCS
 SAMPLER = Path(__file__).resolve().parent / "sampler.toml"
 
 
@@ -45,10 +46,8 @@ def _cmd(shared: Path, out: Path, *extra: str) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def local_default(shared, tmp_path_factory):
-    out = tmp_path_factory.mktemp("local") / "default"
-    m = fruitstand.run(inputs=_inputs(shared), output=out, workers=2, shard_size_mb=0.05)
-    return out, m
+def local_default(default_run):
+    return default_run
 
 
 def test_default_recipe_on_two_nodes_matches_local(shared, cluster, local_default, tmp_path):
@@ -76,27 +75,6 @@ def test_batch_step_and_side_outputs_on_ray_match_local(shared, cluster, tmp_pat
     m = json.loads((out / "manifest.json").read_text())
     assert m["side_outputs"] == local["side_outputs"] and without_timings(m["steps"]) == without_timings(local["steps"])
     assert m["steps"][2]["extra"]["batches"] > 0
-
-
-def test_a_killed_worker_loses_and_duplicates_nothing(shared, cluster, local_default, tmp_path):
-    ref, _ = local_default
-    out = tmp_path / "ray"
-    proc = cluster.popen([*_cmd(shared, out), "--address", cluster.address], stderr=open(tmp_path / "err", "w"))
-    killed = []
-    deadline = time.monotonic() + 240
-    try:
-        while proc.poll() is None and time.monotonic() < deadline and not killed:
-            for pid in cluster.task_workers(1) or cluster.task_workers(0):
-                os.kill(pid, signal.SIGKILL)
-                killed.append(pid)
-                break
-            time.sleep(0.05)
-        assert proc.wait(max(1, deadline - time.monotonic())) == 0, (tmp_path / "err").read_text()[-3000:]
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-    assert killed, "no Ray worker was seen running a task"
-    assert tree_digest(out / "data") == tree_digest(ref / "data")
 
 
 def test_a_stopped_run_resumes_on_a_local_ray(shared, cluster, local_default, tmp_path):
@@ -159,25 +137,32 @@ def test_a_document_past_the_time_limit_is_skipped_on_ray_as_locally(shared, clu
     assert tree_digest(out / "data") == tree_digest(tmp_path / "local" / "data")
 
 
-def test_a_killed_node_loses_and_duplicates_nothing(shared, cluster, local_default, tmp_path):
-    """Every process of the second node (raylet, object store, workers) killed while it runs a task:
-    its tasks run again on the head, and the output is the local executor's, byte for byte."""
+def test_a_killed_worker_then_a_killed_node_lose_and_duplicate_nothing(shared, cluster, local_default, tmp_path):
+    """One run, two failures: a Ray worker on the head killed while it runs a task, then every process of
+    the second node (raylet, object store, workers: the machine gone) while it runs one. Their tasks run
+    again (the node's on the head), and the output is the local executor's, byte for byte."""
     ref, ref_m = local_default
     out = tmp_path / "ray"
     proc = cluster.popen([*_cmd(shared, out), "--address", cluster.address], stderr=open(tmp_path / "err", "w"))
-    killed: list[int] = []
+    worker: list[int] = []
+    node: list[int] = []
     deadline = time.monotonic() + 240
     try:
-        while proc.poll() is None and time.monotonic() < deadline and not killed:
-            if cluster.task_workers(1):
-                killed = cluster.kill_node(1)
+        while proc.poll() is None and time.monotonic() < deadline and not node:
+            if not worker:
+                for pid in cluster.task_workers(0)[:1]:
+                    os.kill(pid, signal.SIGKILL)
+                    worker.append(pid)
+            elif cluster.task_workers(1):
+                node = cluster.kill_node(1)
             time.sleep(0.05)
         assert proc.wait(max(1, deadline - time.monotonic())) == 0, (tmp_path / "err").read_text()[-3000:]
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
-        if killed:
+        if node:
             cluster.join()  # the second node back, for any test after this one
-    assert killed, "no task was seen running on the second node"
+    assert worker, "no Ray worker was seen running a task on the head"
+    assert node, "no task was seen running on the second node"
     assert tree_digest(out / "data") == tree_digest(ref / "data")
     assert without_timings(json.loads((out / "manifest.json").read_text())) == without_timings(ref_m)
