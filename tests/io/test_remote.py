@@ -59,6 +59,8 @@ def test_http_byte_ranges_match_local_files(shared, http, tmp_path):
     assert without_timings(remote["read"]) == without_timings(local["read"])
     assert without_timings(remote["steps"]) == without_timings(local["steps"])
     assert [i["size"] for i in remote["inputs"]] == [i["size"] for i in local["inputs"]]
+    # Cut into ranges, no task reads a file whole: not hashed (no second download), its version kept.
+    assert all(i["sha256"] is None and i["version"] for i in remote["inputs"])
     statuses = [line.split('"')[2].split()[0] for line in log.read_text().splitlines()]
     assert statuses.count("206") >= remote["tasks"]  # real range requests, one or more per task
 
@@ -89,7 +91,9 @@ def test_s3_folder_with_default_recipe_matches_local(shared, s3, tmp_path):
     remote = fruitstand.run(inputs=[s3], output=tmp_path / "s3", workers=2)
     assert tree_digest(tmp_path / "s3" / "data") == tree_digest(tmp_path / "local" / "data")
     assert without_timings(remote["steps"]) == without_timings(local["steps"]) and remote["output"]["documents"] > 0
-    assert all(i["version"] and i["sha256"] is None for i in remote["inputs"])
+    # Each file read whole by one task: hashed as it streamed, the same digest as the local file's.
+    assert [i["sha256"] for i in remote["inputs"]] == [i["sha256"] for i in local["inputs"]]
+    assert all(i["version"] and len(i["sha256"]) == 64 for i in remote["inputs"])
 
 
 def test_missing_remote_inputs_are_one_line_errors(http, s3, tmp_path):
