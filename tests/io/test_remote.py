@@ -145,3 +145,55 @@ def test_output_to_s3_is_published_whole_and_resumes(shared, s3, tmp_path, monke
     assert again == m and not (tmp_path / "x").exists()
     with pytest.raises(fruitstand.RecipeError, match="another recipe or input"):
         fruitstand.run(EXTRACT, inputs=inputs[:1], output=url, workers=1, staging=tmp_path / "y")
+
+
+@pytest.fixture
+def fake_stores(shared, monkeypatch):
+    """gs:// and hf:// served from memory: an fsspec filesystem registered for `hf`, and the same behind
+    pyarrow's filesystem interface for `gs` (where io/fs.py asks pyarrow). No Google or Hugging Face
+    server is reached: what this checks is that the URLs reach a filesystem with the right paths."""
+    import sys
+
+    import pyarrow.fs as pafs
+    from fsspec.implementations.memory import MemoryFileSystem
+
+    class FakeHub(MemoryFileSystem):
+        protocol = ("hf",)
+        store: dict = {}
+        pseudo_dirs = [""]
+
+        @classmethod
+        def _strip_protocol(cls, path):
+            return super()._strip_protocol(str(path).removeprefix("hf://"))
+
+    class FakeGcs(MemoryFileSystem):
+        protocol = ("gs",)
+        store: dict = {}
+        pseudo_dirs = [""]
+
+    hub, gcs = FakeHub(), FakeGcs()
+    for w in SMALL[:2]:
+        data = (shared / "warc" / w).read_bytes()
+        hub.pipe(f"datasets/someone/crawl/warc/{w}", data)
+        gcs.pipe(f"bucket/warc/{w}", data)
+    monkeypatch.setitem(sys.modules["fsspec.registry"]._registry, "hf", FakeHub)
+    class Handler(pafs.FSSpecHandler):  # paths as pyarrow's GCS gives them: "bucket/key", no leading "/"
+        def get_file_info_selector(self, selector):
+            infos = super().get_file_info_selector(selector)
+            return [pafs.FileInfo(i.path.lstrip("/"), i.type, size=i.size, mtime=i.mtime) for i in infos]
+
+    monkeypatch.setattr(fs, "_arrow_fs", lambda kind, bucket: pafs.PyFileSystem(Handler(gcs)))
+    return hub, gcs
+
+
+def test_gs_and_hf_urls_reach_their_filesystems(shared, fake_stores, tmp_path):
+    """In-process (workers=0): the fake filesystems live in this process only."""
+    local = fruitstand.run(EXTRACT, inputs=[shared / "warc" / w for w in SMALL[:2]], output=tmp_path / "local",
+                           workers=0)
+    assert [u for u, _, _ in fs.list_files("gs://bucket/warc/")] == [f"gs://bucket/warc/{w}" for w in SMALL[:2]]
+    hub_urls = [f"hf://datasets/someone/crawl/warc/{w}" for w in SMALL[:2]]
+    for name, inputs in (("gs", ["gs://bucket/warc/"]), ("hf", hub_urls)):
+        m = fruitstand.run(EXTRACT, inputs=inputs, output=tmp_path / name, workers=0)
+        assert tree_digest(tmp_path / name / "data") == tree_digest(tmp_path / "local" / "data"), name
+        assert without_timings(m["read"]) == without_timings(local["read"])
+        assert [i["sha256"] for i in m["inputs"]] == [i["sha256"] for i in local["inputs"]], name
