@@ -3,7 +3,8 @@
 Each task is execute/task.py's `run_task`, the same function the local pool runs, so the
 output is byte-identical to the local executor's. What moves through Ray's object store is
 small: the task description in, its counters out; documents go from the input to files in
-the output folder, which every node must reach (a shared filesystem). A task whose worker
+the output folder, which every node must reach (a shared filesystem; checked before the first
+task, `check_shared`, so a folder one node does not see is one line, not missing documents). A task whose worker
 process or node dies is retried by Ray (`max_retries`), and writes the same files again; the
 driver records each finished task in the output folder, so a stopped run resumes with any
 executor.
@@ -38,6 +39,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
 from typing import Any
 
 from fruitstand.execute.executor import Executor
@@ -69,14 +71,37 @@ _child: ProcessPoolExecutor | None = None
 _beats: str | None = None
 
 
+def _beat_folder() -> str:
+    """This Ray worker's folder of heartbeats, on its own machine; those of workers gone are removed
+    (Ray ends its workers with SIGKILL: no exit handler of theirs runs)."""
+    root = Path(tempfile.gettempdir()) / "fruitstand-beats"
+    root.mkdir(exist_ok=True)
+    for old in root.iterdir():
+        if old.name.isdigit() and not _alive(int(old.name)):
+            shutil.rmtree(old, ignore_errors=True)
+    mine = root / str(os.getpid())
+    mine.mkdir(exist_ok=True)
+    atexit.register(shutil.rmtree, mine, True)
+    return str(mine)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def _watched(spec: RunSpec, stage: int, task: Task) -> dict[str, Any]:
     """Run the task in this worker's child process, under the per-document time limit."""
     global _child, _beats
     from fruitstand.execute.local import _init_worker
 
     if _beats is None:
-        _beats = tempfile.mkdtemp(prefix="fruitstand-beats-")
-        atexit.register(shutil.rmtree, _beats, True)
+        _beats = _beat_folder()
     spec = dataclasses.replace(spec, beats=_beats)
     watchdog = Watchdog(spec.heartbeat_dir, spec.skips_dir, spec.doc_timeout)
     while True:
@@ -101,6 +126,52 @@ def _watched(spec: RunSpec, stage: int, task: Task) -> dict[str, Any]:
 
 def _job(fn: Callable[[], dict[str, int]]) -> dict[str, int]:
     return fn()
+
+
+def _sees(path: str, token: str) -> bool:
+    """On one node: does the file the driver wrote at `path` hold `token` here too?"""
+    try:
+        with open(path) as fh:
+            return fh.read() == token
+    except OSError:
+        return False
+
+
+def check_shared(folder: os.PathLike | str, timeout: float = 120.0) -> None:
+    """Refuse a run whose output folder some node of the cluster does not see (it is not on a
+    shared filesystem): its tasks' files would be missing from the output, and the later stages
+    would read nothing where that node's documents were. One tiny task per alive node."""
+    import secrets
+
+    import ray
+    from ray.exceptions import GetTimeoutError
+    from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+    nodes = [n for n in ray.nodes() if n.get("Alive") and n.get("Resources", {}).get("CPU")]
+    if len(nodes) < 2:
+        return
+    token = secrets.token_hex(16)
+    probe = Path(folder) / f".fruitstand-probe-{token}"
+    probe.parent.mkdir(parents=True, exist_ok=True)
+    probe.write_text(token)
+    try:
+        sees = ray.remote(_sees)
+        refs = {n["NodeManagerAddress"]: sees.options(
+            num_cpus=0, scheduling_strategy=NodeAffinitySchedulingStrategy(n["NodeID"], soft=False)).remote(
+            str(probe), token) for n in nodes}
+        blind = []
+        for address, ref in refs.items():
+            try:
+                if not ray.get(ref, timeout=timeout):
+                    blind.append(address)
+            except GetTimeoutError:  # a node too slow to answer is not taken for a blind one
+                pass
+    finally:
+        probe.unlink(missing_ok=True)
+    if blind:
+        raise RecipeError(f"the output folder {folder} is not on a filesystem every Ray node reaches (not seen from "
+                          f"{', '.join(sorted(blind))}): put --output (or --staging, for an s3:// or gs:// output) "
+                          "on a shared filesystem such as NFS")
 
 
 @contextlib.contextmanager
@@ -153,6 +224,11 @@ class RayExecutor(Executor):
                              _node_ip_address="127.0.0.1", _temp_dir=self._temp, configure_logging=False,
                              log_to_driver=False)
             self._started = True
+        try:
+            check_shared(plan.output.path)
+        except BaseException:
+            self.stop()
+            raise
         self._run = ray.remote(_task)
         self._reduce = ray.remote(_job)
 
