@@ -27,13 +27,11 @@ When a segmenter is not installed, the text falls back to characters (CJK) or to
 
 from __future__ import annotations
 
-import logging
-import os
 from functools import cache, lru_cache
 
 import regex
 
-from fruitstand.cache import cache_dir
+from fruitstand.filters.lang import segment
 
 # --- scripts -------------------------------------------------------------------------------
 
@@ -199,45 +197,7 @@ _TOKEN = regex.compile(
 )
 
 
-@cache
-def _jieba():
-    try:
-        import jieba
-    except ImportError:
-        return None
-    logging.getLogger("jieba").setLevel(logging.WARNING)
-    tok = jieba.Tokenizer()
-    tok.tmp_dir = str(cache_dir("jieba"))  # its prefix-dict cache, else /tmp/jieba.cache
-    return tok
-
-
-@cache
-def _mecab():
-    try:
-        import fugashi
-
-        return fugashi.Tagger()  # finds unidic-lite's dictionary on its own
-    except (ImportError, RuntimeError):
-        return None
-
-
-@cache
-def _thai():
-    # PyThaiNLP creates its data folder on import; point it at ours unless the user chose one.
-    if "PYTHAINLP_DATA" not in os.environ and "PYTHAINLP_DATA_DIR" not in os.environ:
-        os.environ["PYTHAINLP_DATA"] = str(cache_dir("pythainlp"))
-    try:
-        from pythainlp.tokenize import word_tokenize
-    except ImportError:
-        return None
-    return word_tokenize
-
-
 _CJK_CHAR = regex.compile(r"[\p{Han}\p{Hiragana}\p{Katakana}]|[^\p{Han}\p{Hiragana}\p{Katakana}\s]+")
-
-
-def _strip(toks) -> list[str]:
-    return [t for t in map(str.strip, toks) if t]
 
 
 def tokens(text: str, language: str | None = None, script: str | None = None) -> list[str]:
@@ -253,19 +213,15 @@ def _tokens(text: str, language: str | None, script: str) -> tuple[str, ...]:
 
 def _segment(text: str, language: str | None, script: str) -> list[str]:
     if script == "Jpan" or language == "jpn":
-        tagger = _mecab()
-        if tagger is not None:
-            return [w.surface for w in tagger(text)]
-        return _CJK_CHAR.findall(text)
+        toks = segment.japanese(text)
+        return _CJK_CHAR.findall(text) if toks is None else toks
     if script == "Hani":
-        seg = _jieba()
-        if seg is not None:
-            return _strip(seg.cut(text))
-        return _CJK_CHAR.findall(text)
+        toks = segment.chinese(text)
+        return _CJK_CHAR.findall(text) if toks is None else toks
     if script == "Thai":
-        seg = _thai()
-        if seg is not None:
-            return _strip(seg(text, engine="newmm", keep_whitespace=False))
+        toks = segment.thai(text)
+        if toks is not None:
+            return toks
     return space_tokens(text)
 
 
