@@ -9,7 +9,8 @@ candidate is then checked by plain code on a window of at most a few hundred cha
   are grown outward from the `@`; asset names such as `logo@2x.png` are not addresses, and
   addresses at the domains reserved for examples (`example.com`, `.test`, RFC 2606) are nobody's.
   Addresses written out in words (`jane at mail dot com`, `jane(at)mail.de`) are found by
-  `spelled.py`, only in texts that hold "dot" or a bracketed "at".
+  `spelled.py`, run only on texts that hold "dot", "DOT" or a bracketed "at" (which the scan
+  notes at each bracket it passes): a second, rare pass.
 - IPv4 and IPv6: parsed by `ipaddress`; private (RFC 1918, link-local, unique-local, shared),
   loopback and documentation addresses (RFC 5737, RFC 3849) are left alone unless asked for,
   and so are unspecified, multicast and reserved ones, which name no host. A dotted quad
@@ -51,7 +52,7 @@ from typing import ClassVar, NamedTuple
 
 from fruitstand import params
 from fruitstand.document import Document
-from fruitstand.privacy.spelled import has_spelled_hint, spelled_emails
+from fruitstand.privacy.spelled import BRACKETED_AT, spelled_emails
 from fruitstand.registry import RecipeError
 from fruitstand.step import Mapper
 
@@ -77,7 +78,7 @@ _PHONE = (
     r"(?![\w@]|[.,]\d)"
 )
 # The one scan: a character class, which the regex engine skips to in a tight loop.
-_ANCHOR = re.compile(r"[@:+(0-9]")
+_ANCHOR = re.compile(r"[@:+(0-9\[{<]")  # '[', '{', '<' (and '(') may open a written-out e-mail's "(at)"
 # Tried where an anchor is found (or a few hex digits before a ':'), in this order.
 _AT_ANCHOR = re.compile(
     r"(?P<ipv6>(?<![\w:.])[0-9A-Fa-f]{1,4}(?::[0-9A-Fa-f]{0,4}){2,7}+(?:\.\d{1,3}){0,3}+)"
@@ -404,6 +405,7 @@ def find(text: str, *, types: Iterable[str] = TYPES, redact_private_ips: bool = 
                                            ("documentation", redact_documentation_ips)) if on}
     hits: list[Hit] = []
     pos, n = 0, len(text)
+    bracketed_at = False
     anchor = _ANCHOR.search
     while pos < n:
         a = anchor(text, pos)
@@ -411,6 +413,11 @@ def find(text: str, *, types: Iterable[str] = TYPES, redact_private_ips: bool = 
             break
         p = a.start()
         c = text[p]
+        if c in "([{<":
+            bracketed_at = bracketed_at or BRACKETED_AT.match(text, p) is not None
+            if c != "(":
+                pos = p + 1
+                continue
         found: tuple[str, int, int] | None = None
         s = e = p
         kind = None
@@ -470,7 +477,7 @@ def find(text: str, *, types: Iterable[str] = TYPES, redact_private_ips: bool = 
         else:  # nothing starts here: skip the rest of this number, address or run of '@'
             r = _RUN.match(text, p)
             pos = r.end() if r else p + 1
-    if "email" in wanted and has_spelled_hint(text):
+    if "email" in wanted and (bracketed_at or "dot" in text or "DOT" in text):
         hits = _with_spelled(text, hits, kept)
     return hits
 
