@@ -67,6 +67,12 @@ _SP = r" \xa0\u2000-\u200a\u202f\u205f\u3000"
 _DA = r"\-\u2010-\u2015\u2212"
 _FOLD = {**{c: " " for c in (0xA0, *range(0x2000, 0x200B), 0x202F, 0x205F, 0x3000)},
          **{c: "-" for c in (*range(0x2010, 0x2016), 0x2212)}}
+
+
+def _fold(candidate: str) -> str:
+    return candidate if candidate.isascii() else candidate.translate(_FOLD)
+
+
 # Not preceded by a word character, nor by a digit and a separator (the middle of a number),
 # nor by '/' (a path or a fraction).
 _NUM_START = rf"(?<![\w/])(?<!\d[.,{_DA}])"
@@ -346,7 +352,7 @@ def _in_url(text: str, start: int) -> bool:
 
 def _phone(text: str, start: int, end: int) -> tuple[int, int] | None:
     """The phone number in text[start:end] (a candidate of the scan), trimmed of stray groups."""
-    candidate = text[start:end].translate(_FOLD)
+    candidate = _fold(text[start:end])
     kind = _phone_kind(candidate)
     if kind != "strong":
         # A neighbouring number may have been swept in: drop one leading or up to two trailing
@@ -457,7 +463,7 @@ def find(text: str, *, types: Iterable[str] = TYPES, redact_private_ips: bool = 
                 kept[f"kept_{cls}_ip"] += 1
         elif kind in ("card", "phone"):
             if kind == "card":
-                number = m.group().translate(_FOLD)
+                number = _fold(m.group())
                 if "card" in wanted and _card(number, text, s):
                     found = ("card", s, e)
                 elif kept is not None and not luhn(number.replace(" ", "").replace("-", "")):

@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 
 BRACKETED_AT = re.compile(r"[\[({<][ ]?(?:at|AT|At)[ ]?[\])}>]")
+_DOT_HINT = re.compile(r"dot|DOT")
 _AT_WORD = re.compile(r"\b(?:at|AT|At)\b")  # "At" only in brackets
 _OPEN, _CLOSE = "[({<", "])}>"
 _GAP = " \t\xa0"
@@ -114,11 +115,25 @@ def _domain(text: str, pos: int) -> tuple[int, list[str], list[str]] | None:
     return ends[-1], labels, seps
 
 
+def _windows(text: str) -> list[tuple[int, int]]:
+    """Where an address's "at" can be: at a bracketed "at", or up to 400 characters before a "dot"
+    (a word-form address has one in its domain, of at most six labels after the "at")."""
+    spans = [(m.start(), m.end()) for m in BRACKETED_AT.finditer(text)]
+    spans += [(max(0, m.start() - 400), m.end()) for m in _DOT_HINT.finditer(text)]
+    merged: list[tuple[int, int]] = []
+    for s, e in sorted(spans):
+        if merged and s <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(e, merged[-1][1]))
+        else:
+            merged.append((s, e))
+    return merged
+
+
 def spelled_emails(text: str) -> list[tuple[int, int, str]]:
     """(start, end, address) of every written-out e-mail address in `text`, left to right."""
     out: list[tuple[int, int, str]] = []
     pos = 0
-    for m in _AT_WORD.finditer(text):
+    for m in (m for lo, hi in _windows(text) for m in _AT_WORD.finditer(text, lo, hi)):
         p, q = m.span()
         if p < pos or p == 0 or q >= len(text):
             continue
