@@ -95,8 +95,8 @@ def _py3langid_arrays(path: Path) -> dict[str, np.ndarray]:
             return {f: z[f] for f in _PY3_FIELDS}
 
     arrays = mapped_arrays("py3langid", key, _PY3_FIELDS, build)
-    if arrays["nextmove"].dtype.kind != "u" or arrays["nextmove_row"].dtype.kind != "u":
-        raise ValueError("unexpected py3langid model layout")
+    if any(arrays[f].dtype.kind != "u" or not arrays[f].dtype.isnative for f in ("nextmove", "nextmove_row")):
+        raise ValueError("unexpected py3langid model layout")  # memoryviews need native unsigned ints
     return arrays
 
 
