@@ -98,7 +98,8 @@ def test_japanese_is_mecabs_surfaces_token_for_token():
 
 def _perturbed_thai(n: int) -> list[str]:
     """Real Thai sentences with spaces, digits, marks, Latin, `฿` and the dictionary's words that hold
-    a non-Thai character (`กทม.`, `ก ข ไม่กระดิกหู`) put in at random places (fixed seed)."""
+    a non-Thai character (`กทม.`, `ก ข ไม่กระดิกหู`) put in at random places (fixed seed); the test
+    also makes pages of them, white space of every kind and `เกรีย` or `ย` at the lines' ends."""
     from pythainlp.corpus.common import thai_words
 
     across = sorted(w for w in thai_words() if not segment._TH_RUN.fullmatch(w))
@@ -119,7 +120,13 @@ def test_thai_is_newmms_words_token_for_token():
     segment.thai("")  # loads PyThaiNLP (and points its data folder at ours) before its corpus is read
     th = _lines("th")
     texts = th + ["\n".join(th[i:i + 12]) for i in range(0, len(th), 12)] + _every_language() + EDGES
-    texts += _perturbed_thai(400) + ["ราคา\u0e3f500 เกีย. เกรียง้ เจี๋ยน์ สวรรค์ กทม.\nก", "ก ข ไม่กระดิกหู", "เลย\r\nเลย"]
+    pert = _perturbed_thai(600)
+    rnd = random.Random(4)
+    edges = ["", " ", "\t", "\xa0", "\u3000", "\x0b", "\x85", "\u2028"]
+    pages = ["\n".join(rnd.choice(edges) + p + rnd.choice(["", "\u0e40\u0e01\u0e23\u0e35\u0e22", "\u0e22"]) + rnd.choice(edges)
+                       for p in pert[i:i + rnd.randint(2, 6)]) for i in range(0, 600, 4)]
+    texts += pert[:400] + pages + ["ราคา\u0e3f500 เกีย. เกรียง้ เจี๋ยน์ สวรรค์ กทม.\nก", "ก ข ไม่กระดิกหู", "เลย\r\nเลย",
+              "ผศ.\x0b\n\x853\u0e51\u0e52 เพียง", "ก\xa0\n\xa012 ข", "เกรีย\nก", "เกรีย \nก"]
     n, differ = _compare(segment.thai, texts)
     assert n > 900 and not differ, differ[:3]
     assert segment._thai_fast_parts() is not None  # the fast path ran (nlpo3 is installed here)

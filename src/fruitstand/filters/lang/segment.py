@@ -26,7 +26,8 @@ reference where it could not:
   the run alone as it does in its text and nlpo3 forms newmm's character clusters (see
   `_thai_fast`: no dictionary word runs on past the run, as `กทม.` or `ก.พ.` do, no cluster
   the two order differently, no `฿`-like neighbour); newmm itself for what is left, piece by
-  piece. Thai is cut text by text too (its cluster rules look past a line's end).
+  piece. A Thai text is cut line by line, the lines kept in the memo, unless a line ends in
+  a cluster whose rule looks past the line's end (see `_TH_LOOKS_PAST_LINE`).
 
 `FRUITSTAND_SEGMENTERS=reference` in the environment (or `with reference():`) runs the
 reference segmenters alone, the way the benchmark measures the speed-up.
@@ -307,7 +308,28 @@ def thai(text: str) -> list[str] | None:
     """newmm's words of `text` (white space dropped); None when PyThaiNLP is not installed."""
     if _STATE["reference"]:
         return _thai_newmm(text)
+    if "\n" in text and "\r" not in text:
+        lines = [line.strip(" \t") for line in text.split("\n")]
+        if not any(map(_TH_LOOKS_PAST_LINE.search, lines)):
+            out: list[str] = []
+            for line in lines:
+                if line:
+                    toks = _remembered("th", line, _thai_fast)
+                    if toks is None:
+                        return None
+                    out += toks
+            return out
     return _remembered("th", text, _thai_fast)
+
+
+# A newline is a boundary newmm never cuts across (no word holds one, its non-Thai pattern matches
+# it, its skips stop at it), and the spaces and tabs around it are tokens of their own, dropped (not
+# other white space: newmm's non-Thai pattern joins `\xa0` or NEL to a digit that follows), so a
+# text's words are its lines' words, in order, and C4's lines and the Gopher rules' page share one
+# cut: unless a line ends in a cluster whose rule looks one character past it (`เccีtย`, `เc[ิีุู]tย`:
+# `$` matches at the end of the line cut out, not before the newline inside the text) or a CR
+# stands alone.
+_TH_LOOKS_PAST_LINE = re.compile("\u0e40[\u0e01-\u0e2e]{1,2}[\u0e34-\u0e39][\u0e48-\u0e4b]?\u0e22$")
 
 
 def _thai_newmm(text: str) -> list[str] | None:
