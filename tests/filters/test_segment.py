@@ -3,6 +3,7 @@ token, on real text (issue 21; filters/lang/segment.py says why each path is the
 
 from __future__ import annotations
 
+import random
 from pathlib import Path
 
 import pytest
@@ -82,12 +83,38 @@ def test_japanese_is_mecabs_surfaces_token_for_token():
     assert n > 300 and not differ, differ[:3]
 
 
-def test_thai_is_newmms_words():
+def _perturbed_thai(n: int) -> list[str]:
+    """Real Thai sentences with spaces, digits, marks, Latin, `฿` and the dictionary's words that hold
+    a non-Thai character (`กทม.`, `ก ข ไม่กระดิกหู`) put in at random places (fixed seed)."""
+    from pythainlp.corpus.common import thai_words
+
+    across = sorted(w for w in thai_words() if not segment._TH_RUN.fullmatch(w))
+    put = [*" .-/,:()\"'0123456789\n\u200b\u0e51\u0e52", "\u0e3f", "ab", "1,234.5", "12:30", " - "]
+    rnd = random.Random(3)
     th = _lines("th")
-    texts = ["\n".join(th[i:i + 12]) for i in range(0, len(th), 12)] + EDGES
+    out = []
+    for _ in range(n):
+        s = list(rnd.choice(th))
+        for _ in range(rnd.randint(1, 8)):
+            s.insert(rnd.randrange(len(s) + 1), rnd.choice(put) if rnd.random() < 0.8 else rnd.choice(across))
+        out.append("".join(s))
+    return out
+
+
+@pytest.mark.slow
+def test_thai_is_newmms_words_token_for_token():
+    segment.thai("")  # loads PyThaiNLP (and points its data folder at ours) before its corpus is read
+    th = _lines("th")
+    texts = th + ["\n".join(th[i:i + 12]) for i in range(0, len(th), 12)] + _every_language() + EDGES
+    texts += _perturbed_thai(400) + ["ราคา\u0e3f500 เกีย. เกรียง้ เจี๋ยน์ สวรรค์ กทม.\nก", "ก ข ไม่กระดิกหู", "เลย\r\nเลย"]
     n, differ = _compare(segment.thai, texts)
-    assert not differ, differ[:3]
+    assert n > 900 and not differ, differ[:3]
+    assert segment._thai_fast_parts() is not None  # the fast path ran (nlpo3 is installed here)
+
+
+def test_thai_memo_hands_out_copies():
     segment.clear_memo()
-    first = segment.thai(texts[0])
+    text = "\n".join(_lines("th")[:12])
+    first = segment.thai(text)
     first.append("x")  # a caller changing its list does not change the memo's
-    assert segment.thai(texts[0]) == first[:-1]
+    assert segment.thai(text) == first[:-1]

@@ -13,23 +13,25 @@ Only forms that are clearly addresses count, since "at" and "dot" are common wor
   or a large mail provider's domain.
 
 Linear: "at" is found by one regex scan of the words, and each check around it reads at most a
-few hundred characters. `pii.find` runs this only on texts that hold "dot" or a bracketed "at".
+few hundred characters. `pii.find` runs this only on texts that hold "dot", "DOT" or a bracketed
+"at" (`BRACKETED_AT`, which its scan tries at every bracket it passes).
 """
 
 from __future__ import annotations
 
 import re
 
-_BRACKETED_AT = re.compile(r"[\[({<][ ]?(?:at|AT|At)[ ]?[\])}>]")
+BRACKETED_AT = re.compile(r"[\[({<][ ]?(?:at|AT|At)[ ]?[\])}>]")
+_DOT_HINT = re.compile(r"dot|DOT")
 _AT_WORD = re.compile(r"\b(?:at|AT|At)\b")  # "At" only in brackets
 _OPEN, _CLOSE = "[({<", "])}>"
 _GAP = " \t\xa0"
 _LABEL = re.compile(r"[^\W_](?:[\w-]{0,61}+)")
 _DOT_SEP = re.compile(
-    r"\.(?=[^\W_])|[ \t\xa0]+(?P<word>dot|DOT|Dot)[ \t\xa0]+|[ \t\xa0]?[\[({<][ ]?(?P<br>dot|DOT|Dot)[ ]?[\])}>][ \t\xa0]?"
+    r"\.(?=[^\W_])|[ \t\xa0]+(?P<word>dot|DOT)[ \t\xa0]+|[ \t\xa0]?[\[({<][ ]?(?P<br>dot|DOT)[ ]?[\])}>][ \t\xa0]?"
 )
 _DOT_SEP_BEFORE = re.compile(
-    r"(?:[ \t\xa0]+(?:dot|DOT|Dot)[ \t\xa0]+|[ \t\xa0]?[\[({<][ ]?(?:dot|DOT|Dot)[ ]?[\])}>][ \t\xa0]?)\Z"
+    r"(?:[ \t\xa0]+(?:dot|DOT)[ \t\xa0]+|[ \t\xa0]?[\[({<][ ]?(?:dot|DOT)[ ]?[\])}>][ \t\xa0]?)\Z"
 )
 _LOCAL_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._%+-")
 _NOT_TLD = frozenset("png jpg jpeg gif svg webp js css json txt html htm php xml pdf zip gz".split())
@@ -83,6 +85,11 @@ def _local(text: str, end: int) -> int | None:
     return start if start < end else None
 
 
+def _tld(label: str) -> bool:
+    low = label.lower()
+    return label.isalpha() and (low in _CC_TLDS if len(low) == 2 else len(low) > 2 and low not in _NOT_TLD)
+
+
 def _domain(text: str, pos: int) -> tuple[int, list[str], list[str]] | None:
     """The domain starting at `pos`: its end, its labels and the kinds of separator between them."""
     m = _LABEL.match(text, pos)
@@ -97,8 +104,9 @@ def _domain(text: str, pos: int) -> tuple[int, list[str], list[str]] | None:
         seps.append("word" if sep.group("word") else "bracket" if sep.group("br") else "dot")
         labels.append(nxt.group())
         ends.append(nxt.end())
-    # Cut trailing labels back to a top-level domain (a sentence may go on after the address).
-    while len(labels) >= 2 and not (labels[-1].isalpha() and len(labels[-1]) >= 2 and labels[-1].lower() not in _NOT_TLD):
+    # Cut trailing labels back to a top-level domain (a sentence may go on after the address):
+    # letters, and a country's code if it has two (every two-letter TLD is one, by IANA's rule).
+    while len(labels) >= 2 and not _tld(labels[-1]):
         labels.pop()
         seps.pop()
         ends.pop()
@@ -107,11 +115,25 @@ def _domain(text: str, pos: int) -> tuple[int, list[str], list[str]] | None:
     return ends[-1], labels, seps
 
 
+def _windows(text: str) -> list[tuple[int, int]]:
+    """Where an address's "at" can be: at a bracketed "at", or up to 400 characters before a "dot"
+    (a word-form address has one in its domain, of at most six labels after the "at")."""
+    spans = [(m.start(), m.end()) for m in BRACKETED_AT.finditer(text)]
+    spans += [(max(0, m.start() - 400), m.end()) for m in _DOT_HINT.finditer(text)]
+    merged: list[tuple[int, int]] = []
+    for s, e in sorted(spans):
+        if merged and s <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(e, merged[-1][1]))
+        else:
+            merged.append((s, e))
+    return merged
+
+
 def spelled_emails(text: str) -> list[tuple[int, int, str]]:
     """(start, end, address) of every written-out e-mail address in `text`, left to right."""
     out: list[tuple[int, int, str]] = []
     pos = 0
-    for m in _AT_WORD.finditer(text):
+    for m in (m for lo, hi in _windows(text) for m in _AT_WORD.finditer(text, lo, hi)):
         p, q = m.span()
         if p < pos or p == 0 or q >= len(text):
             continue
@@ -139,7 +161,7 @@ def spelled_emails(text: str) -> list[tuple[int, int, str]]:
         local = text[start:left]
         if not bracketed and not _word_form_ok(text, start, local, m.group(), labels, seps):
             continue
-        local_address = re.sub(r"[ \t\xa0]*[\[({<]?[ ]?(?:dot|DOT|Dot)[ ]?[\])}>]?[ \t\xa0]*", ".", local)
+        local_address = re.sub(r"[ \t\xa0]*[\[({<]?[ ]?(?:dot|DOT)[ ]?[\])}>]?[ \t\xa0]*", ".", local)
         out.append((start, end, f"{local_address}@{'.'.join(labels)}".lower()))
         pos = end
     return out
@@ -158,7 +180,3 @@ def _word_form_ok(text: str, start: int, local: str, at: str, labels: list[str],
     before = text[max(0, start - 40) : start].lower()
     return not _MAIL_WORDS.isdisjoint(_WORDS_BEFORE.findall(before))
 
-
-def has_spelled_hint(text: str) -> bool:
-    """Whether `text` may hold a written-out address (a cheap test before `spelled_emails`)."""
-    return "dot" in text or "DOT" in text or "Dot" in text or _BRACKETED_AT.search(text) is not None
