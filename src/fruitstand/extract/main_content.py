@@ -185,7 +185,7 @@ def second_chance(kept: str, whole: str | None, model: blocks.BlockModel) -> str
 def _prose(text: str) -> int:
     """UTF-8 bytes of the long blocks of `text` that end like a sentence (blocks.LONG_BLOCK)."""
     return sum(len(t.encode()) for t, *_ in blocks.split_blocks(text)
-               if len(t) >= blocks.LONG_BLOCK and t[-1] in blocks.SENTENCE_END)
+               if len(t) >= blocks.LONG_BLOCK and t[-1] in blocks._SENTENCE_END)
 
 
 def _visible(text: str) -> str:
