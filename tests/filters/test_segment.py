@@ -66,6 +66,19 @@ def test_chinese_is_jiebas_token_for_token(chinese_pages):
     assert sum("中国" in t or "的" in t for t in chinese_pages) >= 5  # the crawl's Chinese pages were read
 
 
+@pytest.mark.slow
+def test_a_marked_block_is_cut_as_jieba_cuts_it_on_its_own_dictionary():
+    """Blocks holding `+#&._%-` go to jieba's algorithm on a dictionary of their substrings alone:
+    the same tokens as jieba with its whole dictionary (random blocks of its words, fixed seed)."""
+    words = segment._jieba_lexicon()[0]
+    rnd = random.Random(5)
+    blocks = ["".join(rnd.choice(words) if rnd.random() < 0.5 else rnd.choice("+#&._%-0123456789abcXYZ中国人的")
+                      for _ in range(rnd.randint(1, 8))) for _ in range(3000)]
+    ref = segment.jieba_tokenizer()
+    differ = [b for b in blocks if segment._jieba_block(b) != list(ref.cut(b))]
+    assert not differ, differ[:3]
+
+
 def test_chinese_line_memo_gives_each_text_its_own_tokens():
     zh = _lines("zh")
     segment.clear_memo()
@@ -85,7 +98,8 @@ def test_japanese_is_mecabs_surfaces_token_for_token():
 
 def _perturbed_thai(n: int) -> list[str]:
     """Real Thai sentences with spaces, digits, marks, Latin, `฿` and the dictionary's words that hold
-    a non-Thai character (`กทม.`, `ก ข ไม่กระดิกหู`) put in at random places (fixed seed)."""
+    a non-Thai character (`กทม.`, `ก ข ไม่กระดิกหู`) put in at random places (fixed seed); the test
+    also makes pages of them, white space of every kind and `เกรีย` or `ย` at the lines' ends."""
     from pythainlp.corpus.common import thai_words
 
     across = sorted(w for w in thai_words() if not segment._TH_RUN.fullmatch(w))
@@ -106,7 +120,13 @@ def test_thai_is_newmms_words_token_for_token():
     segment.thai("")  # loads PyThaiNLP (and points its data folder at ours) before its corpus is read
     th = _lines("th")
     texts = th + ["\n".join(th[i:i + 12]) for i in range(0, len(th), 12)] + _every_language() + EDGES
-    texts += _perturbed_thai(400) + ["ราคา\u0e3f500 เกีย. เกรียง้ เจี๋ยน์ สวรรค์ กทม.\nก", "ก ข ไม่กระดิกหู", "เลย\r\nเลย"]
+    pert = _perturbed_thai(600)
+    rnd = random.Random(4)
+    edges = ["", " ", "\t", "\xa0", "\u3000", "\x0b", "\x85", "\u2028"]
+    pages = ["\n".join(rnd.choice(edges) + p + rnd.choice(["", "\u0e40\u0e01\u0e23\u0e35\u0e22", "\u0e22"]) + rnd.choice(edges)
+                       for p in pert[i:i + rnd.randint(2, 6)]) for i in range(0, 600, 4)]
+    texts += pert[:400] + pages + ["ราคา\u0e3f500 เกีย. เกรียง้ เจี๋ยน์ สวรรค์ กทม.\nก", "ก ข ไม่กระดิกหู", "เลย\r\nเลย",
+              "ผศ.\x0b\n\x853\u0e51\u0e52 เพียง", "ก\xa0\n\xa012 ข", "เกรีย\nก", "เกรีย \nก"]
     n, differ = _compare(segment.thai, texts)
     assert n > 900 and not differ, differ[:3]
     assert segment._thai_fast_parts() is not None  # the fast path ran (nlpo3 is installed here)

@@ -18,7 +18,7 @@ candidate is then checked by plain code on a window of at most a few hundred cha
 - payment card: 12-19 digits, contiguous or in the printed groupings (4-4-4-4, 4-6-5), and the
   Luhn check (ISO/IEC 7812); then an issuer prefix that exists, or, for a number outside every
   published range (Maestro and private-label cards use such prefixes), the 4-4-4-4 grouping or
-  a word that says card (`card`, `credit`, `visa`, `карта`, `卡`, ...) within 40 characters before it.
+  a word that says card (`card`, `credit`, `visa`, `карта`, `卡号`, ...) within 40 characters before it.
   A bare digit run with neither still needs an issuer range; a SIM's ICCID (prefix 89) is no card.
 - IBAN: a country of the IBAN registry, that country's length, and the mod-97 check
   (ISO 13616).
@@ -186,7 +186,8 @@ _CARD_WORDS = (
     r"kartu|kredi|карта|карты|карту|картой|картка|кредитная|дебетовая|بطاقة|بطاقه|کارڈ|کارت|कार्ड|כרטיס"
 )
 _CARD_WORD_SET = frozenset(_CARD_WORDS.split("|"))
-_CJK_CARD_WORDS = ("卡", "カード", "카드")
+# Not a bare 卡, which is in many Chinese words (卡车 "truck", 卡通 "cartoon").
+_CJK_CARD_WORDS = ("卡号", "卡號", "信用卡", "银行卡", "銀行卡", "借记卡", "借記卡", "储蓄卡", "カード", "카드")
 # 4-4-4-4 with one kind of separator: how the 16 digits of a card are printed.
 _CARD_GROUPED = re.compile(r"\d{4}([ -])\d{4}\1\d{4}\1\d{4}")
 

@@ -12,9 +12,10 @@ Only forms that are clearly addresses count, since "at" and "dot" are common wor
   address's characters (`j.doe`, `jdoe99`), a word that says e-mail within 40 characters before it,
   or a large mail provider's domain.
 
-Linear: "at" is found by one regex scan of the words, and each check around it reads at most a
-few hundred characters. `pii.find` runs this only on texts that hold "dot", "DOT" or a bracketed
-"at" (`BRACKETED_AT`, which its scan tries at every bracket it passes).
+Linear: "at" is looked for only at a bracketed "at" and in the 400 characters before each "dot"
+(windows merged, so each character is read a bounded number of times), and each check around it
+reads at most a few hundred characters. `pii.find` runs this only on texts that hold "dot",
+"DOT" or a bracketed "at" (`BRACKETED_AT`, which its scan tries at every bracket it passes).
 """
 
 from __future__ import annotations
@@ -57,7 +58,7 @@ _FUNCTION_WORDS = frozenset(
 )
 _MAIL_WORDS = frozenset(
     "email e-mail mail mailto write contact address courriel correo correio posta postmaster kontakt "
-    "почта почту адрес 邮箱 邮件 メール 이메일 ای‌میل ईमेल".split()
+    "почта почту адрес 邮箱 邮件 メール 이메일 ایمیل ईमेल".split()
 )
 _MAIL_PROVIDERS = frozenset(
     "gmail googlemail yahoo hotmail outlook live msn aol icloud me mac gmx web yandex mail qq 163 126 "

@@ -10,7 +10,8 @@ reference where it could not:
   space is dropped). `rjieba` (jieba-rs, Rust) has jieba's dictionary, route and HMM and
   cuts such blocks the same way, except where a block holds one of `+#&._%-` (jieba-rs
   keeps `50-69`, `a.b`, `x_y` whole where jieba splits them at the mark): those blocks go
-  to jieba itself, block by block. jieba-rs also counts more code points as Han (CJK
+  to jieba's own code, block by block, on a dictionary of the block's substrings alone (so
+  its 1.5-2.5 s prefix-dictionary load is never needed; see `_jieba_block`). jieba-rs also counts more code points as Han (CJK
   extension A, compatibility ideographs, ...) and would join them to their neighbours:
   they are set apart by spaces first, which changes no jieba token. As blocks never span
   white space, a text's tokens are its lines' tokens in order, so each line is cut once
@@ -25,7 +26,8 @@ reference where it could not:
   the run alone as it does in its text and nlpo3 forms newmm's character clusters (see
   `_thai_fast`: no dictionary word runs on past the run, as `กทม.` or `ก.พ.` do, no cluster
   the two order differently, no `฿`-like neighbour); newmm itself for what is left, piece by
-  piece. Thai is cut text by text too (its cluster rules look past a line's end).
+  piece. A Thai text is cut line by line, the lines kept in the memo, unless a line ends in
+  a cluster whose rule looks past the line's end (see `_TH_LOOKS_PAST_LINE`).
 
 `FRUITSTAND_SEGMENTERS=reference` in the environment (or `with reference():`) runs the
 reference segmenters alone, the way the benchmark measures the speed-up.
@@ -45,8 +47,11 @@ from bisect import bisect_left
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
+from pathlib import Path
 
-from fruitstand.cache import cache_dir
+import numpy as np
+
+from fruitstand.cache import cache_dir, cached_arrays
 
 _STATE = {"reference": os.environ.get("FRUITSTAND_SEGMENTERS", "") == "reference"}
 
@@ -197,7 +202,7 @@ def _chinese_line(line: str) -> list[str]:
         return _drop_space(cut(line)) if _SPACE.search(line) else cut(line)
     out: list[str] = []
     pos = 0
-    ref = jieba_tokenizer().cut
+    ref = _jieba_block
     for m in _ZH_MARKED_BLOCK.finditer(line):
         start, end = m.span()
         if start > pos:
@@ -207,6 +212,62 @@ def _chinese_line(line: str) -> list[str]:
     if pos < len(line):
         out += cut(line[pos:])
     return _drop_space(out)
+
+
+# jieba's own cut of a marked block, without loading its whole prefix dictionary (a 9 MB marshal of
+# 580,000 words and prefixes: 1.5-2.5 s per process): jieba looks up only the block's substrings, so
+# it runs on a dictionary of those alone, taken from its word list kept sorted in fruitstand's cache
+# (found by bisection: the same words, frequencies, prefixes and total as jieba's).
+@cache
+def _jieba_lexicon() -> tuple[list[str], list[int], int]:
+    tok = jieba_tokenizer()
+    import jieba
+
+    def build() -> dict[str, np.ndarray]:
+        freq: dict[str, int] = {}
+        total = 0
+        with tok.get_dict_file() as f:  # as jieba's gen_pfdict reads it
+            for line in f:
+                line = line.strip().decode("utf-8")
+                if line:
+                    word, n = line.split(" ")[:2]
+                    freq[word] = int(n)
+                    total += int(n)
+        words = sorted(freq)
+        return {"words": np.frombuffer("\n".join(words).encode("utf-8"), dtype=np.uint8),
+                "freqs": np.array([freq[w] for w in words], dtype=np.int64), "total": np.array([total])}
+
+    dict_file = Path(jieba.__file__).with_name("dict.txt")
+    stat = dict_file.stat() if dict_file.exists() else None
+    key = f"lexicon-{jieba.__version__}-{stat.st_size if stat else 0}-{int(stat.st_mtime) if stat else 0}-v1"
+    got = cached_arrays("jieba", key, ("words", "freqs", "total"), build)
+    return got["words"].tobytes().decode("utf-8").split("\n"), got["freqs"].tolist(), int(got["total"][0])
+
+
+def _jieba_block(block: str) -> list[str]:
+    """jieba's tokens of one of its blocks (`Tokenizer.cut`, on the block's own dictionary)."""
+    words, freqs, total = _jieba_lexicon()
+    n = len(words)
+    sub: dict[str, int] = {}
+    for k in range(len(block)):
+        for end in range(k + 1, len(block) + 1):
+            frag = block[k:end]
+            i = bisect_left(words, frag)
+            if i == n or not words[i].startswith(frag):
+                break  # no word starts so: jieba's DAG stops here too
+            sub[frag] = freqs[i] if words[i] == frag else 0
+    tok = _jieba_small()
+    tok.FREQ, tok.total = sub, total
+    return list(tok.cut(block))
+
+
+@cache
+def _jieba_small():
+    import jieba
+
+    tok = jieba.Tokenizer()
+    tok.initialized = True  # its dictionary is set per block (`_jieba_block`)
+    return tok
 
 
 # --- Japanese ------------------------------------------------------------------------------
@@ -247,7 +308,28 @@ def thai(text: str) -> list[str] | None:
     """newmm's words of `text` (white space dropped); None when PyThaiNLP is not installed."""
     if _STATE["reference"]:
         return _thai_newmm(text)
+    if "\n" in text and "\r" not in text:
+        lines = [line.strip(" \t") for line in text.split("\n")]
+        if not any(map(_TH_LOOKS_PAST_LINE.search, lines)):
+            out: list[str] = []
+            for line in lines:
+                if line:
+                    toks = _remembered("th", line, _thai_fast)
+                    if toks is None:
+                        return None
+                    out += toks
+            return out
     return _remembered("th", text, _thai_fast)
+
+
+# A newline is a boundary newmm never cuts across (no word holds one, its non-Thai pattern matches
+# it, its skips stop at it), and the spaces and tabs around it are tokens of their own, dropped (not
+# other white space: newmm's non-Thai pattern joins `\xa0` or NEL to a digit that follows), so a
+# text's words are its lines' words, in order, and C4's lines and the Gopher rules' page share one
+# cut: unless a line ends in a cluster whose rule looks one character past it (`เccีtย`, `เc[ิีุู]tย`:
+# `$` matches at the end of the line cut out, not before the newline inside the text) or a CR
+# stands alone.
+_TH_LOOKS_PAST_LINE = re.compile("\u0e40[\u0e01-\u0e2e]{1,2}[\u0e34-\u0e39][\u0e48-\u0e4b]?\u0e22$")
 
 
 def _thai_newmm(text: str) -> list[str] | None:
