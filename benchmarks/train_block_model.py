@@ -48,7 +48,7 @@ def page_blocks(html: bytes) -> tuple[list, int]:
     tree = HTMLTree.parse(page)
     if tree.body is None:
         return [], 0
-    text, mode = main_content._container_text(page, tree, tree.body, blocks.MINIMAL_HTML,
+    text, mode, _ = main_content._container_text(page, tree, tree.body, blocks.MINIMAL_HTML,
                                               main_content._minimal_bytes)
     return blocks.split_blocks(text), mode
 

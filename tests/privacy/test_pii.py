@@ -95,6 +95,8 @@ LOOKALIKE_FORMS = [
     "barcode 7031827364509186 on the box",
     "SIM card 8944123456789012348",  # a SIM's ICCID: Luhn-valid, telecom prefix 89
     "card 7123456789012343 and 7123 4567 8901 2343",  # Luhn fails
+    "die Karte radon-karte-boden.png?v=24&1643377855008",  # "Karte" is also a map; a number in a URL
+    "the card page www.shop.de/card?id=7031827364509186",
     "look at this dot",
     "we laughed at the dot com boom",
     "I work at google.com",
@@ -103,6 +105,7 @@ LOOKALIKE_FORMS = [
     "Salzburg (AT) 2019",
     "meet at noon dot com",
     "He smiled at Bob dot",
+    'data-enc-email="vasb[at]grnpure-gb-erag.qr"',  # ROT13 of an address: no country has .qr
 ]
 
 
@@ -258,9 +261,9 @@ def test_presidio_labelled_texts(shared):
 def test_a_megabyte_of_spaces_dots_and_digits_or_at_signs(unit):
     """The issue's adversarial inputs: a backtracking e-mail or phone regex takes minutes here."""
     text = unit * (1_000_000 // len(unit))
-    start = time.perf_counter()
+    start = time.process_time()
     assert find(text) == []
-    assert time.perf_counter() - start < 10
+    assert time.process_time() - start < 10
 
 
 @pytest.mark.slow
@@ -269,13 +272,14 @@ def test_a_megabyte_of_spaces_dots_and_digits_or_at_signs(unit):
                                   "AT DOT ", "jane at gmail dot com ", "email a.b at c dot d dot e dot f dot g "])
 def test_other_repeated_units_take_linear_time(unit):
     """Worst cases for the per-candidate checks: 4x the input takes at most ~4x the time (with a
-    generous allowance for a noisy machine), and 200 kB stays far under a second of budget each."""
+    generous allowance for a noisy machine), and 200 kB stays far under a second of budget each.
+    CPU time of this process, which other work on a loaded machine moves less than wall time."""
     small, big = unit * (50_000 // len(unit)), unit * (200_000 // len(unit))
-    t0 = time.perf_counter()
+    t0 = time.process_time()
     find(small)
-    t1 = time.perf_counter()
+    t1 = time.process_time()
     find(big)
-    t2 = time.perf_counter()
+    t2 = time.process_time()
     assert t2 - t1 < 10
     assert t2 - t1 < 12 * (t1 - t0) + 0.5
 

@@ -22,7 +22,7 @@ candidate is then checked by plain code on a window of at most a few hundred cha
 - IBAN: a country of the IBAN registry, that country's length, and the mod-97 check
   (ISO 13616).
 - phone: a grouped number of 7-15 digits (E.164's limit), the groups parted by spaces (also
-  no-break and thin ones), hyphens (also Unicode's dashes and the minus sign, maybe spaced) or
+  no-break and thin ones), hyphens (also Unicode's dashes and the minus sign; a dash or slash may have a space on both sides) or
   dots. International (`+CC`, `00CC`), North American (`(NXX) NXX-XXXX`) and trunk-prefixed
   national numbers (`0...`, 9-11 digits) count on their own; other groupings (`467 3395`,
   `99 668472`) count only next to a word that says phone (`tel`, `call`, `fax`, `mobile`, ... in
@@ -72,7 +72,7 @@ _NUM_START = rf"(?<![\w/])(?<!\d[.,{_DA}])"
 _PHONE = (
     rf"{_NUM_START}"
     rf"(?:(?:\+[{_SP}]?\d{{1,3}}|\(\+?\d{{1,5}}\)[{_SP}.{_DA}]?\d{{1,8}}|\d{{1,8}})"
-    rf"(?:(?:[{_SP}]?[{_DA}/][{_SP}]?|[{_SP}.]|[{_SP}]?\(0\)[{_SP}]?|[{_SP}.{_DA}]?\(\d{{1,5}}\)[{_SP}.{_DA}]?)\d{{1,8}}){{1,6}}+|\+?\d{{7,15}})"
+    rf"(?:(?:[{_SP}][{_DA}/][{_SP}]|[{_SP}.{_DA}/]|[{_SP}]?\(0\)[{_SP}]?|[{_SP}.{_DA}]?\(\d{{1,5}}\)[{_SP}.{_DA}]?)\d{{1,8}}){{1,6}}+|\+?\d{{7,15}})"
     rf"(?:[{_SP}]?(?:x|ext\.?|#)[{_SP}]?\d{{1,5}})?+"
     r"(?![\w@]|[.,]\d)"
 )
@@ -171,10 +171,11 @@ def luhn(digits: str) -> bool:
 
 # Words that say "payment card", within 40 characters before a number. They let a Luhn-valid
 # number outside the published issuer ranges count (Maestro and private-label cards carry prefixes
-# no scheme lists); a bare digit run without them still needs an issuer range.
+# no scheme lists); a bare digit run without them still needs an issuer range. Not the words that
+# also mean "map" or "paper" (German "Karte", Dutch "kaart", Italian "carta").
 _CARD_WORDS = (
     r"card|cards|credit|debit|visa|mastercard|maestro|amex|cc|"
-    r"carte|cartes|tarjeta|tarjetas|karte|kreditkarte|kartennummer|kaart|creditcard|cartão|cartao|carta|karta|"
+    r"carte|cartes|tarjeta|tarjetas|kreditkarte|bankkarte|kartennummer|creditcard|cartão|cartao|karta|"
     r"kartu|kredi|карта|карты|карту|картой|картка|кредитная|дебетовая|بطاقة|بطاقه|کارڈ|کارت|कार्ड|כרטיס"
 )
 _CARD_WORD_SET = frozenset(_CARD_WORDS.split("|"))
@@ -184,7 +185,9 @@ _CARD_GROUPED = re.compile(r"\d{4}([ -])\d{4}\1\d{4}\1\d{4}")
 
 
 def _card_context(text: str, start: int) -> bool:
-    """Whether a word that says "card" is within 40 characters before text[start]."""
+    """Whether a word that says "card" is within 40 characters before text[start], not in a URL."""
+    if _in_url(text, start):
+        return False
     before = text[max(0, start - 40) : start].lower()
     return not _CARD_WORD_SET.isdisjoint(_WORD.findall(before)) or any(w in before for w in _CJK_CARD_WORDS)
 
@@ -262,7 +265,7 @@ _TIME_RANGE = re.compile(r"\d{1,2}[.:]\d\d[ \xa0]?[-/][ \xa0]?\d{1,2}[.:]\d\d")
 _ZIP4 = re.compile(r"\d{5}-\d{4}")
 _SSN = re.compile(r"\d{3}-\d{2}-\d{4}")
 _GROUPS = re.compile(r"\d+")
-_SPACED = re.compile(r" ?([-/]) ?")
+_SPACED = re.compile(r" ([-/]) ")
 _CURRENCY_BEFORE = re.compile(r"(?:[$€£¥₹₽₩¢]|\b(?:USD|EUR|GBP|CHF|JPY|INR|Rs\.?|R\$))[ ]?\Z")
 _AFTER_NUMBER = re.compile(r"[ ]?(?:%|[$€£¥₹]|(?:USD|EUR|GBP|CHF|km|kg|mi|m|cm|mm|ft|lbs?|tons?|people|votes|views|times)\b)", re.I)
 # A number followed by a street name is a house number (with a postcode before it), not a phone.
@@ -306,7 +309,7 @@ def _phone_kind(candidate: str) -> str | None:
     """"strong" (a phone on its own), "weak" (a phone only in context), or None."""
     m = _EXT.search(candidate)
     main = candidate[: m.start()] if m else candidate
-    if " -" in main or "- " in main or " /" in main or "/ " in main:
+    if " - " in main or " / " in main:
         main = _SPACED.sub(r"\1", main)  # "0471 - 46 838", "089 / 1234": the separator is the dash or slash
     digits = "".join(_GROUPS.findall(main))
     n = len(digits)
@@ -320,7 +323,7 @@ def _phone_kind(candidate: str) -> str | None:
         return "strong" if n >= 8 else None
     if _NANP.fullmatch(main):
         return "strong"
-    if digits.startswith("00") and n >= 10 and groups >= 2:
+    if main.startswith("00") and n >= 10 and groups >= 2:
         return "strong"
     if (main.startswith("(0") or (main.startswith("0") and main[1:2].isdigit())) and 9 <= n <= 12 and groups >= 2:
         return "strong"
@@ -332,6 +335,12 @@ def _phone_kind(candidate: str) -> str | None:
     if n <= 12 and (groups >= 2 or 9 <= n <= 11):
         return "weak"
     return None
+
+
+def _in_url(text: str, start: int) -> bool:
+    """Whether text[start] is inside a URL's path or query (the word it is part of holds '/' and '.')."""
+    token = text[max(0, start - 200) : start].rsplit(None, 1)[-1] if start and not text[start - 1].isspace() else ""
+    return "/" in token and "." in token
 
 
 def _phone(text: str, start: int, end: int) -> tuple[int, int] | None:
@@ -365,8 +374,7 @@ def _phone(text: str, start: int, end: int) -> tuple[int, int] | None:
             start, end, candidate = start + s, start + e, candidate[s:e]
         if kind is None:
             return None
-    token = text[max(0, start - 200) : start].rsplit(None, 1)[-1] if start and not text[start - 1].isspace() else ""
-    if "/" in token and "." in token:  # inside a URL's path
+    if _in_url(text, start):
         return None
     before = text[max(0, start - 4) : start]
     if _CURRENCY_BEFORE.search(before) or _ISBN_BEFORE.search(text[max(0, start - 12) : start]):

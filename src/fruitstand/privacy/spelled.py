@@ -83,6 +83,11 @@ def _local(text: str, end: int) -> int | None:
     return start if start < end else None
 
 
+def _tld(label: str) -> bool:
+    low = label.lower()
+    return label.isalpha() and (low in _CC_TLDS if len(low) == 2 else len(low) > 2 and low not in _NOT_TLD)
+
+
 def _domain(text: str, pos: int) -> tuple[int, list[str], list[str]] | None:
     """The domain starting at `pos`: its end, its labels and the kinds of separator between them."""
     m = _LABEL.match(text, pos)
@@ -97,8 +102,9 @@ def _domain(text: str, pos: int) -> tuple[int, list[str], list[str]] | None:
         seps.append("word" if sep.group("word") else "bracket" if sep.group("br") else "dot")
         labels.append(nxt.group())
         ends.append(nxt.end())
-    # Cut trailing labels back to a top-level domain (a sentence may go on after the address).
-    while len(labels) >= 2 and not (labels[-1].isalpha() and len(labels[-1]) >= 2 and labels[-1].lower() not in _NOT_TLD):
+    # Cut trailing labels back to a top-level domain (a sentence may go on after the address):
+    # letters, and a country's code if it has two (every two-letter TLD is one, by IANA's rule).
+    while len(labels) >= 2 and not _tld(labels[-1]):
         labels.pop()
         seps.pop()
         ends.pop()
