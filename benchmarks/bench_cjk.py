@@ -97,7 +97,8 @@ def corpora() -> dict[str, list[str]]:
 
 def clear() -> None:
     textmod._tokens.cache_clear()
-    textmod._CHUNK_TOKENS.clear()
+    for memo in ("_CHUNK_TOKENS", "_CHUNK_TOKENS_OLD"):
+        getattr(textmod, memo, {}).clear()
     segment.clear_memo()
 
 

@@ -54,6 +54,8 @@ def test_mapped_arrays_are_built_once_then_memory_mapped(monkeypatch, tmp_path):
     (tmp_path / "tbl" / "k1.names.npy").write_bytes(b"not an array")
     mapped_arrays("tbl", "k1", ("keys", "names"), build)  # an unreadable file: built again
     assert len(calls) == 2
+    mapped_arrays("tbl", "k1", ("keys",), build, check=lambda a: len(a["keys"]) == 7)  # rejected: built again
+    assert len(calls) == 3
     blocker = tmp_path / "file"
     blocker.write_text("")
     monkeypatch.setenv("FRUITSTAND_CACHE", str(blocker))

@@ -54,18 +54,21 @@ def cached_arrays(name: str, key: str, fields: tuple[str, ...],
     return arrays
 
 
-def mapped_arrays(name: str, key: str, fields: tuple[str, ...],
-                  build: Callable[[], dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+def mapped_arrays(name: str, key: str, fields: tuple[str, ...], build: Callable[[], dict[str, np.ndarray]],
+                  check: Callable[[dict[str, np.ndarray]], bool] | None = None) -> dict[str, np.ndarray]:
     """As `cached_arrays`, but one `name/key.FIELD.npy` per field, loaded memory-mapped read-only.
 
     For large read-only tables every worker needs (the URL blocklist's hashes, a model's
     matrices): loading takes milliseconds whatever their size, and the workers of a machine share
     one copy in the page cache. Each file is written to a temporary name and renamed, so a
-    reader sees a whole file or none; a missing or unreadable one is built again.
+    reader sees a whole file or none; a missing or unreadable one, or a set `check` rejects, is
+    built and written again.
     """
     folder = cache_root() / name
     try:
-        return {f: np.load(folder / f"{key}.{f}.npy", mmap_mode="r", allow_pickle=False) for f in fields}
+        arrays = {f: np.load(folder / f"{key}.{f}.npy", mmap_mode="r", allow_pickle=False) for f in fields}
+        if check is None or check(arrays):
+            return arrays
     except (OSError, ValueError):
         pass
     arrays = build()

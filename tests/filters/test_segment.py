@@ -3,6 +3,7 @@ token, on real text (issue 21; filters/lang/segment.py says why each path is the
 
 from __future__ import annotations
 
+import random
 from pathlib import Path
 
 import pytest
@@ -65,6 +66,19 @@ def test_chinese_is_jiebas_token_for_token(chinese_pages):
     assert sum("中国" in t or "的" in t for t in chinese_pages) >= 5  # the crawl's Chinese pages were read
 
 
+@pytest.mark.slow
+def test_a_marked_block_is_cut_as_jieba_cuts_it_on_its_own_dictionary():
+    """Blocks holding `+#&._%-` go to jieba's algorithm on a dictionary of their substrings alone:
+    the same tokens as jieba with its whole dictionary (random blocks of its words, fixed seed)."""
+    words = segment._jieba_lexicon()[0]
+    rnd = random.Random(5)
+    blocks = ["".join(rnd.choice(words) if rnd.random() < 0.5 else rnd.choice("+#&._%-0123456789abcXYZ中国人的")
+                      for _ in range(rnd.randint(1, 8))) for _ in range(3000)]
+    ref = segment.jieba_tokenizer()
+    differ = [b for b in blocks if segment._jieba_block(b) != list(ref.cut(b))]
+    assert not differ, differ[:3]
+
+
 def test_chinese_line_memo_gives_each_text_its_own_tokens():
     zh = _lines("zh")
     segment.clear_memo()
@@ -82,12 +96,45 @@ def test_japanese_is_mecabs_surfaces_token_for_token():
     assert n > 300 and not differ, differ[:3]
 
 
-def test_thai_is_newmms_words():
+def _perturbed_thai(n: int) -> list[str]:
+    """Real Thai sentences with spaces, digits, marks, Latin, `฿` and the dictionary's words that hold
+    a non-Thai character (`กทม.`, `ก ข ไม่กระดิกหู`) put in at random places (fixed seed); the test
+    also makes pages of them, white space of every kind and `เกรีย` or `ย` at the lines' ends."""
+    from pythainlp.corpus.common import thai_words
+
+    across = sorted(w for w in thai_words() if not segment._TH_RUN.fullmatch(w))
+    put = [*" .-/,:()\"'0123456789\n\u200b\u0e51\u0e52", "\u0e3f", "ab", "1,234.5", "12:30", " - "]
+    rnd = random.Random(3)
     th = _lines("th")
-    texts = ["\n".join(th[i:i + 12]) for i in range(0, len(th), 12)] + EDGES
+    out = []
+    for _ in range(n):
+        s = list(rnd.choice(th))
+        for _ in range(rnd.randint(1, 8)):
+            s.insert(rnd.randrange(len(s) + 1), rnd.choice(put) if rnd.random() < 0.8 else rnd.choice(across))
+        out.append("".join(s))
+    return out
+
+
+@pytest.mark.slow
+def test_thai_is_newmms_words_token_for_token():
+    segment.thai("")  # loads PyThaiNLP (and points its data folder at ours) before its corpus is read
+    th = _lines("th")
+    texts = th + ["\n".join(th[i:i + 12]) for i in range(0, len(th), 12)] + _every_language() + EDGES
+    pert = _perturbed_thai(600)
+    rnd = random.Random(4)
+    edges = ["", " ", "\t", "\xa0", "\u3000", "\x0b", "\x85", "\u2028"]
+    pages = ["\n".join(rnd.choice(edges) + p + rnd.choice(["", "\u0e40\u0e01\u0e23\u0e35\u0e22", "\u0e22"]) + rnd.choice(edges)
+                       for p in pert[i:i + rnd.randint(2, 6)]) for i in range(0, 600, 4)]
+    texts += pert[:400] + pages + ["ราคา\u0e3f500 เกีย. เกรียง้ เจี๋ยน์ สวรรค์ กทม.\nก", "ก ข ไม่กระดิกหู", "เลย\r\nเลย",
+              "ผศ.\x0b\n\x853\u0e51\u0e52 เพียง", "ก\xa0\n\xa012 ข", "เกรีย\nก", "เกรีย \nก"]
     n, differ = _compare(segment.thai, texts)
-    assert not differ, differ[:3]
+    assert n > 900 and not differ, differ[:3]
+    assert segment._thai_fast_parts() is not None  # the fast path ran (nlpo3 is installed here)
+
+
+def test_thai_memo_hands_out_copies():
     segment.clear_memo()
-    first = segment.thai(texts[0])
+    text = "\n".join(_lines("th")[:12])
+    first = segment.thai(text)
     first.append("x")  # a caller changing its list does not change the memo's
-    assert segment.thai(texts[0]) == first[:-1]
+    assert segment.thai(text) == first[:-1]

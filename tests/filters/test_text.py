@@ -13,6 +13,7 @@ from fruitstand.filters import configs
 from fruitstand.filters import text as text_module
 from fruitstand.filters.text import (
     dominant_script,
+    min_tokens,
     sentence_count,
     space_tokens,
     terminal_marks,
@@ -90,6 +91,20 @@ def test_space_tokens_are_the_regex_tokens_through_a_rotating_memo(monkeypatch):
         for t in texts:
             assert space_tokens(t) == text_module._TOKEN.findall(t), t[:60]
     assert text_module._CHUNK_TOKENS_OLD  # it rotated
+
+
+def test_min_tokens_is_a_floor_for_the_token_count():
+    # FineWeb's list rule skips tokenising when this floor already decides it.
+    codes = sorted(p.stem for p in LANG.glob("*.txt"))
+    for code in codes:
+        t = "\n".join(sentences(code, 30))
+        script = dominant_script(t)
+        floor = min_tokens(t, None, script)
+        assert (floor is None) == (script in ("Hani", "Jpan", "Thai")), code
+        assert floor is None or 0 < floor <= len(tokens(t, None, script)), code
+    assert min_tokens("http://a\x1cb.example/x y", "eng", "Latn") is None  # str.split splits at \x1c, _TOKEN not
+    assert min_tokens("ok then", "jpn", "Latn") is None
+    assert min_tokens("U.S. don't (see: 3.5km)", "eng", "Latn") == 4 < len(tokens("U.S. don't (see: 3.5km)", "eng", "Latn"))
 
 
 def test_every_alphabetic_character_is_a_regex_letter():

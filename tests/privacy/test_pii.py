@@ -95,6 +95,7 @@ LOOKALIKE_FORMS = [
     "barcode 7031827364509186 on the box",
     "SIM card 8944123456789012348",  # a SIM's ICCID: Luhn-valid, telecom prefix 89
     "card 7123456789012343 and 7123 4567 8901 2343",  # Luhn fails
+    "卡车编号：7031827364509186",  # 卡 of "truck", not of a card
     "die Karte radon-karte-boden.png?v=24&1643377855008",  # "Karte" is also a map; a number in a URL
     "the card page www.shop.de/card?id=7031827364509186",
     "look at this dot",

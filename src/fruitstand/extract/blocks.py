@@ -43,7 +43,7 @@ _ANCHOR = re.compile(r"<a\b[^>]*>(.*?)</a>", re.S)
 _HEADING = re.compile(r"<h[1-6]>")
 # Blocks are stripped, so "ends like a sentence" is a test of the last character (the same as
 # main_content._SENTENCE_END, whose search would scan the whole block).
-SENTENCE_END = frozenset('.!?。！？:;…"”»)]')
+_SENTENCE_END = frozenset('.!?。！？:;…"”»)]')
 LONG_BLOCK = 120  # characters: a block this long that ends like a sentence is article prose
 
 FEATURES = (
@@ -105,7 +105,7 @@ def features(blocks: list[tuple[str, int, int, bool]], mode: int) -> np.ndarray:
     chars = np.fromiter((len(t) for t in texts), float, n)
     kind = np.fromiter((b[1] for b in blocks), int, n)
     link = np.minimum(np.fromiter((b[2] for b in blocks), float, n) / np.maximum(chars, 1), 1)
-    ends = np.fromiter((t[-1] in SENTENCE_END for t in texts), float, n)
+    ends = np.fromiter((t[-1] in _SENTENCE_END for t in texts), float, n)
     words = np.fromiter((t.count(" ") + 1 for t in texts), float, n)
     digits = np.fromiter((sum(map(str.isdigit, t)) for t in texts), float, n) / np.maximum(chars, 1)
     log_chars = np.log1p(chars)

@@ -140,14 +140,19 @@ def main_text(page: str, tree: HTMLTree, *, find_container: bool = True, trim_ed
     else:
         text, mode, tree = _container_text(page, tree, body, form, size)
     if model is not None:
-        kept = blocks.main_blocks(text, mode, model)
-        # (the rules' pass leaves the tree whole; a container's replaced the body: parse again)
-        if len(kept) < (SECOND_CHANCE_BELOW if mode == blocks.MODE_PAGE_RULES else SECOND_CHANCE_CONTAINER):
-            kept = second_chance(kept, whole_page(page, kept, tree if mode == blocks.MODE_PAGE_RULES else None), model)
+        kept = settle(page, blocks.main_blocks(text, mode, model), mode, model, tree)
         if kept:
-            return _visible(kept)
+            return kept
         text = blocks.join(blocks.split_blocks(text))  # nothing scored as article: the old way
     return _visible(_trim(text) if trim_edges else text.strip())
+
+
+def settle(page: str, kept: str, mode: int, model: blocks.BlockModel, tree: HTMLTree | None = None) -> str:
+    """The text the model `kept` of the first pass (found by `mode`), or its second chance's."""
+    if len(kept) < (SECOND_CHANCE_BELOW if mode == blocks.MODE_PAGE_RULES else SECOND_CHANCE_CONTAINER):
+        # the rules' pass leaves the tree whole; a container's replaced the body: parse it again
+        kept = second_chance(kept, whole_page(page, kept, tree if mode == blocks.MODE_PAGE_RULES else None), model)
+    return _visible(kept)
 
 
 def whole_page(page: str, kept: str, tree: HTMLTree | None = None) -> str | None:
@@ -180,7 +185,7 @@ def second_chance(kept: str, whole: str | None, model: blocks.BlockModel) -> str
 def _prose(text: str) -> int:
     """UTF-8 bytes of the long blocks of `text` that end like a sentence (blocks.LONG_BLOCK)."""
     return sum(len(t.encode()) for t, *_ in blocks.split_blocks(text)
-               if len(t) >= blocks.LONG_BLOCK and t[-1] in blocks.SENTENCE_END)
+               if len(t) >= blocks.LONG_BLOCK and t[-1] in blocks._SENTENCE_END)
 
 
 def _visible(text: str) -> str:

@@ -115,6 +115,12 @@ def top_ngram_chars(tok_hashes: np.ndarray, cum_len: np.ndarray, n: int,
     n-gram at the top count stays within the rule's limit: the verdict is the same, and the
     first-position lookup is skipped.
     """
+    return top_ngram(tok_hashes, cum_len, n, within)[0]
+
+
+def top_ngram(tok_hashes: np.ndarray, cum_len: np.ndarray, n: int,
+              within: tuple[int, float] | None = None) -> tuple[int, int]:
+    """(`top_ngram_chars`, the top n-gram's count)."""
     h = _ngram_hashes(tok_hashes, n)
     # One unstable sort gives each distinct hash's count; the first position of the most frequent
     # ones is then looked up among them alone (np.unique's return_index needs a stable argsort).
@@ -123,12 +129,17 @@ def top_ngram_chars(tok_hashes: np.ndarray, cum_len: np.ndarray, n: int,
     counts = np.diff(np.append(starts, len(ordered)))
     best = int(counts.max())
     if within is not None:
-        bound = (int((cum_len[n:] - cum_len[:-n]).max()) + n - 1) * best
+        bound = longest_ngram(cum_len, n) * best
         if bound / within[0] <= within[1]:
-            return bound
+            return bound, best
     pos = int(np.flatnonzero(np.isin(h, ordered[starts[counts == best]]))[0])
     length = int(cum_len[pos + n] - cum_len[pos]) + n - 1
-    return length * best
+    return length * best, best
+
+
+def longest_ngram(cum_len: np.ndarray, n: int) -> int:
+    """Characters in the longest n-gram (its tokens joined by spaces)."""
+    return int((cum_len[n:] - cum_len[:-n]).max()) + n - 1
 
 
 def repeated_ngram_chars(tok_hashes: np.ndarray, cum_len: np.ndarray, n: int) -> int:
@@ -217,10 +228,21 @@ class GopherRepetition(Filter):
             return True
         cum_len = np.concatenate(([0], np.cumsum(np.fromiter(map(len, toks), dtype=np.int64, count=len(toks)))))
         tok_hashes = token_hashes(toks, cum_len)
+        # No n-gram occurs more often than its first n-1 tokens do, so a shorter n-gram's top count
+        # bounds every longer one's: where the longest n-gram times that bound is within the
+        # limit, the rule for n needs no counting.
+        counted: list[tuple[int, int]] = []  # (n, its top count)
         for n, frac in p.top_n_grams or ():
             n = int(n)
-            if len(toks) >= n and top_ngram_chars(tok_hashes, cum_len, n, (size, frac)) / size > frac:
+            if len(toks) < n:
+                continue
+            bound = min((best for m, best in counted if m < n), default=None)
+            if bound is not None and longest_ngram(cum_len, n) * bound / size <= frac:
+                continue
+            chars, best = top_ngram(tok_hashes, cum_len, n, (size, frac))
+            if chars / size > frac:
                 return False, f"gopher_rep_top_{n}_gram"
+            counted.append((n, best))
         for n, frac in sorted(p.dup_n_grams or ()):
             n = int(n)
             repeated = repeated_ngram_chars(tok_hashes, cum_len, n) if len(toks) >= n else 0

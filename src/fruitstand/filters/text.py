@@ -225,6 +225,15 @@ def _segment(text: str, language: str | None, script: str) -> list[str]:
     return space_tokens(text)
 
 
+def min_tokens(text: str, language: str | None, script: str) -> int | None:
+    """At most `len(tokens(text, language, script))`, found without tokenising: the text's
+    white-space chunks, where it goes to `space_tokens` (each chunk holds a token or more, and no
+    token spans two); None for the segmented scripts."""
+    if script in SEGMENTED_SCRIPTS or language == "jpn" or any(c in text for c in _SPLIT_ONLY):
+        return None
+    return len(text.split())
+
+
 # `_TOKEN` never matches white space, and each of its lookarounds treats white space and either
 # end of the text alike, so a text's tokens are its white-space-separated chunks' tokens, in
 # order. Chunks repeat (a page's words, a crawl's vocabulary), so each short chunk's tokens are

@@ -85,12 +85,17 @@ class DomainHashes:
         # memoryviews give Python ints on indexing and slicing, ten times faster than numpy.
         self._keys, self._offsets = memoryview(keys), memoryview(offsets)
 
+    @staticmethod
+    def valid(keys: np.ndarray, offsets: np.ndarray) -> bool:
+        """Whether (keys, offsets) can be a table: sorted uint64 keys, uint32 offsets per bucket."""
+        n = len(offsets) - 1
+        return (keys.dtype == np.uint64 and offsets.dtype == np.uint32 and keys.ndim == 1 and n >= 1
+                and not n & (n - 1) and int(offsets[0]) == 0 and int(offsets[-1]) == len(keys))
+
     @classmethod
     def from_arrays(cls, keys: np.ndarray, offsets: np.ndarray) -> DomainHashes:
         """The table `arrays` holds (sorted unique uint64 keys, uint32 bucket offsets), checked."""
-        n = len(offsets) - 1
-        if (keys.dtype != np.uint64 or offsets.dtype != np.uint32 or keys.ndim != 1 or n < 1
-                or n & (n - 1) or int(offsets[0]) != 0 or int(offsets[-1]) != len(keys)):
+        if not cls.valid(keys, offsets):
             raise ValueError("not a DomainHashes table")
         table = cls.__new__(cls)
         table._use(keys, offsets)
@@ -99,15 +104,14 @@ class DomainHashes:
     @classmethod
     def cached(cls, path: Path) -> DomainHashes:
         """`from_zst(path)`, built once per list and cache folder (fruitstand.cache), then
-        memory-mapped: milliseconds instead of ~1.5 CPU-s a process, one copy for all workers."""
+        memory-mapped: milliseconds instead of ~1.5 CPU-s a process, one copy for all workers.
+        A damaged table in the cache is built and written again."""
         data = path.read_bytes()
         key = f"v1-{len(data)}-{xxhash.xxh3_128_hexdigest(data)}"
         del data
-        arrays = mapped_arrays("url_blocklist", key, ("keys", "offsets"), lambda: cls.from_zst(path).arrays)
-        try:
-            return cls.from_arrays(arrays["keys"], arrays["offsets"])
-        except ValueError:  # a damaged cache file: build in memory
-            return cls.from_zst(path)
+        arrays = mapped_arrays("url_blocklist", key, ("keys", "offsets"), lambda: cls.from_zst(path).arrays,
+                               check=lambda a: cls.valid(a["keys"], a["offsets"]))
+        return cls.from_arrays(arrays["keys"], arrays["offsets"])
 
     @classmethod
     def from_zst(cls, path: Path, chunk: int = 1 << 23) -> DomainHashes:

@@ -9,7 +9,8 @@ candidate is then checked by plain code on a window of at most a few hundred cha
   are grown outward from the `@`; asset names such as `logo@2x.png` are not addresses, and
   addresses at the domains reserved for examples (`example.com`, `.test`, RFC 2606) are nobody's.
   Addresses written out in words (`jane at mail dot com`, `jane(at)mail.de`) are found by
-  `spelled.py`, only in texts that hold "dot" or a bracketed "at".
+  `spelled.py`, run only on texts that hold "dot", "DOT" or a bracketed "at" (which the scan
+  notes at each bracket it passes): a second, rare pass.
 - IPv4 and IPv6: parsed by `ipaddress`; private (RFC 1918, link-local, unique-local, shared),
   loopback and documentation addresses (RFC 5737, RFC 3849) are left alone unless asked for,
   and so are unspecified, multicast and reserved ones, which name no host. A dotted quad
@@ -17,7 +18,7 @@ candidate is then checked by plain code on a window of at most a few hundred cha
 - payment card: 12-19 digits, contiguous or in the printed groupings (4-4-4-4, 4-6-5), and the
   Luhn check (ISO/IEC 7812); then an issuer prefix that exists, or, for a number outside every
   published range (Maestro and private-label cards use such prefixes), the 4-4-4-4 grouping or
-  a word that says card (`card`, `credit`, `visa`, `карта`, `卡`, ...) within 40 characters before it.
+  a word that says card (`card`, `credit`, `visa`, `карта`, `卡号`, ...) within 40 characters before it.
   A bare digit run with neither still needs an issuer range; a SIM's ICCID (prefix 89) is no card.
 - IBAN: a country of the IBAN registry, that country's length, and the mod-97 check
   (ISO 13616).
@@ -51,7 +52,7 @@ from typing import ClassVar, NamedTuple
 
 from fruitstand import params
 from fruitstand.document import Document
-from fruitstand.privacy.spelled import has_spelled_hint, spelled_emails
+from fruitstand.privacy.spelled import BRACKETED_AT, spelled_emails
 from fruitstand.registry import RecipeError
 from fruitstand.step import Mapper
 
@@ -66,6 +67,12 @@ _SP = r" \xa0\u2000-\u200a\u202f\u205f\u3000"
 _DA = r"\-\u2010-\u2015\u2212"
 _FOLD = {**{c: " " for c in (0xA0, *range(0x2000, 0x200B), 0x202F, 0x205F, 0x3000)},
          **{c: "-" for c in (*range(0x2010, 0x2016), 0x2212)}}
+
+
+def _fold(candidate: str) -> str:
+    return candidate if candidate.isascii() else candidate.translate(_FOLD)
+
+
 # Not preceded by a word character, nor by a digit and a separator (the middle of a number),
 # nor by '/' (a path or a fraction).
 _NUM_START = rf"(?<![\w/])(?<!\d[.,{_DA}])"
@@ -77,7 +84,7 @@ _PHONE = (
     r"(?![\w@]|[.,]\d)"
 )
 # The one scan: a character class, which the regex engine skips to in a tight loop.
-_ANCHOR = re.compile(r"[@:+(0-9]")
+_ANCHOR = re.compile(r"[@:+(0-9\[{<]")  # '[', '{', '<' (and '(') may open a written-out e-mail's "(at)"
 # Tried where an anchor is found (or a few hex digits before a ':'), in this order.
 _AT_ANCHOR = re.compile(
     r"(?P<ipv6>(?<![\w:.])[0-9A-Fa-f]{1,4}(?::[0-9A-Fa-f]{0,4}){2,7}+(?:\.\d{1,3}){0,3}+)"
@@ -179,7 +186,8 @@ _CARD_WORDS = (
     r"kartu|kredi|карта|карты|карту|картой|картка|кредитная|дебетовая|بطاقة|بطاقه|کارڈ|کارت|कार्ड|כרטיס"
 )
 _CARD_WORD_SET = frozenset(_CARD_WORDS.split("|"))
-_CJK_CARD_WORDS = ("卡", "カード", "카드")
+# Not a bare 卡, which is in many Chinese words (卡车 "truck", 卡通 "cartoon").
+_CJK_CARD_WORDS = ("卡号", "卡號", "信用卡", "银行卡", "銀行卡", "借记卡", "借記卡", "储蓄卡", "カード", "카드")
 # 4-4-4-4 with one kind of separator: how the 16 digits of a card are printed.
 _CARD_GROUPED = re.compile(r"\d{4}([ -])\d{4}\1\d{4}\1\d{4}")
 
@@ -345,7 +353,7 @@ def _in_url(text: str, start: int) -> bool:
 
 def _phone(text: str, start: int, end: int) -> tuple[int, int] | None:
     """The phone number in text[start:end] (a candidate of the scan), trimmed of stray groups."""
-    candidate = text[start:end].translate(_FOLD)
+    candidate = _fold(text[start:end])
     kind = _phone_kind(candidate)
     if kind != "strong":
         # A neighbouring number may have been swept in: drop one leading or up to two trailing
@@ -404,6 +412,7 @@ def find(text: str, *, types: Iterable[str] = TYPES, redact_private_ips: bool = 
                                            ("documentation", redact_documentation_ips)) if on}
     hits: list[Hit] = []
     pos, n = 0, len(text)
+    bracketed_at = False
     anchor = _ANCHOR.search
     while pos < n:
         a = anchor(text, pos)
@@ -411,6 +420,11 @@ def find(text: str, *, types: Iterable[str] = TYPES, redact_private_ips: bool = 
             break
         p = a.start()
         c = text[p]
+        if c in "([{<":
+            bracketed_at = bracketed_at or BRACKETED_AT.match(text, p) is not None
+            if c != "(":
+                pos = p + 1
+                continue
         found: tuple[str, int, int] | None = None
         s = e = p
         kind = None
@@ -450,7 +464,7 @@ def find(text: str, *, types: Iterable[str] = TYPES, redact_private_ips: bool = 
                 kept[f"kept_{cls}_ip"] += 1
         elif kind in ("card", "phone"):
             if kind == "card":
-                number = m.group().translate(_FOLD)
+                number = _fold(m.group())
                 if "card" in wanted and _card(number, text, s):
                     found = ("card", s, e)
                 elif kept is not None and not luhn(number.replace(" ", "").replace("-", "")):
@@ -470,7 +484,7 @@ def find(text: str, *, types: Iterable[str] = TYPES, redact_private_ips: bool = 
         else:  # nothing starts here: skip the rest of this number, address or run of '@'
             r = _RUN.match(text, p)
             pos = r.end() if r else p + 1
-    if "email" in wanted and has_spelled_hint(text):
+    if "email" in wanted and (bracketed_at or "dot" in text or "DOT" in text):
         hits = _with_spelled(text, hits, kept)
     return hits
 

@@ -94,8 +94,11 @@ def _py3langid_arrays(path: Path) -> dict[str, np.ndarray]:
         with np.load(io.BytesIO(lzma.decompress(data)), allow_pickle=False) as z:
             return {f: z[f] for f in _PY3_FIELDS}
 
-    arrays = mapped_arrays("py3langid", key, _PY3_FIELDS, build)
-    if arrays["nextmove"].dtype.kind != "u" or arrays["nextmove_row"].dtype.kind != "u":
+    def usable(a: dict[str, np.ndarray]) -> bool:  # memoryviews need native unsigned ints
+        return all(a[f].dtype.kind == "u" and a[f].dtype.isnative for f in ("nextmove", "nextmove_row"))
+
+    arrays = mapped_arrays("py3langid", key, _PY3_FIELDS, build, check=usable)
+    if not usable(arrays):
         raise ValueError("unexpected py3langid model layout")
     return arrays
 
