@@ -103,6 +103,20 @@ def test_a_stopped_run_resumes_on_a_local_ray(shared, cluster, local_default, tm
     assert json.loads((out / "manifest.json").read_text())["executor"] == "ray"
 
 
+def test_an_output_folder_a_node_does_not_see_is_refused_in_one_line(shared, cluster, tmp_path):
+    """The driver's output on a filesystem of its own (a tmpfs in a mount namespace only the driver is in):
+    no node sees it, and the run stops before its first task instead of losing those nodes' documents."""
+    private = tmp_path / "private"
+    private.mkdir()
+    run = " ".join(map(shlex.quote, [*_cmd(shared, private / "out"), "--address", cluster.address]))
+    r = cluster.exec(["unshare", "--mount", "sh", "-c", f"mount -t tmpfs none {private} && exec {run}"],
+                     capture_output=True, text=True, timeout=300)
+    assert r.returncode != 0
+    last = r.stderr.strip().splitlines()[-1]
+    assert "not on a filesystem every Ray node reaches" in last and all(ip in last for ip in cluster.ips), last
+    assert not any(private.iterdir())  # nothing reached the real folder
+
+
 def _hang_input(shared: Path) -> tuple[Path, str]:
     """Real records, and a phrase found in exactly one of them (the fourth): the one a step hangs on."""
     src = shared / "text" / "cc_en_head-0174.jsonl.gz"
@@ -167,17 +181,3 @@ def test_a_killed_worker_then_a_killed_node_lose_and_duplicate_nothing(shared, c
     assert node, "no task was seen running on the second node"
     assert tree_digest(out / "data") == tree_digest(ref / "data")
     assert without_timings(json.loads((out / "manifest.json").read_text())) == without_timings(ref_m)
-
-
-def test_an_output_folder_a_node_does_not_see_is_refused_in_one_line(shared, cluster, tmp_path):
-    """The driver's output on a filesystem of its own (a tmpfs in a mount namespace only the driver is in):
-    no node sees it, and the run stops before its first task instead of losing those nodes' documents."""
-    private = tmp_path / "private"
-    private.mkdir()
-    run = " ".join(map(shlex.quote, [*_cmd(shared, private / "out"), "--address", cluster.address]))
-    r = cluster.exec(["unshare", "--mount", "sh", "-c", f"mount -t tmpfs none {private} && exec {run}"],
-                     capture_output=True, text=True, timeout=300)
-    assert r.returncode != 0
-    last = r.stderr.strip().splitlines()[-1]
-    assert "not on a filesystem every Ray node reaches" in last and all(ip in last for ip in cluster.ips), last
-    assert not any(private.iterdir())  # nothing reached the real folder

@@ -91,27 +91,29 @@ def test_sigkill_anywhere_then_resume_is_byte_identical(shared, tmp_path, case, 
     expected = tree_digest(ref / "data")
     assert len(expected) > 5  # several shards per task, so kills can land mid-task
 
-    conditions = {
-        "mid-shard": _tmp_shard,  # a final shard is being written
-        "after-first-task": _some_done,  # a task recorded as done
-    }
+    # The moments to kill at, in the order a run meets them: each kill lands in the run the kill before
+    # left to resume, so one output folder goes through all of them (and through resumes of resumes).
     if case == "extract":
-        conditions["after-first-shard"] = _some_shards  # shards renamed into place, their task not yet done
-    else:  # between and inside the stages of the dedup steps
-        conditions |= {"after-a-reduce-job": _reduce_done, "in-stage-2": _stage1_done}
-    killed_any = 0
-    for k, (name, cond) in enumerate(conditions.items()):
-        out = tmp_path / name
-        killed = _kill_when(_cmd(shared, out, case), out, cond)
-        killed_any += killed
-        assert not (out / "manifest.json").exists() or not killed
-        if k == 0:  # a second kill on the resumed run, a little later, then the final resume
-            _kill_when(_cmd(shared, out, case), out, _after(1.0))
-        subprocess.run(_cmd(shared, out, case), check=True, stderr=subprocess.PIPE)
-        assert tree_digest(out / "data") == expected, name
-        ids = pq.read_table(out / "data", columns=["id"]).column("id").to_pylist()
-        assert len(ids) == len(set(ids))  # every document exactly once
-    assert killed_any >= len(conditions) - 1  # the kills really happened mid-run
+        conditions = {
+            "mid-shard": _tmp_shard,  # a final shard is being written
+            "after-first-shard": _some_shards,  # shards renamed into place, their task not yet done
+            "after-first-task": _some_done,  # a task recorded as done
+        }
+    else:  # between and inside the stages of the dedup steps; final shards are written in stage 2
+        conditions = {"after-first-task": _some_done, "after-a-reduce-job": _reduce_done,
+                      "in-stage-2": _stage1_done, "mid-shard": _tmp_shard}
+    out = tmp_path / "out"
+    killed = []
+    for name, cond in conditions.items():
+        if _kill_when(_cmd(shared, out, case), out, cond):
+            killed.append(name)
+            assert not (out / "manifest.json").exists(), name
+    _kill_when(_cmd(shared, out, case), out, _after(1.0))  # and once more, a little into a resumed run
+    subprocess.run(_cmd(shared, out, case), check=True, stderr=subprocess.PIPE)
+    assert tree_digest(out / "data") == expected, killed
+    ids = pq.read_table(out / "data", columns=["id"]).column("id").to_pylist()
+    assert len(ids) == len(set(ids))  # every document exactly once
+    assert len(killed) >= len(conditions) - 1, killed  # the kills really happened mid-run
 
 
 def test_rerun_of_a_finished_run_changes_nothing(shared, tmp_path):

@@ -144,7 +144,7 @@ def check_shared(folder: os.PathLike | str, timeout: float = 120.0) -> None:
     import secrets
 
     import ray
-    from ray.exceptions import GetTimeoutError
+    from ray.exceptions import RayError
     from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
     nodes = [n for n in ray.nodes() if n.get("Alive") and n.get("Resources", {}).get("CPU")]
@@ -164,7 +164,7 @@ def check_shared(folder: os.PathLike | str, timeout: float = 120.0) -> None:
             try:
                 if not ray.get(ref, timeout=timeout):
                     blind.append(address)
-            except GetTimeoutError:  # a node too slow to answer is not taken for a blind one
+            except RayError:  # a node too slow to answer, or gone since it was listed, is not a blind one
                 pass
     finally:
         probe.unlink(missing_ok=True)
