@@ -57,25 +57,13 @@ FEATURES = (
 )
 
 
-# Lines where some "<" has no ">" after it on its line: a tag there could span lines, so
-# the page's tags are stripped line by line rather than in one pass over the whole text.
-_OPEN_TAG = re.compile(r"<[^>\n]*\n")
-
-
 def split_blocks(text: str) -> list[tuple[str, int, int, bool]]:
     """(plain text, kind, characters inside links, blank line before) of each block of `text`,
-    resiliparse's minimal-HTML output; blocks without text are left out.
-
-    A block's text is its line with the tags taken out, HTML entities decoded, stripped. The
-    tags come out of the whole text in one pass where no tag can span a line (then each line
-    of the result is its line's text: a tag match never starts or ends in white space).
-    """
-    lines = text.split("\n")
-    plain = _TAG.sub("", text).split("\n") if "<" in text and _OPEN_TAG.search(text) is None else None
+    resiliparse's minimal-HTML output; blocks without text are left out."""
     out = []
     in_list = 0
     in_pre = gap = False
-    for i, line in enumerate(lines):
+    for line in text.split("\n"):
         s = line.strip()
         if not s:
             gap = True
@@ -99,10 +87,8 @@ def split_blocks(text: str) -> list[tuple[str, int, int, bool]]:
             in_list = max(0, in_list + s.count("<li>") - s.count("</li>"))
         links = 0
         if "<a " in s:
-            links = sum(len(_TAG.sub("", a).strip()) for a in _ANCHOR.findall(s))
-        if plain is not None:
-            s = plain[i]
-        elif "<" in s:
+            links = sum(len((_TAG.sub("", a) if "<" in a else a).strip()) for a in _ANCHOR.findall(s))
+        if "<" in s:
             s = _TAG.sub("", s)
         if "&" in s:
             s = _html.unescape(s)
@@ -117,8 +103,9 @@ def features(blocks: list[tuple[str, int, int, bool]], mode: int) -> np.ndarray:
     """One row per block, the columns of FEATURES."""
     n = len(blocks)
     texts = [b[0] for b in blocks]
-    lengths = [len(t) for t in texts]
-    chars = np.array(lengths, float)
+    lengths = np.array([len(t) for t in texts])
+    starts = np.cumsum(lengths) - lengths  # of each block in the joined texts
+    chars = lengths.astype(float)
     kind = np.array([b[1] for b in blocks])
     per_char = np.maximum(chars, 1)
     link = np.minimum(np.array([b[2] for b in blocks], float) / per_char, 1)
@@ -135,16 +122,17 @@ def features(blocks: list[tuple[str, int, int, bool]], mode: int) -> np.ndarray:
         before = after = np.zeros(n)
     paragraph = (kind == PARAGRAPH).astype(float)
     heading = (kind == HEADING).astype(float)
+    windows = _windows(link, log_chars, paragraph)
     columns = {
         "log_chars": log_chars, "link_density": link, "sentence_end": ends, "log_words": np.log1p(words),
-        "digit_share": _digit_counts(texts, lengths) / per_char, "long_text_before": before,
+        "digit_share": _digit_counts(texts, starts) / per_char, "long_text_before": before,
         "long_text_after": after, "position": np.arange(n) / max(1, n - 1),
-        "text_position": (np.cumsum(chars) - chars) / max(chars.sum(), 1),
+        "text_position": starts / max(chars.sum(), 1),
         "prev_log_chars": _shift(log_chars, 1), "next_log_chars": _shift(log_chars, -1),
         "prev_link_density": _shift(link, 1), "next_link_density": _shift(link, -1),
         "prev_sentence_end": _shift(ends, 1), "next_sentence_end": _shift(ends, -1),
-        "window_link_density": _window(link), "window_log_chars": _window(log_chars),
-        "window_paragraphs": _window(paragraph), "log_blocks": math.log1p(n),
+        "window_link_density": windows[:, 0], "window_log_chars": windows[:, 1],
+        "window_paragraphs": windows[:, 2], "log_blocks": math.log1p(n),
         "log_page_chars": math.log1p(chars.sum()), "before_first_long": before == 0,
         "after_last_long": after == 0, "is_long": long, "paragraph": paragraph, "heading": heading,
         "list_item": kind == LIST_ITEM, "pre": kind == PRE, "other": kind == OTHER,
@@ -164,8 +152,9 @@ def features(blocks: list[tuple[str, int, int, bool]], mode: int) -> np.ndarray:
 _IS_DIGIT: np.ndarray | None = None
 
 
-def _digit_counts(texts: list[str], lengths: list[int]) -> np.ndarray:
-    """How many characters of each text are digits (str.isdigit), as floats."""
+def _digit_counts(texts: list[str], starts: np.ndarray) -> np.ndarray:
+    """How many characters of each text are digits (str.isdigit), as floats; `starts`: where
+    each text starts in their concatenation."""
     global _IS_DIGIT
     joined = "".join(texts)
     if joined.isascii():
@@ -182,7 +171,6 @@ def _digit_counts(texts: list[str], lengths: list[int]) -> np.ndarray:
             _IS_DIGIT[new] = [chr(c).isdigit() for c in new.tolist()]
             known = _IS_DIGIT[codes]
         digit = known > 0
-    starts = np.cumsum(lengths) - lengths
     return np.add.reduceat(digit, starts, dtype=float)
 
 
@@ -196,11 +184,13 @@ def _shift(a: np.ndarray, k: int) -> np.ndarray:
     return out
 
 
-def _window(a: np.ndarray, r: int = 2) -> np.ndarray:
-    """Mean of a over the 2r+1 blocks around each one (zeros past the ends)."""
-    n = len(a)
-    c = np.zeros(n + 2 * r + 1)  # running sums of a with r zeros either side, after a leading 0
-    np.cumsum(a, out=c[r + 1 : r + 1 + n])
+def _windows(*columns: np.ndarray, r: int = 2) -> np.ndarray:
+    """Mean of each column over the 2r+1 blocks around each block (zeros past the ends), side by side."""
+    n = len(columns[0])
+    c = np.zeros((n + 2 * r + 1, len(columns)))  # running sums with r zeros either side, after a 0
+    for j, a in enumerate(columns):
+        c[r + 1 : r + 1 + n, j] = a
+    np.cumsum(c[r + 1 : r + 1 + n], axis=0, out=c[r + 1 : r + 1 + n])
     c[r + 1 + n :] = c[r + n]
     return (c[2 * r + 1 :] - c[: -2 * r - 1]) / (2 * r + 1)
 
