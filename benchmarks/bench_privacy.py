@@ -1,11 +1,14 @@
 """Speed of `pii` and `decontaminate` on real text, against datatrove's PIIFormatter and NGramsDecontFilter.
 
-    .venv/bin/python benchmarks/bench_privacy.py [--repeats 3] [--steps pii,decontaminate]
+    .venv/bin/python benchmarks/bench_privacy.py [--repeats 3] [--steps pii,decontaminate] [--baseline-src DIR]
 
 Text: the 697 Common Crawl WET documents of shared/data/text/CC-MAIN-...-00140 plus the 2,225 BBC
 News articles (7.9 MB of UTF-8), the same documents on both sides, one process each (MB/s per
 core). Each side runs in its own interpreter (datatrove in .venv-datatrove), the sides alternate,
-each is timed `--repeats` times under /tmp/fruitstand-bench.lock, and the median is reported.
+each is timed `--repeats` times under /tmp/fruitstand-bench.lock (taken per timed process, so
+do not wrap the whole command in it), and the median is reported. `--baseline-src` also times
+fruitstand from another source tree (an earlier commit's `src`, e.g. from `git archive`), in
+turn with the others, so a change that slows a step shows as a ratio below 1.
 
 - pii: fruitstand's `pii` (all five types, placeholders) against datatrove's `PIIFormatter`
   (e-mails and public IPv4 only, its defaults): datatrove does less work.
@@ -129,10 +132,11 @@ def side_datatrove(step: str) -> dict:
     return {"cpu_s": cpu, "index_s": build, "load_s": load, "dropped": dropped, "index_size": len(hashes)}
 
 
-def run_side(side: str, step: str) -> dict:
-    py = REPO / (".venv" if side == "fruitstand" else ".venv-datatrove") / "bin" / "python"
-    env_path = str(REPO / "src") if side == "fruitstand" else ""
-    cmd = ["flock", "/tmp/fruitstand-bench.lock", str(py), __file__, "--side", side, "--step", step]
+def run_side(side: str, step: str, baseline_src: str | None = None) -> dict:
+    py = REPO / (".venv-datatrove" if side == "datatrove" else ".venv") / "bin" / "python"
+    env_path = {"fruitstand": str(REPO / "src"), "baseline": baseline_src}.get(side) or ""
+    cmd = ["flock", "/tmp/fruitstand-bench.lock", str(py), __file__, "--side",
+           "datatrove" if side == "datatrove" else "fruitstand", "--step", step]
     import os
 
     env = {**os.environ, "PYTHONPATH": env_path}
@@ -148,6 +152,7 @@ def main() -> None:
     ap.add_argument("--step")
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--steps", default="pii,decontaminate")
+    ap.add_argument("--baseline-src", help="also time fruitstand from this src directory (an earlier version)")
     args = ap.parse_args()
     if args.side:  # one timed side, in its own venv
         fn = side_fruitstand if args.side == "fruitstand" else side_datatrove
@@ -155,12 +160,13 @@ def main() -> None:
         return
     mb = sum(len(t.encode("utf-8")) for t in texts()) / 1e6
     print(f"{len(texts())} documents, {mb:.2f} MB; median of {args.repeats}, CPU seconds of one process")
-    ratios = {}
+    ratios, base_ratios = {}, {}
+    sides = ("fruitstand", "datatrove") + (("baseline",) if args.baseline_src else ())
     for step in args.steps.split(","):
-        runs = {"fruitstand": [], "datatrove": []}
+        runs = {side: [] for side in sides}
         for r in range(args.repeats):
-            for side in (("fruitstand", "datatrove") if r % 2 == 0 else ("datatrove", "fruitstand")):
-                runs[side].append(run_side(side, step))
+            for side in (sides if r % 2 == 0 else sides[::-1]):
+                runs[side].append(run_side(side, step, args.baseline_src))
         med = {side: statistics.median(x["cpu_s"] for x in rs) for side, rs in runs.items()}
         for side, rs in runs.items():
             extra = ""
@@ -169,6 +175,10 @@ def main() -> None:
                          f" loaded in {statistics.median(x['load_s'] for x in rs):.2f} s, {rs[0]['dropped']} documents hit")
             print(f"{step:14} {side:11} {mb / med[side]:7.2f} MB/s per core ({med[side]:.2f} CPU s){extra}")
         ratios[step] = med["datatrove"] / med["fruitstand"]
+        if args.baseline_src:
+            base_ratios[step] = med["baseline"] / med["fruitstand"]
+    if base_ratios:
+        print("fruitstand / baseline speed: " + ", ".join(f"{k} {v:.2f}x" for k, v in base_ratios.items()))
     print("fruitstand / datatrove speed: " + ", ".join(f"{k} {v:.2f}x" for k, v in ratios.items()))
 
 

@@ -42,15 +42,15 @@ THRESHOLDS = (0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6)
 _TOKEN = re.compile(r"\w+")
 
 
-def page_blocks(html: bytes) -> tuple[list, int]:
-    """The blocks `extract` hands its model for this page, and how they were found."""
+def page_blocks(html: bytes) -> tuple[list, int, str]:
+    """The blocks `extract` hands its model for this page, how they were found, the page."""
     page = decode_html(drop_inert(html))
     tree = HTMLTree.parse(page)
     if tree.body is None:
-        return [], 0
-    text, mode = main_content._container_text(page, tree, tree.body, blocks.MINIMAL_HTML,
-                                              main_content._minimal_bytes)
-    return blocks.split_blocks(text), mode
+        return [], 0, page
+    text, mode, _ = main_content._container_text(page, tree, tree.body, blocks.MINIMAL_HTML,
+                                                 main_content._minimal_bytes)
+    return blocks.split_blocks(text), mode, page
 
 
 def labels(bench: str, found: list, truth) -> tuple[np.ndarray, np.ndarray]:
@@ -107,15 +107,16 @@ def fit(x: np.ndarray, y: np.ndarray, w: np.ndarray) -> blocks.BlockModel:
 
 
 def texts(model: blocks.BlockModel, pages: list) -> dict:
-    """(benchmark, key) -> the text `extract` would give with `model` (main_content.main_text)."""
+    """(benchmark, key) -> the text `extract` would give with `model` (main_content.main_text: the
+    model's blocks, its second chance where it kept little, the edge trim where it kept none)."""
     out = {}
-    for bench, key, found, _mode, x, *_ in pages:
-        if not found:
-            out[bench, key] = ""
-            continue
-        keep = model.probabilities(x) >= model.threshold
-        kept = blocks.join([b for b, k in zip(found, keep) if k])
-        out[bench, key] = kept or main_content._trim(blocks.join(found))
+    for bench, key, found, mode, x, *_, page in pages:
+        kept = ""
+        if found:
+            keep = model.probabilities(x) >= model.threshold
+            kept = blocks.join([b for b, k in zip(found, keep) if k])
+        kept = main_content.settle(page, kept, mode, model) if mode else kept  # its second chance
+        out[bench, key] = kept or main_content._visible(main_content._trim(blocks.join(found)))
     return out
 
 
@@ -141,13 +142,13 @@ def main() -> None:
     args = parser.parse_args()
     warnings.filterwarnings("ignore")
     data = load_all()
-    pages = []  # (benchmark, key, blocks, mode, features, labels, weights, half)
+    pages = []  # (benchmark, key, blocks, mode, features, labels, weights, half, page)
     for bench, (htmls, truth) in data.items():
         for key, html in htmls.items():
-            found, mode = page_blocks(html)
+            found, mode, page = page_blocks(html)
             x = blocks.features(found, mode) if found else None
             y, w = labels(bench, found, truth[key]) if found else (None, None)
-            pages.append((bench, key, found, mode, x, y, w, half(key)))
+            pages.append((bench, key, found, mode, x, y, w, half(key), page))
     choose = [p for p in pages if p[7] == CHOOSE]
     print(f"choose half: {len(choose)} pages, {sum(len(p[2]) for p in choose)} blocks")
 

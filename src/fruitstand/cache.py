@@ -9,6 +9,7 @@ loaded by every later one; a cache folder that cannot be written is simply not u
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -50,4 +51,35 @@ def cached_arrays(name: str, key: str, fields: tuple[str, ...],
         os.replace(tmp, path)
     except OSError:
         pass
+    return arrays
+
+
+def mapped_arrays(name: str, key: str, fields: tuple[str, ...], build: Callable[[], dict[str, np.ndarray]],
+                  check: Callable[[dict[str, np.ndarray]], bool] | None = None) -> dict[str, np.ndarray]:
+    """As `cached_arrays`, but one `name/key.FIELD.npy` per field, loaded memory-mapped read-only.
+
+    For large read-only tables every worker needs (the URL blocklist's hashes, a model's
+    matrices): loading takes milliseconds whatever their size, and the workers of a machine share
+    one copy in the page cache. Each file is written to a temporary name and renamed, so a
+    reader sees a whole file or none; a missing or unreadable one, or a set `check` rejects, is
+    built and written again.
+    """
+    folder = cache_root() / name
+    try:
+        arrays = {f: np.load(folder / f"{key}.{f}.npy", mmap_mode="r", allow_pickle=False) for f in fields}
+        if check is None or check(arrays):
+            return arrays
+    except (OSError, ValueError):
+        pass
+    arrays = build()
+    tmp = None
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        for f in fields:
+            tmp = folder / f"{key}.{f}.{os.getpid()}-{threading.get_ident()}.tmp.npy"
+            np.save(tmp, np.ascontiguousarray(arrays[f]), allow_pickle=False)
+            os.replace(tmp, folder / f"{key}.{f}.npy")
+    except OSError:
+        if tmp is not None:
+            tmp.unlink(missing_ok=True)
     return arrays

@@ -30,7 +30,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     progress = False if args.quiet else 1.0 if args.verbose else True
     manifest = run(args.recipe, inputs=inputs, output=output, workers=args.workers, format=args.format,
                    overwrite=args.overwrite, shard_size_mb=args.shard_size, progress=progress,
-                   executor=args.executor, address=args.address, limit=args.limit,
+                   executor=args.executor, address=args.address, limit=args.limit, doc_timeout=args.doc_timeout,
                    text_field=args.text_field, id_field=args.id_field, staging=args.staging)
     out = manifest["output"]
     if not args.quiet:
@@ -190,6 +190,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="where tasks run: this machine's processes, or a Ray cluster (default: local)")
     p.add_argument("--address", metavar="ADDR", default=None,
                    help="the Ray cluster to join, e.g. 10.0.0.1:6379 (default: start a Ray on this machine)")
+    p.add_argument("--doc-timeout", type=float, default=60.0, metavar="SECONDS",
+                   help="seconds one document may take; a slower one is skipped and counted as doc_timeout, "
+                        "0 turns the limit off (default: 60)")
     talk = p.add_mutually_exclusive_group()
     talk.add_argument("--quiet", "-q", action="store_true", help="no progress and no summary: errors only (default: off)")
     talk.add_argument("--verbose", "-v", action="store_true",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from fruitstand.dedup.shingles import Normaliser, ShingleHasher, tokenise
+from fruitstand.dedup.shingles import Normaliser, ShingleHasher, _CharMap, _map_chars, tokenise
 
 
 def test_normaliser_folds_case_punctuation_digits_and_space():
@@ -14,6 +14,16 @@ def test_normaliser_folds_case_punctuation_digits_and_space():
     # Devanagari vowel signs are marks, not punctuation: words stay whole
     assert norm("नमस्ते, दुनिया।") == "नमस्ते दुनिया"
     assert norm("ＡＢＣ１２") == "abc00"  # NFKC folds full-width forms
+
+
+def test_normalisation_maps_every_code_point_as_the_per_character_table_does():
+    # Normaliser maps characters through a NumPy lookup; str.translate with the lazily filled
+    # table is the definition. Every code point of the BMP, 5,000 beyond it, a lone surrogate.
+    table = _CharMap()
+    rng = np.random.default_rng(1)
+    astral = "".join(map(chr, rng.choice(np.arange(0x10000, 0x110000), 5000, replace=False).tolist()))
+    for text in ("".join(map(chr, range(0x10000))), astral, "a\ud800b 𝟗 x", "Ünïcode ٣ ۔ 。", ""):
+        assert _map_chars(text, table) == text.translate(table)
 
 
 def test_unsegmented_scripts_become_characters(shared):

@@ -39,7 +39,8 @@ def _ip(*args: str) -> None:
 
 
 class Cluster:
-    def __init__(self, cpus_per_node: int = 1, nodes: int = 2):
+    def __init__(self, cpus_per_node: int = 1, nodes: int = 2, cores: list[int] | None = None):
+        """`cores`: pin node k's processes to core cores[k] (taskset), so "1 CPU" is one core of its own."""
         tag = os.getpid() % 100000
         # head, worker, and a third with loopback alone (for a Ray that fruitstand starts itself)
         self.ns = [f"frs{tag}h", f"frs{tag}w", f"frs{tag}l"]
@@ -47,6 +48,7 @@ class Cluster:
         self.ips = [f"10.{octet}.{tag // 150 % 250}.1", f"10.{octet}.{tag // 150 % 250}.2"]
         self.cpus = cpus_per_node
         self.nodes = nodes
+        self.cores = cores
         self.temp = tempfile.mkdtemp(prefix="frs-ray-")
         self.address = f"{self.ips[0]}:{PORT}"
         # Ray 2.60 authenticates every connection: one token of the test's own for head, worker and driver.
@@ -68,11 +70,37 @@ class Cluster:
             _ip("-n", ns, "link", "set", dev, "up")
         ray = str(Path(sys.executable).with_name("ray"))
         common = ["--num-cpus", str(self.cpus), "--object-store-memory", str(200 << 20), "--disable-usage-stats"]
-        self._ray(h, [ray, "start", "--head", f"--node-ip-address={self.ips[0]}", f"--port={PORT}",
+        self._ray(h, [*self._pin(0), ray, "start", "--head", f"--node-ip-address={self.ips[0]}", f"--port={PORT}",
                       "--include-dashboard=false", f"--temp-dir={self.temp}", *common])
         if self.nodes > 1:
-            self._ray(w, [ray, "start", f"--address={self.address}", f"--node-ip-address={self.ips[1]}", *common])
+            self.join()
         return self
+
+    def join(self) -> None:
+        """Start the second node (again, after `kill_node`: a new node at the same address)."""
+        ray = str(Path(sys.executable).with_name("ray"))
+        self._ray(self.ns[1], [*self._pin(1), ray, "start", f"--address={self.address}", f"--node-ip-address={self.ips[1]}",
+                               "--num-cpus", str(self.cpus), "--object-store-memory", str(200 << 20),
+                               "--disable-usage-stats"])
+
+    def _pin(self, node: int) -> list[str]:
+        return ["taskset", "-c", str(self.cores[node])] if self.cores else []
+
+    def kill_node(self, ns: int = 1) -> list[int]:
+        """SIGKILL every process of a node's namespace (raylet, object store, workers): the machine gone."""
+        killed = []
+        for _ in range(3):
+            pids = self.pids(ns)
+            if not pids:
+                break
+            for pid in pids:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                    killed.append(pid)
+                except ProcessLookupError:
+                    pass
+            time.sleep(0.2)
+        return killed
 
     def _ray(self, ns: str, cmd: list[str]) -> None:
         r = subprocess.run(["ip", "netns", "exec", ns, *cmd], env=self.env, capture_output=True, text=True, timeout=120)

@@ -123,3 +123,16 @@ class Boom(Filter):
         if self.marker in doc.text:
             raise ValueError(f"boom in {doc.id}")
         return True
+
+
+@dataclass
+class Crash(Filter):
+    """Ends its process at once on documents whose text contains `marker`: a crash in a C library."""
+
+    kind = "tests.execute.steps:Crash"
+    marker: str = " the "
+
+    def keep(self, doc):
+        if self.marker in doc.text:
+            os._exit(3)
+        return True

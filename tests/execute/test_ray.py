@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
+import shlex
 import signal
 import sys
 import time
@@ -14,11 +16,12 @@ import pytest
 import fruitstand
 from tests.conftest import tree_digest, without_timings
 from tests.execute.cluster import Cluster, netns_available
+from tests.execute.conftest import DEFAULT_WARCS
 
 pytest.importorskip("ray", reason="the Ray tests need the [ray] extra")
 pytestmark = pytest.mark.slow
 
-WARCS = ["articles-61.warc.gz", "sample-0000.warc.gz", "sample-0001.warc.gz", "resiliparse-warcfile.warc.gz"]
+WARCS = DEFAULT_WARCS
 SAMPLER = Path(__file__).resolve().parent / "sampler.toml"
 
 
@@ -44,10 +47,8 @@ def _cmd(shared: Path, out: Path, *extra: str) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def local_default(shared, tmp_path_factory):
-    out = tmp_path_factory.mktemp("local") / "default"
-    m = fruitstand.run(inputs=_inputs(shared), output=out, workers=2, shard_size_mb=0.05)
-    return out, m
+def local_default(default_run):
+    return default_run
 
 
 def test_default_recipe_on_two_nodes_matches_local(shared, cluster, local_default, tmp_path):
@@ -77,27 +78,6 @@ def test_batch_step_and_side_outputs_on_ray_match_local(shared, cluster, tmp_pat
     assert m["steps"][2]["extra"]["batches"] > 0
 
 
-def test_a_killed_worker_loses_and_duplicates_nothing(shared, cluster, local_default, tmp_path):
-    ref, _ = local_default
-    out = tmp_path / "ray"
-    proc = cluster.popen([*_cmd(shared, out), "--address", cluster.address], stderr=open(tmp_path / "err", "w"))
-    killed = []
-    deadline = time.monotonic() + 240
-    try:
-        while proc.poll() is None and time.monotonic() < deadline and not killed:
-            for pid in cluster.task_workers(1) or cluster.task_workers(0):
-                os.kill(pid, signal.SIGKILL)
-                killed.append(pid)
-                break
-            time.sleep(0.05)
-        assert proc.wait(max(1, deadline - time.monotonic())) == 0, (tmp_path / "err").read_text()[-3000:]
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-    assert killed, "no Ray worker was seen running a task"
-    assert tree_digest(out / "data") == tree_digest(ref / "data")
-
-
 def test_a_stopped_run_resumes_on_a_local_ray(shared, cluster, local_default, tmp_path):
     """The driver killed mid-run; the same command again (on a Ray started for it) finishes the run."""
     ref, _ = local_default
@@ -121,3 +101,83 @@ def test_a_stopped_run_resumes_on_a_local_ray(shared, cluster, local_default, tm
     assert r.returncode == 0, r.stderr[-3000:]
     assert tree_digest(out / "data") == tree_digest(ref / "data")
     assert json.loads((out / "manifest.json").read_text())["executor"] == "ray"
+
+
+def test_an_output_folder_a_node_does_not_see_is_refused_in_one_line(shared, cluster, tmp_path):
+    """The driver's output on a filesystem of its own (a tmpfs in a mount namespace only the driver is in):
+    no node sees it, and the run stops before its first task instead of losing those nodes' documents."""
+    private = tmp_path / "private"
+    private.mkdir()
+    run = " ".join(map(shlex.quote, [*_cmd(shared, private / "out"), "--address", cluster.address]))
+    r = cluster.exec(["unshare", "--mount", "sh", "-c", f"mount -t tmpfs none {private} && exec {run}"],
+                     capture_output=True, text=True, timeout=300)
+    assert r.returncode != 0
+    last = r.stderr.strip().splitlines()[-1]
+    assert "not on a filesystem every Ray node reaches" in last and all(ip in last for ip in cluster.ips), last
+    assert not any(private.iterdir())  # nothing reached the real folder
+
+
+def _hang_input(shared: Path) -> tuple[Path, str]:
+    """Real records, and a phrase found in exactly one of them (the fourth): the one a step hangs on."""
+    src = shared / "text" / "cc_en_head-0174.jsonl.gz"
+    with gzip.open(src, "rt") as fh:
+        texts = [json.loads(line)["text"] for line in fh]
+    words = texts[3].split()
+    for k in range(len(words) - 6):  # the first six words in a row that only this record holds
+        marker = " ".join(words[k:k + 6])
+        if marker.isascii() and '"' not in marker and "\\" not in marker and [marker in t for t in texts].count(True) == 1:
+            return src, marker
+    raise AssertionError("no phrase of record 3 is its own")
+
+
+def test_a_document_past_the_time_limit_is_skipped_on_ray_as_locally(shared, cluster, tmp_path, monkeypatch):
+    """A step stuck on one real document: the Ray worker's watchdog kills its child, the task runs
+    again without that document, and the manifest counts it as the local executor does."""
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[2]))
+    src, marker = _hang_input(shared)
+    recipe = tmp_path / "hang.toml"
+    recipe.write_text(f'[[step]]\nkind = "tests.execute.steps:HangOn"\nmarker = {json.dumps(marker)}\n')
+    local = fruitstand.run(recipe, inputs=[src], output=tmp_path / "local", workers=1, doc_timeout=2.0)
+    assert local["read"]["skipped"] == {"doc_timeout": 1}
+    out = tmp_path / "ray"
+    cmd = [sys.executable, "-m", "fruitstand", "run", str(recipe), "--input", str(src), "--output", str(out),
+           "--quiet", "--executor", "ray", "--address", cluster.address, "--doc-timeout", "2"]
+    started = time.monotonic()
+    r = cluster.exec(cmd, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert time.monotonic() - started < 120  # not hung for the hour the step sleeps
+    m = json.loads((out / "manifest.json").read_text())
+    assert m["read"]["skipped"] == {"doc_timeout": 1} and m["output"]["documents"] == 9
+    assert without_timings(m) == without_timings(local)
+    assert tree_digest(out / "data") == tree_digest(tmp_path / "local" / "data")
+
+
+def test_a_killed_worker_then_a_killed_node_lose_and_duplicate_nothing(shared, cluster, local_default, tmp_path):
+    """One run, two failures: a Ray worker on the head killed while it runs a task, then every process of
+    the second node (raylet, object store, workers: the machine gone) while it runs one. Their tasks run
+    again (the node's on the head), and the output is the local executor's, byte for byte."""
+    ref, ref_m = local_default
+    out = tmp_path / "ray"
+    proc = cluster.popen([*_cmd(shared, out), "--address", cluster.address], stderr=open(tmp_path / "err", "w"))
+    worker: list[int] = []
+    node: list[int] = []
+    deadline = time.monotonic() + 240
+    try:
+        while proc.poll() is None and time.monotonic() < deadline and not node:
+            if not worker:
+                for pid in cluster.task_workers(0)[:1]:
+                    os.kill(pid, signal.SIGKILL)
+                    worker.append(pid)
+            elif cluster.task_workers(1):
+                node = cluster.kill_node(1)
+            time.sleep(0.05)
+        assert proc.wait(max(1, deadline - time.monotonic())) == 0, (tmp_path / "err").read_text()[-3000:]
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+        if node:
+            cluster.join()  # the second node back, for any test after this one
+    assert worker, "no Ray worker was seen running a task on the head"
+    assert node, "no task was seen running on the second node"
+    assert tree_digest(out / "data") == tree_digest(ref / "data")
+    assert without_timings(json.loads((out / "manifest.json").read_text())) == without_timings(ref_m)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from resiliparse.parse.html import HTMLTree
 
-from fruitstand.extract import main_content
+from fruitstand.extract import blocks, main_content
 from fruitstand.extract.decode import decode_html
 from fruitstand.extract.prune import drop_inert
 
@@ -55,3 +55,21 @@ def test_a_skip_selector_matching_the_article_falls_back_to_the_rules(page):
     text, reference = extract(renamed), extract(page)
     assert len(text) > 0.8 * len(reference)
     assert reference.split("\n")[2][:60] in text
+
+
+def test_a_page_inside_a_noscript_gets_its_article_back():
+    # "<noscript><div id=nojs></noscript>": the parser keeps the div open around the whole page,
+    # and both resiliparse passes skip a <noscript>'s contents; the second chance unwraps it
+    prose = ("The council approved the new budget on Monday after a long debate about school funding, "
+             "road repairs and the cost of running the city's libraries for another year. ")
+    page = ("<html><body><noscript><div id='nojs'></noscript><div id='menu'><a href='/'>Home</a></div>"
+            + "".join(f"<div><p>{prose}Part {i}.</p></div>" for i in range(6)) + "</div></body></html>")
+    text = main_content.main_text(page, HTMLTree.parse(page), model=blocks.default_model())
+    assert text.count("approved the new budget") == 6 and "Home" not in text
+
+
+def test_soft_hyphens_are_dropped():
+    prose = "Schon im Mit\xadtel\xadal\xadter war der Wein das Aus\xadhän\xadge\xadschild der Re\xadgion, weit\xadhin gelobt. "
+    page = "<html><body><article>" + "".join(f"<p>{prose * 2}</p>" for _ in range(4)) + "</article></body></html>"
+    text = main_content.main_text(page, HTMLTree.parse(page), model=blocks.default_model())
+    assert "Mittelalter" in text and "\xad" not in text

@@ -9,11 +9,17 @@ sample and BBC News in shared/data/text.
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from fruitstand.document import Document
-from fruitstand.filters.gopher_quality import GopherQuality
-from fruitstand.filters.gopher_repetition import GopherRepetition
+from fruitstand.filters.gopher_quality import GopherQuality, word_stats
+from fruitstand.filters.gopher_repetition import GopherRepetition, token_hashes
+from fruitstand.filters.text import drop_punctuation, tokens
 from tests.filters.realtext import CMN, DATA, ENG, URD, chinese_article, english_article, sentences, urdu_article
 
 pytestmark = pytest.mark.skipif(not DATA.is_dir(), reason="needs ../shared/data")
@@ -53,7 +59,34 @@ def test_a_sentence_repeated_inside_one_line_is_a_repeated_ngram():
         assert verdict(rep, text, meta).startswith(("gopher_rep_top_", "gopher_rep_dup_")), code
 
 
+def test_token_hashes_do_not_depend_on_the_process():
+    # Python's hash() of a str changes with PYTHONHASHSEED; the n-gram rules' must not.
+    script = ("import sys, hashlib; from fruitstand.filters.gopher_repetition import token_hashes; "
+              "from fruitstand.filters.text import drop_punctuation, tokens; from tests.filters.realtext import urdu_article, "
+              "english_article; t = tokens(english_article()) + tokens(urdu_article(), 'urd', 'Arab') + ['\\ud800'];"
+              "print(hashlib.sha256(token_hashes(t).tobytes()).hexdigest(), hashlib.sha256(token_hashes(t).tobytes()).hexdigest())")
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(root / "src"), str(root)])}
+    outs = {subprocess.run([sys.executable, "-c", script], env={**env, "PYTHONHASHSEED": seed}, check=True,
+                           capture_output=True, text=True).stdout for seed in ("1", "2")}
+    assert len(outs) == 1 and len(set(outs.pop().split())) == 1  # and the same on a second call
+    toks = tokens(english_article()) + tokens(urdu_article(), "urd", "Arab")
+    hashes = token_hashes(toks).tolist()
+    by_token: dict[str, int] = {}
+    for tok, h in zip(toks, hashes):
+        assert by_token.setdefault(tok, h) == h  # one token, one hash, wherever it stands
+    assert len(set(by_token.values())) == len(by_token) > 400  # and distinct tokens, distinct hashes
+    assert len(set(token_hashes(["a", "\x00a", "a\x00", "ab", "ba", "\ud800"]).tolist())) == 6
+
+
 # --- quality ---------------------------------------------------------------------------------
+
+
+def test_word_stats_count_the_words_drop_punctuation_keeps():
+    for toks in [tokens(english_article()), tokens(urdu_article(), "urd", "Arab"),
+                 tokens(chinese_article(), "cmn", "Hani"), ["a", "...", "b\nc", "—", ""], ["«»", "۔"]]:
+        words = drop_punctuation(toks)
+        assert word_stats(toks) == ("\n".join(toks), len(words), sum(map(len, words)))
 
 
 @pytest.mark.parametrize("text, meta", [(urdu_article(), URD), (chinese_article(), CMN), (english_article(), ENG),

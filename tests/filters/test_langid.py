@@ -5,6 +5,7 @@ from __future__ import annotations
 import pickle
 from pathlib import Path
 
+import numpy as np
 import pycld2
 import pytest
 
@@ -143,3 +144,24 @@ def test_recipe_parameters_and_pickling():
     assert clone._identifier is None and clone.languages == ["urd_Arab", "eng"]
     kept, stats = run(clone, ["Ceci n'est pas une phrase anglaise, mais elle est assez longue pour le dire."])
     assert not kept and stats.dropped == {"language_not_kept": 1}
+
+
+def test_py3langid_model_is_unpacked_once_then_memory_mapped(monkeypatch, tmp_path):
+    # The cached model classifies exactly as py3langid's own loader's, on real sentences of 12 languages.
+    from py3langid.langid import MODEL_DIR, MODEL_FILE, LanguageIdentifier
+
+    from fruitstand.filters.lang import identify
+
+    monkeypatch.setenv("FRUITSTAND_CACHE", str(tmp_path))
+    identify._py3langid_arrays(MODEL_DIR / MODEL_FILE)  # unpacks into the cache
+    assert len(list((tmp_path / "py3langid").glob("*.npy"))) == 6
+    identify._py3langid.cache_clear()
+    try:
+        mapped = identify._py3langid()
+        assert isinstance(mapped.nb_ptc, np.memmap)
+        ref = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+        texts = [s for lang in ("en", "ur", "zh", "ja", "ru", "hi", "ar", "de", "sw", "ms", "bs", "zu")
+                 for s in sentences(lang, 25)]
+        assert [mapped.classify(t) for t in texts] == [ref.classify(t) for t in texts]
+    finally:
+        identify._py3langid.cache_clear()

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
+import regex
 
 from fruitstand.document import Document
 from fruitstand.filters import configs
+from fruitstand.filters import text as text_module
 from fruitstand.filters.text import (
     dominant_script,
+    min_tokens,
     sentence_count,
+    space_tokens,
     terminal_marks,
     terminal_punctuation,
     tokens,
@@ -70,6 +75,43 @@ def test_latin_tokens_split_as_spacy_does():
     }
     for text, expected in cases.items():
         assert tokens(text, "eng", "Latn") == expected
+
+
+def test_space_tokens_are_the_regex_tokens_through_a_rotating_memo(monkeypatch):
+    # Real sentences of 40 space-separated languages, twice over, through a memo small enough to
+    # rotate its generations many times: always exactly `_TOKEN.findall` of the whole text.
+    monkeypatch.setattr(text_module, "_CHUNK_MEMO_SIZE", 300)
+    monkeypatch.setattr(text_module, "_CHUNK_TOKENS", {})
+    monkeypatch.setattr(text_module, "_CHUNK_TOKENS_OLD", {})
+    codes = sorted(p.stem for p in LANG.glob("*.txt") if p.stem not in ("zh", "ja", "th"))[:40]
+    texts = [" ".join(sentences(code, 40)) for code in codes]
+    texts += ["U.S. don't 3.5km e-mail@x.org ...--", "a\x1cb c", "Ünïcode naïve café\u00a0x\u2028y"]
+    assert len(texts) > 40
+    for _ in range(2):
+        for t in texts:
+            assert space_tokens(t) == text_module._TOKEN.findall(t), t[:60]
+    assert text_module._CHUNK_TOKENS_OLD  # it rotated
+
+
+def test_min_tokens_is_a_floor_for_the_token_count():
+    # FineWeb's list rule skips tokenising when this floor already decides it.
+    codes = sorted(p.stem for p in LANG.glob("*.txt"))
+    for code in codes:
+        t = "\n".join(sentences(code, 30))
+        script = dominant_script(t)
+        floor = min_tokens(t, None, script)
+        assert (floor is None) == (script in ("Hani", "Jpan", "Thai")), code
+        assert floor is None or 0 < floor <= len(tokens(t, None, script)), code
+    assert min_tokens("http://a\x1cb.example/x y", "eng", "Latn") is None  # str.split splits at \x1c, _TOKEN not
+    assert min_tokens("ok then", "jpn", "Latn") is None
+    assert min_tokens("U.S. don't (see: 3.5km)", "eng", "Latn") == 4 < len(tokens("U.S. don't (see: 3.5km)", "eng", "Latn"))
+
+
+def test_every_alphabetic_character_is_a_regex_letter():
+    # space_tokens takes a chunk of `str.isalpha` characters as one token without the regex:
+    # exact only while every such character is one of the regex module's \p{L}.
+    letter = regex.compile(r"\p{L}")
+    assert not [hex(c) for c in range(sys.maxunicode + 1) if chr(c).isalpha() and not letter.match(chr(c))]
 
 
 def test_terminal_punctuation_per_script():

@@ -245,6 +245,29 @@ def test_domain_hashes_is_a_set():
     assert not any(f"other{i}.example" in table for i in range(5000))
 
 
+def test_the_shipped_table_is_built_once_then_memory_mapped(monkeypatch, tmp_path):
+    monkeypatch.setenv("FRUITSTAND_CACHE", str(tmp_path))
+    with resources.as_file(DATA.joinpath("blocked_domains.txt.zst")) as path:
+        built = DomainHashes.cached(path)  # hashes the list, writes the cache
+        files = sorted(p.name for p in (tmp_path / "url_blocklist").iterdir())
+        loaded = DomainHashes.cached(path)
+    assert [f.split(".", 1)[1] for f in files] == ["keys.npy", "offsets.npy"]
+    assert isinstance(loaded.arrays["keys"], np.memmap) and not isinstance(built.arrays["keys"], np.memmap)
+    assert len(loaded) == len(built) > 4_000_000 and loaded.bits == built.bits
+    assert np.array_equal(loaded.arrays["keys"], built.arrays["keys"])
+    assert np.array_equal(loaded.arrays["offsets"], built.arrays["offsets"])
+    probe = ["pornhub.com", "xvideos.com", *KNOWN_LISTED, "bbc.co.uk", "example.org", "wikipedia.org"]
+    assert [d.removeprefix("www.") in loaded for d in probe] == [d.removeprefix("www.") in built for d in probe]
+    assert [d.removeprefix("www.") in loaded for d in probe] == [True] * 5 + [False] * 3
+    # A damaged table in the cache (the wrong shape for its keys) is not used: built and written again.
+    np.save(next((tmp_path / "url_blocklist").glob("*.offsets.npy")), np.zeros(7, dtype=np.uint32))
+    with resources.as_file(DATA.joinpath("blocked_domains.txt.zst")) as path:
+        again = DomainHashes.cached(path)
+        mapped = DomainHashes.cached(path)
+    assert not isinstance(again.arrays["keys"], np.memmap) and "pornhub.com" in again and "example.org" not in again
+    assert isinstance(mapped.arrays["offsets"], np.memmap) and np.array_equal(mapped.arrays["offsets"], built.arrays["offsets"])
+
+
 def test_trie_regex_matches_like_an_alternation():
     words = {b"porno", b"pornhub", b"porn", b"camgirl", b"camsex", b"xnxx"}
     pattern = trie_regex(words)

@@ -59,6 +59,8 @@ def test_http_byte_ranges_match_local_files(shared, http, tmp_path):
     assert without_timings(remote["read"]) == without_timings(local["read"])
     assert without_timings(remote["steps"]) == without_timings(local["steps"])
     assert [i["size"] for i in remote["inputs"]] == [i["size"] for i in local["inputs"]]
+    # Cut into ranges, no task reads a file whole: not hashed (no second download), its version kept.
+    assert all(i["sha256"] is None and i["version"] for i in remote["inputs"])
     statuses = [line.split('"')[2].split()[0] for line in log.read_text().splitlines()]
     assert statuses.count("206") >= remote["tasks"]  # real range requests, one or more per task
 
@@ -89,7 +91,9 @@ def test_s3_folder_with_default_recipe_matches_local(shared, s3, tmp_path):
     remote = fruitstand.run(inputs=[s3], output=tmp_path / "s3", workers=2)
     assert tree_digest(tmp_path / "s3" / "data") == tree_digest(tmp_path / "local" / "data")
     assert without_timings(remote["steps"]) == without_timings(local["steps"]) and remote["output"]["documents"] > 0
-    assert all(i["version"] and i["sha256"] is None for i in remote["inputs"])
+    # Each file read whole by one task: hashed as it streamed, the same digest as the local file's.
+    assert [i["sha256"] for i in remote["inputs"]] == [i["sha256"] for i in local["inputs"]]
+    assert all(i["version"] and len(i["sha256"]) == 64 for i in remote["inputs"])
 
 
 def test_missing_remote_inputs_are_one_line_errors(http, s3, tmp_path):
@@ -141,3 +145,55 @@ def test_output_to_s3_is_published_whole_and_resumes(shared, s3, tmp_path, monke
     assert again == m and not (tmp_path / "x").exists()
     with pytest.raises(fruitstand.RecipeError, match="another recipe or input"):
         fruitstand.run(EXTRACT, inputs=inputs[:1], output=url, workers=1, staging=tmp_path / "y")
+
+
+@pytest.fixture
+def fake_stores(shared, monkeypatch):
+    """gs:// and hf:// served from memory: an fsspec filesystem registered for `hf`, and the same behind
+    pyarrow's filesystem interface for `gs` (where io/fs.py asks pyarrow). No Google or Hugging Face
+    server is reached: what this checks is that the URLs reach a filesystem with the right paths."""
+    import sys
+
+    import pyarrow.fs as pafs
+    from fsspec.implementations.memory import MemoryFileSystem
+
+    class FakeHub(MemoryFileSystem):
+        protocol = ("hf",)
+        store: dict = {}
+        pseudo_dirs = [""]
+
+        @classmethod
+        def _strip_protocol(cls, path):
+            return super()._strip_protocol(str(path).removeprefix("hf://"))
+
+    class FakeGcs(MemoryFileSystem):
+        protocol = ("gs",)
+        store: dict = {}
+        pseudo_dirs = [""]
+
+    hub, gcs = FakeHub(), FakeGcs()
+    for w in SMALL[:2]:
+        data = (shared / "warc" / w).read_bytes()
+        hub.pipe(f"datasets/someone/crawl/warc/{w}", data)
+        gcs.pipe(f"bucket/warc/{w}", data)
+    monkeypatch.setitem(sys.modules["fsspec.registry"]._registry, "hf", FakeHub)
+    class Handler(pafs.FSSpecHandler):  # paths as pyarrow's GCS gives them: "bucket/key", no leading "/"
+        def get_file_info_selector(self, selector):
+            infos = super().get_file_info_selector(selector)
+            return [pafs.FileInfo(i.path.lstrip("/"), i.type, size=i.size, mtime=i.mtime) for i in infos]
+
+    monkeypatch.setattr(fs, "_arrow_fs", lambda kind, bucket: pafs.PyFileSystem(Handler(gcs)))
+    return hub, gcs
+
+
+def test_gs_and_hf_urls_reach_their_filesystems(shared, fake_stores, tmp_path):
+    """In-process (workers=0): the fake filesystems live in this process only."""
+    local = fruitstand.run(EXTRACT, inputs=[shared / "warc" / w for w in SMALL[:2]], output=tmp_path / "local",
+                           workers=0)
+    assert [u for u, _, _ in fs.list_files("gs://bucket/warc/")] == [f"gs://bucket/warc/{w}" for w in SMALL[:2]]
+    hub_urls = [f"hf://datasets/someone/crawl/warc/{w}" for w in SMALL[:2]]
+    for name, inputs in (("gs", ["gs://bucket/warc/"]), ("hf", hub_urls)):
+        m = fruitstand.run(EXTRACT, inputs=inputs, output=tmp_path / name, workers=0)
+        assert tree_digest(tmp_path / name / "data") == tree_digest(tmp_path / "local" / "data"), name
+        assert without_timings(m["read"]) == without_timings(local["read"])
+        assert [i["sha256"] for i in m["inputs"]] == [i["sha256"] for i in local["inputs"]], name

@@ -8,7 +8,8 @@ a done file per task or job, written in the output folder once the result is bac
 any executor resumes any other's run.
 
 The local executor (execute/local.py) runs them on a pool of worker processes with a
-per-document time limit; the Ray executor (execute/ray.py) as Ray tasks on a cluster.
+per-document time limit; the Ray executor (execute/ray.py) as Ray tasks on a cluster, with the
+same limit kept inside each Ray worker.
 """
 
 from __future__ import annotations

@@ -109,7 +109,7 @@ def _executor(executor: str | Executor, workers: int | None, doc_timeout: float,
     if executor == "ray":
         from fruitstand.execute.ray import RayExecutor
 
-        return RayExecutor(address, workers=workers)
+        return RayExecutor(address, workers=workers, doc_timeout=doc_timeout)
     raise RecipeError(f"unknown --executor {executor!r}: use local or ray")
 
 

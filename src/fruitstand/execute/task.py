@@ -6,7 +6,8 @@ atomically, and returns the counters. Running it twice gives the same files, so 
 short by a kill is simply run again.
 
 The per-corpus work the driver used to do up front is done here, spread over the tasks: the
-task holding a file's first slice hashes the file (sha256, for the manifest), and every
+task holding a file's first slice hashes the file (sha256, for the manifest; a remote file
+only if that task streamed it whole), and every
 task checks its file's size and mtime against the plan, so an input changed or removed
 while the run goes stops it with one line instead of a manifest that describes other bytes.
 
@@ -57,6 +58,10 @@ class RunSpec:
     n_tasks: int = 1
     # Seconds one document may take through the whole stage; 0 turns the limit off.
     doc_timeout: float = 60.0
+    # Where workers keep their heartbeats (watchdog.py): a folder of the machine they run on.
+    # Empty: under the output folder (one machine). Heartbeats are named by process id, which
+    # two machines may share, so an executor of several machines gives each its own folder.
+    beats: str = ""
 
     @property
     def state_dir(self) -> Path:
@@ -70,7 +75,7 @@ class RunSpec:
 
     @property
     def heartbeat_dir(self) -> Path:
-        return self.state_dir / "heartbeat"
+        return Path(self.beats) if self.beats else self.state_dir / "heartbeat"
 
     @property
     def skips_dir(self) -> Path:
@@ -235,9 +240,10 @@ def _run_task(spec: RunSpec, stage: int, task: Task, progress: Callable[[int, in
         digests = []
         for part in task.files() if stage == 0 else ():
             if part.start == 0:  # one task per file: the one holding its first slice
-                # A remote file is not fetched twice to be hashed: its server's version stands for it.
-                digests.append({"path": part.path,
-                                "sha256": sha256_file(part.path) if not fs.is_url(part.path) else None})
+                # A remote file is not fetched twice to be hashed: hashed as it streamed if this task read
+                # it whole, else its server's version stands for it (io/fs.py).
+                digests.append({"path": part.path, "sha256": sha256_file(part.path) if not fs.is_url(part.path)
+                                else fs.streamed_sha256(part.path)})
                 _checked(part)
         # The run's own statistics, before the task is recorded done; a rerun writes the same bytes.
         stats_dir = Path(spec.output) / SKETCHES

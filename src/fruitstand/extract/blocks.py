@@ -36,7 +36,7 @@ MINIMAL_HTML = dict(preserve_formatting="minimal_html", links=True)
 OTHER, PARAGRAPH, HEADING, LIST_ITEM, PRE = 0, 1, 2, 3, 4
 
 # How the text was found (main_content.main_text), a feature too.
-MODE_PAGE_RULES, MODE_CONTAINER, MODE_CONTAINER_RULES, MODE_CONTAINER_WHOLE = 2, 3, 4, 5
+MODE_PAGE_RULES, MODE_CONTAINER, MODE_CONTAINER_RULES, MODE_CONTAINER_WHOLE, MODE_PAGE_WHOLE = 2, 3, 4, 5, 6
 
 _TAG = re.compile(r"<[^>]*>")
 _ANCHOR = re.compile(r"<a\b[^>]*>(.*?)</a>", re.S)

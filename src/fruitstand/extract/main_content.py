@@ -29,7 +29,10 @@ what is left is extracted:
 
 Last, with the block model (the default, blocks.py) each block of the text is kept or
 dropped by the model; without it, lines without sentence punctuation and under `EDGE_LINE`
-characters are cut from both ends (datelines, "Share", "Explore further").
+characters are cut from both ends (datelines, "Share", "Explore further"). Where the model
+kept little (`SECOND_CHANCE_BELOW`: a wrong container, or resiliparse's rules dropping the
+article), it also scores the whole page's plain text, taken when that holds several times the
+long prose (`second_chance`). Soft hyphens are dropped from the result.
 
 Cost: voting touches each paragraph once from Python (~10 us: resiliparse makes a Python
 object per node), the plain pass over the container is about a third of a main-content
@@ -65,6 +68,18 @@ PARAGRAPH_COVER = 0.05
 # small (every such page seen had under 1,500 voted bytes; a typical article has many more).
 COVER_CHECKED_BELOW = 2000
 EDGE_LINE = 40  # characters
+# A second chance for pages where the first pass kept little: a wrong container (a footer's or
+# a comment box's paragraphs), or no container and resiliparse's rules dropping the article
+# (paragraphs spread over body's children, a page inside a <noscript>). Where under
+# SECOND_CHANCE_BELOW characters were kept, the model also scores the whole page's plain text,
+# taken when its long prose (sentence-ending blocks of blocks.LONG_BLOCK characters or more) is
+# SECOND_CHANCE_GAIN times the first's and at least that times SECOND_CHANCE_PROSE: a short
+# article in a correct container has little long prose around it (choose halves:
+# results/extraction.md).
+SECOND_CHANCE_BELOW = 1000
+SECOND_CHANCE_CONTAINER = 300  # characters, where a container was found (short articles are many)
+SECOND_CHANCE_GAIN = 3.0
+SECOND_CHANCE_PROSE = 200  # bytes: the least long prose the second pass must add
 # Bounds for pathological pages: paragraphs (more: no container step), ancestors walked.
 MAX_PARAGRAPHS = 5000
 MAX_DEPTH = 256
@@ -123,17 +138,64 @@ def main_text(page: str, tree: HTMLTree, *, find_container: bool = True, trim_ed
     if not find_container:
         text, mode = extract_plain_text(tree, **OPTIONS, **form), blocks.MODE_PAGE_RULES
     else:
-        text, mode = _container_text(page, tree, body, form, size)
+        text, mode, tree = _container_text(page, tree, body, form, size)
     if model is not None:
-        kept = blocks.main_blocks(text, mode, model)
+        kept = settle(page, blocks.main_blocks(text, mode, model), mode, model, tree)
         if kept:
             return kept
         text = blocks.join(blocks.split_blocks(text))  # nothing scored as article: the old way
-    return _trim(text) if trim_edges else text.strip()
+    return _visible(_trim(text) if trim_edges else text.strip())
 
 
-def _container_text(page: str, tree: HTMLTree, body, form: dict, size) -> tuple[str, int]:
-    """Text of the article's container (or of the page, by the rules, when none), how it was found."""
+def settle(page: str, kept: str, mode: int, model: blocks.BlockModel, tree: HTMLTree | None = None) -> str:
+    """The text the model `kept` of the first pass (found by `mode`), or its second chance's."""
+    if len(kept) < (SECOND_CHANCE_BELOW if mode == blocks.MODE_PAGE_RULES else SECOND_CHANCE_CONTAINER):
+        # the rules' pass leaves the tree whole; a container's replaced the body: parse it again
+        kept = second_chance(kept, whole_page(page, kept, tree if mode == blocks.MODE_PAGE_RULES else None), model)
+    return _visible(kept)
+
+
+def whole_page(page: str, kept: str, tree: HTMLTree | None = None) -> str | None:
+    """The whole page's text (minimal HTML, `<noscript>`s unwrapped), or None where the page holds
+    under SECOND_CHANCE_GAIN times the text kept (nothing a second pass could add). `tree`: the
+    page parsed and not changed since (else it is parsed again); its <noscript>s are unwrapped."""
+    tree = tree or HTMLTree.parse(page)
+    body = tree.body
+    if body is None or _text_bytes(body) < SECOND_CHANCE_GAIN * max(_bytes(kept), MIN_VOTED):
+        return None
+    # Old pages open a <div> in a <noscript> that the parser then keeps open around the
+    # whole page ("<noscript><div id=nojs></noscript>"): both extraction passes skip it all.
+    for element in body.get_elements_by_tag_name("noscript").values():
+        parent = element.parent
+        if parent is not None:
+            for child in element.child_nodes.values():
+                parent.insert_before(child, element)
+            parent.remove_child(element)
+    return extract_plain_text(tree, **PLAIN, **blocks.MINIMAL_HTML)
+
+
+def second_chance(kept: str, whole: str | None, model: blocks.BlockModel) -> str:
+    """The model's blocks of the whole page's text where they hold SECOND_CHANCE_GAIN times `kept`."""
+    if whole is None:
+        return kept
+    second = blocks.main_blocks(whole, blocks.MODE_PAGE_WHOLE, model)
+    return second if _prose(second) > SECOND_CHANCE_GAIN * max(_prose(kept), SECOND_CHANCE_PROSE) else kept
+
+
+def _prose(text: str) -> int:
+    """UTF-8 bytes of the long blocks of `text` that end like a sentence (blocks.LONG_BLOCK)."""
+    return sum(len(t.encode()) for t, *_ in blocks.split_blocks(text)
+               if len(t) >= blocks.LONG_BLOCK and t[-1] in blocks._SENTENCE_END)
+
+
+def _visible(text: str) -> str:
+    """`text` without soft hyphens (U+00AD: invisible hyphenation hints that split words)."""
+    return text.replace("\xad", "") if "\xad" in text else text
+
+
+def _container_text(page: str, tree: HTMLTree, body, form: dict, size) -> tuple[str, int, HTMLTree]:
+    """Text of the article's container (or of the page, by the rules, when none), how it was found,
+    and the tree it came from (the page whole when the mode is MODE_PAGE_RULES)."""
     container, depth, voted = _container(body)
     text, mode = "", blocks.MODE_CONTAINER
     if container is not None:
@@ -156,7 +218,7 @@ def _container_text(page: str, tree: HTMLTree, body, form: dict, size) -> tuple[
         if container is not None:
             tree = HTMLTree.parse(page)
         text, mode = extract_plain_text(tree, **OPTIONS, **form), blocks.MODE_PAGE_RULES
-    return text, mode
+    return text, mode, tree
 
 
 def _bytes(text: str) -> int:

@@ -28,7 +28,7 @@ from fruitstand import params
 from fruitstand.document import Document
 from fruitstand.filters import configs
 from fruitstand.filters.gopher_repetition import duplicates
-from fruitstand.filters.text import terminal_marks, tokens
+from fruitstand.filters.text import min_tokens, terminal_marks, tokens
 from fruitstand.step import Filter
 
 _CJK_CLOSERS = "」』”）)"
@@ -78,7 +78,11 @@ class FineWebQuality(Filter):
         if ratio > p.char_duplicates_ratio:
             return False, "fineweb_char_dup_ratio"
 
-        n_words = len(tokens(text, doc.metadata.get("language"), cfg.script))
-        if text.count("\n") / max(1, n_words) > p.new_line_ratio:
-            return False, "fineweb_list_ratio"
+        # Tokens only when a floor for their number (the white-space chunks) leaves it open.
+        newlines, language = text.count("\n"), doc.metadata.get("language")
+        floor = min_tokens(text, language, cfg.script)
+        if floor is None or newlines / max(1, floor) > p.new_line_ratio:
+            n_words = len(tokens(text, language, cfg.script))
+            if newlines / max(1, n_words) > p.new_line_ratio:
+                return False, "fineweb_list_ratio"
         return True

@@ -38,6 +38,19 @@ from fruitstand.step import Filter
 # Gopher's English stop words (Rae et al. 2021, A.1.1).
 GOPHER_STOP_WORDS = ("the", "be", "to", "of", "and", "that", "have", "with")
 _HAS_LETTER = regex.compile(r"^[^\n]*?\p{L}", regex.MULTILINE)
+_PUNCT_LINES = regex.compile(r"^[\p{P}\p{S}]+$", regex.MULTILINE)
+
+
+def word_stats(toks: list[str]) -> tuple[str, int, int]:
+    """(the tokens joined by newlines, words, characters in words): `drop_punctuation`'s words
+    counted without building them, by subtracting the all-punctuation tokens (fewer) found in the
+    one joined string the letter rule reads too."""
+    joined = "\n".join(toks)
+    if joined.count("\n") == len(toks) - 1 and "" not in toks:  # one line per token
+        punct = _PUNCT_LINES.findall(joined)
+        return joined, len(toks) - len(punct), len(joined) - (len(toks) - 1) - sum(map(len, punct))
+    words = drop_punctuation(toks)
+    return joined, len(words), sum(map(len, words))
 
 
 @dataclass
@@ -77,8 +90,8 @@ class GopherQuality(Filter):
         p = configs.resolve(self, self.kind, cfg)
         text = doc.text
         toks = tokens(text, doc.metadata.get("language"), cfg.script)
-        words = drop_punctuation(toks)
-        n_toks, n_words = len(toks), len(words)
+        n_toks = len(toks)
+        joined, n_words, word_chars = word_stats(toks)
 
         if p.min_doc_words and n_words < p.min_doc_words:
             return False, "gopher_short_doc"
@@ -87,7 +100,7 @@ class GopherQuality(Filter):
         if not n_words:
             return False, "gopher_short_doc"
 
-        avg = sum(map(len, words)) / n_words
+        avg = word_chars / n_words
         if p.min_avg_word_length and avg < p.min_avg_word_length:
             return False, "gopher_below_avg_threshold"
         if p.max_avg_word_length and avg > p.max_avg_word_length:
@@ -109,7 +122,7 @@ class GopherQuality(Filter):
                 return False, "gopher_too_many_end_ellipsis"
 
         if p.max_non_alpha_words_ratio:
-            with_letter = len(_HAS_LETTER.findall("\n".join(toks)))
+            with_letter = len(_HAS_LETTER.findall(joined))
             if with_letter / n_toks < p.max_non_alpha_words_ratio:
                 return False, "gopher_below_alpha_threshold"
 

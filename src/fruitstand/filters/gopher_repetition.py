@@ -18,7 +18,10 @@ repetition (see scripts/make_filter_configs.py).
 N-grams are hashed with NumPy (one 64-bit polynomial hash per n-gram over token hashes) so the
 common case, a document with no repeated n-gram, never leaves C; the greedy count of repeated
 n-grams (skip an n-gram's words once counted, as the paper's reference does) is a loop over
-the positions of repeated hashes only.
+the positions of repeated hashes only. Token hashes come from the tokens' code points
+through NumPy prefix sums (`token_hashes`), the same in every process (Python's `hash()` of a
+string changes with PYTHONHASHSEED), so even the tiny chance of two different n-grams sharing
+a hash (~3e-12 for a 10,000-word page) gives the same verdict on every run.
 """
 
 from __future__ import annotations
@@ -40,6 +43,55 @@ _LINES = re.compile(r"\n+")
 _MULT = np.uint64(0x100000001B3)  # FNV prime: mixes token hashes into n-gram hashes
 
 
+# Token hashes: a polynomial over the tokens' code points (+1, so no code point is zero), taken
+# from prefix sums with NumPy (B is odd, so it has an inverse mod 2^64 and every token's value
+# is (S[end] - S[start]) * B^(end-1)), then murmur3's finaliser so every bit depends on all of
+# them. No Python runs per token; the same values in every process.
+_B = np.uint64(0x9E3779B97F4A7C15)
+_B_INV = np.uint64(pow(0x9E3779B97F4A7C15, -1, 1 << 64))
+_POWERS: list[np.ndarray] = [np.ones(1, np.uint64), np.ones(1, np.uint64)]  # B^i, B^-i; grown on demand
+
+
+_POWERS_KEPT = 1 << 21  # code points: larger tables (16 MB) are made for the one document
+
+
+def _powers(n: int) -> tuple[np.ndarray, np.ndarray]:
+    if len(_POWERS[0]) >= n:
+        return _POWERS[0], _POWERS[1]
+    size = n if n > _POWERS_KEPT else min(_POWERS_KEPT, max(n, 2 * len(_POWERS[0]), 1 << 16))
+    with np.errstate(over="ignore"):
+        tables = [np.cumprod(np.concatenate((np.ones(1, np.uint64), np.full(size - 1, b, np.uint64))), dtype=np.uint64)
+                  for b in (_B, _B_INV)]
+    if size <= _POWERS_KEPT:
+        _POWERS[:] = tables
+    return tables[0], tables[1]
+
+
+def token_hashes(toks: list[str], cum_len: np.ndarray | None = None) -> np.ndarray:
+    """A 64-bit hash of each token (uint64), from its code points alone (lone surrogates included).
+
+    `cum_len`: the tokens' cumulative lengths with a leading 0, when the caller has them.
+    """
+    if cum_len is None:
+        cum_len = np.concatenate(([0], np.cumsum(np.fromiter(map(len, toks), dtype=np.int64, count=len(toks)))))
+    if not toks:
+        return np.empty(0, np.uint64)
+    codes = np.frombuffer("".join(toks).encode("utf-32-le", "surrogatepass"), dtype=np.uint32).astype(np.uint64)
+    pw, inv = _powers(len(codes) + 1)
+    with np.errstate(over="ignore"):
+        codes += np.uint64(1)
+        codes *= inv[: len(codes)]
+        prefix = np.concatenate((np.zeros(1, np.uint64), np.cumsum(codes, dtype=np.uint64)))
+        ends = cum_len[1:]
+        h = (prefix[ends] - prefix[cum_len[:-1]]) * pw[ends - 1]
+        h ^= h >> np.uint64(33)
+        h *= np.uint64(0xFF51AFD7ED558CCD)
+        h ^= h >> np.uint64(33)
+        h *= np.uint64(0xC4CEB9FE1A85EC53)
+        h ^= h >> np.uint64(33)
+    return h
+
+
 def duplicates(parts: list[str]) -> tuple[int, int]:
     """(elements, characters) that repeat an earlier element of `parts`."""
     unique = set(parts)
@@ -54,45 +106,76 @@ def _ngram_hashes(tok_hashes: np.ndarray, n: int) -> np.ndarray:
     return h
 
 
-def top_ngram_chars(tok_hashes: np.ndarray, cum_len: np.ndarray, n: int) -> int:
+def top_ngram_chars(tok_hashes: np.ndarray, cum_len: np.ndarray, n: int,
+                    within: tuple[int, float] | None = None) -> int:
     """Characters covered by the most frequent n-gram (joined by spaces), times its count.
 
-    Ties go to the n-gram seen first, as `Counter.most_common` breaks them.
+    Ties go to the n-gram seen first, as `Counter.most_common` breaks them. With `within` =
+    (size, frac), an upper bound U with U / size <= frac may come back instead, when the longest
+    n-gram at the top count stays within the rule's limit: the verdict is the same, and the
+    first-position lookup is skipped.
     """
+    return top_ngram(tok_hashes, cum_len, n, within)[0]
+
+
+def top_ngram(tok_hashes: np.ndarray, cum_len: np.ndarray, n: int,
+              within: tuple[int, float] | None = None) -> tuple[int, int]:
+    """(`top_ngram_chars`, the top n-gram's count)."""
     h = _ngram_hashes(tok_hashes, n)
     # One unstable sort gives each distinct hash's count; the first position of the most frequent
     # ones is then looked up among them alone (np.unique's return_index needs a stable argsort).
     ordered = np.sort(h)
     starts = np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1])))
     counts = np.diff(np.append(starts, len(ordered)))
-    best = counts.max()
+    best = int(counts.max())
+    if within is not None:
+        bound = longest_ngram(cum_len, n) * best
+        if bound / within[0] <= within[1]:
+            return bound, best
     pos = int(np.flatnonzero(np.isin(h, ordered[starts[counts == best]]))[0])
     length = int(cum_len[pos + n] - cum_len[pos]) + n - 1
-    return length * int(best)
+    return length * best, best
+
+
+def longest_ngram(cum_len: np.ndarray, n: int) -> int:
+    """Characters in the longest n-gram (its tokens joined by spaces)."""
+    return int((cum_len[n:] - cum_len[:-n]).max()) + n - 1
 
 
 def repeated_ngram_chars(tok_hashes: np.ndarray, cum_len: np.ndarray, n: int) -> int:
     """Characters in n-grams that repeat an earlier one, counting each word once."""
     h = _ngram_hashes(tok_hashes, n)
-    ordered = np.sort(h)
-    if not (ordered[1:] == ordered[:-1]).any():  # the common case: no n-gram repeats
+    order = np.argsort(h)  # one sort finds the repeats and numbers the distinct n-grams
+    ordered = h[order]
+    first = np.empty(len(h), dtype=bool)
+    first[0] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=first[1:])
+    if first.all():  # no n-gram repeats
         return 0
-    _, inverse, counts = np.unique(h, return_inverse=True, return_counts=True)
+    group = np.cumsum(first) - 1  # each sorted slot's distinct n-gram
+    starts = np.flatnonzero(first)
+    repeated = (np.diff(np.append(starts, len(h))) > 1)[group]
     # An n-gram that occurs once is never "seen before" when the walk reaches it: only the
-    # positions of n-grams that occur again can change the count, so walk those alone.
-    ids = inverse.tolist()
+    # positions of n-grams that occur again can change the count, so walk those alone, in order.
+    at = np.sort(order[repeated])
+    ids = np.empty(len(h), dtype=np.int64)
+    ids[order] = group
     seen: set[int] = set()
-    total, idx = 0, 0
-    for pos in np.flatnonzero(counts[inverse] > 1).tolist():
+    counted: list[int] = []
+    idx = 0
+    for pos, g in zip(at.tolist(), ids[at].tolist()):
         if pos < idx:
             continue
-        if ids[pos] in seen:
-            total += int(cum_len[pos + n] - cum_len[pos])
+        if g in seen:
+            counted.append(pos)
             idx = pos + n
         else:
-            seen.add(ids[pos])
+            seen.add(g)
             idx = pos + 1
-    return total
+    if not counted:
+        return 0
+    p = np.array(counted)
+    return int((cum_len[p + n] - cum_len[p]).sum())
 
 
 @dataclass
@@ -143,12 +226,23 @@ class GopherRepetition(Filter):
         toks = tokens(text, doc.metadata.get("language"), cfg.script)
         if not toks:
             return True
-        tok_hashes = np.fromiter(map(hash, toks), dtype=np.int64, count=len(toks)).view(np.uint64)
         cum_len = np.concatenate(([0], np.cumsum(np.fromiter(map(len, toks), dtype=np.int64, count=len(toks)))))
+        tok_hashes = token_hashes(toks, cum_len)
+        # No n-gram occurs more often than its first n-1 tokens do, so a shorter n-gram's top count
+        # bounds every longer one's: where the longest n-gram times that bound is within the
+        # limit, the rule for n needs no counting.
+        counted: list[tuple[int, int]] = []  # (n, its top count)
         for n, frac in p.top_n_grams or ():
             n = int(n)
-            if len(toks) >= n and top_ngram_chars(tok_hashes, cum_len, n) / size > frac:
+            if len(toks) < n:
+                continue
+            bound = min((best for m, best in counted if m < n), default=None)
+            if bound is not None and longest_ngram(cum_len, n) * bound / size <= frac:
+                continue
+            chars, best = top_ngram(tok_hashes, cum_len, n, (size, frac))
+            if chars / size > frac:
                 return False, f"gopher_rep_top_{n}_gram"
+            counted.append((n, best))
         for n, frac in sorted(p.dup_n_grams or ()):
             n = int(n)
             repeated = repeated_ngram_chars(tok_hashes, cum_len, n) if len(toks) >= n else 0

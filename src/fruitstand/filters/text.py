@@ -27,14 +27,11 @@ When a segmenter is not installed, the text falls back to characters (CJK) or to
 
 from __future__ import annotations
 
-import logging
-import os
 from functools import cache, lru_cache
-from itertools import chain
 
 import regex
 
-from fruitstand.cache import cache_dir
+from fruitstand.filters.lang import segment
 
 # --- scripts -------------------------------------------------------------------------------
 
@@ -200,45 +197,7 @@ _TOKEN = regex.compile(
 )
 
 
-@cache
-def _jieba():
-    try:
-        import jieba
-    except ImportError:
-        return None
-    logging.getLogger("jieba").setLevel(logging.WARNING)
-    tok = jieba.Tokenizer()
-    tok.tmp_dir = str(cache_dir("jieba"))  # its prefix-dict cache, else /tmp/jieba.cache
-    return tok
-
-
-@cache
-def _mecab():
-    try:
-        import fugashi
-
-        return fugashi.Tagger()  # finds unidic-lite's dictionary on its own
-    except (ImportError, RuntimeError):
-        return None
-
-
-@cache
-def _thai():
-    # PyThaiNLP creates its data folder on import; point it at ours unless the user chose one.
-    if "PYTHAINLP_DATA" not in os.environ and "PYTHAINLP_DATA_DIR" not in os.environ:
-        os.environ["PYTHAINLP_DATA"] = str(cache_dir("pythainlp"))
-    try:
-        from pythainlp.tokenize import word_tokenize
-    except ImportError:
-        return None
-    return word_tokenize
-
-
 _CJK_CHAR = regex.compile(r"[\p{Han}\p{Hiragana}\p{Katakana}]|[^\p{Han}\p{Hiragana}\p{Katakana}\s]+")
-
-
-def _strip(toks) -> list[str]:
-    return [t for t in map(str.strip, toks) if t]
 
 
 def tokens(text: str, language: str | None = None, script: str | None = None) -> list[str]:
@@ -254,53 +213,80 @@ def _tokens(text: str, language: str | None, script: str) -> tuple[str, ...]:
 
 def _segment(text: str, language: str | None, script: str) -> list[str]:
     if script == "Jpan" or language == "jpn":
-        tagger = _mecab()
-        if tagger is not None:
-            return [w.surface for w in tagger(text)]
-        return _CJK_CHAR.findall(text)
+        toks = segment.japanese(text)
+        return _CJK_CHAR.findall(text) if toks is None else toks
     if script == "Hani":
-        seg = _jieba()
-        if seg is not None:
-            return _strip(seg.cut(text))
-        return _CJK_CHAR.findall(text)
+        toks = segment.chinese(text)
+        return _CJK_CHAR.findall(text) if toks is None else toks
     if script == "Thai":
-        seg = _thai()
-        if seg is not None:
-            return _strip(seg(text, engine="newmm", keep_whitespace=False))
+        toks = segment.thai(text)
+        if toks is not None:
+            return toks
     return space_tokens(text)
+
+
+def min_tokens(text: str, language: str | None, script: str) -> int | None:
+    """At most `len(tokens(text, language, script))`, found without tokenising: the text's
+    white-space chunks, where it goes to `space_tokens` (each chunk holds a token or more, and no
+    token spans two); None for the segmented scripts."""
+    if script in SEGMENTED_SCRIPTS or language == "jpn" or any(c in text for c in _SPLIT_ONLY):
+        return None
+    return len(text.split())
 
 
 # `_TOKEN` never matches white space, and each of its lookarounds treats white space and either
 # end of the text alike, so a text's tokens are its white-space-separated chunks' tokens, in
 # order. Chunks repeat (a page's words, a crawl's vocabulary), so each short chunk's tokens are
 # looked up in a bounded memo and the regex runs on new chunks only: the same tokens as one
-# `_TOKEN.findall(text)`, at about twice its speed, and far faster when the rules tokenise a
-# text again after C4 removed some of its lines.
+# `_TOKEN.findall(text)`, and far faster when the rules tokenise a text again after C4 removed
+# some of its lines. The memo has two generations: when the new one is full it becomes the old
+# one, and a chunk found only in the old one moves back, so the crawl's frequent chunks stay
+# (one flat memo that starts over when full missed most chunks once a crawl's vocabulary
+# outgrew it). A chunk of letters alone (three in four, in English) is its own single token
+# (`_TOKEN`'s first branch takes all of it; every `str.isalpha` character is `\p{L}`, checked in
+# tests), so it needs neither the regex nor the memo: only the other chunks are looked up.
 _CHUNK_TOKENS: dict[str, list[str]] = {}
-_CHUNK_MEMO_SIZE = 100_000  # entries (a few hundred bytes each); the memo starts over when full
+_CHUNK_TOKENS_OLD: dict[str, list[str]] = {}
+_CHUNK_MEMO_SIZE = 100_000  # entries per generation (a few hundred bytes each)
 _CHUNK_MEMO_LEN = 48  # longer chunks (URLs, minified code) are tokenised but not kept
 # str.split() splits at these four separators; the regex's \s (Unicode White_Space) does not.
 _SPLIT_ONLY = ("\x1c", "\x1d", "\x1e", "\x1f")
 
 
 def space_tokens(text: str) -> list[str]:
-    """`_TOKEN.findall(text)`, chunk by chunk through the memo (see above)."""
+    """`_TOKEN.findall(text)`, chunk by chunk (see above): all-letter chunks as they are, the
+    others through the memo."""
+    global _CHUNK_TOKENS, _CHUNK_TOKENS_OLD
     if any(c in text for c in _SPLIT_ONLY):
         return _TOKEN.findall(text)
-    memo = _CHUNK_TOKENS
-    if len(memo) > _CHUNK_MEMO_SIZE:
-        memo.clear()
     chunks = text.split()
-    found = list(map(memo.get, chunks))  # one C loop; the regex runs below on the misses only
-    if None in found:
-        find = _TOKEN.findall
-        for i, toks in enumerate(found):
+    letters = list(map(str.isalpha, chunks))  # C loops; Python runs per other chunk only
+    try:
+        i = letters.index(False)
+    except ValueError:
+        return chunks
+    out = chunks[:i]
+    memo, old, find, short = _CHUNK_TOKENS, _CHUNK_TOKENS_OLD, _TOKEN.findall, _CHUNK_MEMO_LEN
+    while True:
+        chunk = chunks[i]
+        toks = memo.get(chunk)
+        if toks is None:
+            toks = old.get(chunk)
             if toks is None:
-                chunk = chunks[i]
-                toks = found[i] = find(chunk)
-                if len(chunk) <= _CHUNK_MEMO_LEN:
-                    memo[chunk] = toks
-    return list(chain.from_iterable(found))
+                toks = find(chunk)
+            if len(chunk) <= short:
+                memo[chunk] = toks
+        out += toks
+        try:
+            j = letters.index(False, i + 1)
+        except ValueError:
+            out += chunks[i + 1 :]
+            break
+        out += chunks[i + 1 : j]
+        i = j
+    if len(memo) > _CHUNK_MEMO_SIZE:
+        _CHUNK_TOKENS_OLD, _CHUNK_TOKENS = memo, {}
+    return out
 
 
 def words(text: str, language: str | None = None, script: str | None = None) -> list[str]:

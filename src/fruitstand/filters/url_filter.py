@@ -25,7 +25,10 @@ are our own, checked against 42 languages' vocabularies.
 
 The 4.56 M domains would take 530 MB and 6 s to load as a Python set, in every worker. They
 are kept as 64-bit xxh3 hashes, sorted and indexed by their top bits (a static hash table):
-about 60 MB, 1.5 s of CPU, 1-2 us for a host and its parents. Two different domains share a hash
+about 52 MB, 1-2 us for a host and its parents. Hashing the list takes ~1.5 CPU-s, so the
+table is built once per list (keyed by its bytes' hash) into the per-user cache
+(`fruitstand.cache`) and memory-mapped by every later process: a few milliseconds to load,
+one copy in memory for all the workers of a machine. Two different domains share a hash
 with probability ~2.5e-13 per lookup, so a wrong block is not expected in a web crawl.
 """
 
@@ -43,6 +46,7 @@ import xxhash
 import zstandard
 
 from fruitstand import params
+from fruitstand.cache import mapped_arrays
 from fruitstand.document import Document
 from fruitstand.registry import RecipeError
 from fruitstand.step import Filter
@@ -68,13 +72,46 @@ class DomainHashes:
         hashes.sort()  # np.unique is 20x slower here (numpy 2.x hashes first)
         if len(hashes) > 1 and (dup := hashes[1:] == hashes[:-1]).any():
             hashes = hashes[np.concatenate(([True], ~dup))]
-        self.bits = max(8, min(30, int(len(hashes)).bit_length() - 1))  # 1-2 hashes per bucket
+        bits = max(8, min(30, int(len(hashes)).bit_length() - 1))  # 1-2 hashes per bucket
+        buckets = (hashes >> np.uint64(64 - bits)).view(np.int64)
+        offsets = np.zeros((1 << bits) + 1, dtype=np.uint32)
+        np.cumsum(np.bincount(buckets, minlength=1 << bits), out=offsets[1:])
+        self._use(hashes, offsets)
+
+    def _use(self, keys: np.ndarray, offsets: np.ndarray) -> None:
+        self.bits = (len(offsets) - 1).bit_length() - 1
         self._shift = 64 - self.bits
-        buckets = (hashes >> np.uint64(self._shift)).view(np.int64)
-        offsets = np.zeros((1 << self.bits) + 1, dtype=np.uint32)
-        np.cumsum(np.bincount(buckets, minlength=1 << self.bits), out=offsets[1:])
+        self.arrays = {"keys": keys, "offsets": offsets}
         # memoryviews give Python ints on indexing and slicing, ten times faster than numpy.
-        self._keys, self._offsets = memoryview(hashes), memoryview(offsets)
+        self._keys, self._offsets = memoryview(keys), memoryview(offsets)
+
+    @staticmethod
+    def valid(keys: np.ndarray, offsets: np.ndarray) -> bool:
+        """Whether (keys, offsets) can be a table: sorted uint64 keys, uint32 offsets per bucket."""
+        n = len(offsets) - 1
+        return (keys.dtype == np.uint64 and offsets.dtype == np.uint32 and keys.ndim == 1 and n >= 1
+                and not n & (n - 1) and int(offsets[0]) == 0 and int(offsets[-1]) == len(keys))
+
+    @classmethod
+    def from_arrays(cls, keys: np.ndarray, offsets: np.ndarray) -> DomainHashes:
+        """The table `arrays` holds (sorted unique uint64 keys, uint32 bucket offsets), checked."""
+        if not cls.valid(keys, offsets):
+            raise ValueError("not a DomainHashes table")
+        table = cls.__new__(cls)
+        table._use(keys, offsets)
+        return table
+
+    @classmethod
+    def cached(cls, path: Path) -> DomainHashes:
+        """`from_zst(path)`, built once per list and cache folder (fruitstand.cache), then
+        memory-mapped: milliseconds instead of ~1.5 CPU-s a process, one copy for all workers.
+        A damaged table in the cache is built and written again."""
+        data = path.read_bytes()
+        key = f"v1-{len(data)}-{xxhash.xxh3_128_hexdigest(data)}"
+        del data
+        arrays = mapped_arrays("url_blocklist", key, ("keys", "offsets"), lambda: cls.from_zst(path).arrays,
+                               check=lambda a: cls.valid(a["keys"], a["offsets"]))
+        return cls.from_arrays(arrays["keys"], arrays["offsets"])
 
     @classmethod
     def from_zst(cls, path: Path, chunk: int = 1 << 23) -> DomainHashes:
@@ -227,7 +264,7 @@ class URLFilter(Filter):
         domains = None
         if self.use_default_lists:
             with resources.as_file(data.joinpath("blocked_domains.txt.zst")) as path:
-                domains = DomainHashes.from_zst(path)
+                domains = DomainHashes.cached(path)
             raw = zstandard.ZstdDecompressor().decompress(data.joinpath("blocked_urls.txt.zst").read_bytes())
             urls |= set(raw.decode("ascii").split())
             words |= _read_words("banned_words.txt")

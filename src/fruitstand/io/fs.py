@@ -11,11 +11,18 @@
 
 `info(path)` gives a file's size and version (mtime in ns locally; ETag or modification time
 remotely) so a task can tell whether its input changed since planning.
+
+A remote file is hashed as it is streamed (sha256 of the bytes the reader pulls, in order,
+about 2 ms per MB): when a task's reader has read it from its first byte to its end, the
+digest is there for the manifest (`streamed_sha256`) without a second download. A file cut
+into byte ranges across tasks, or read out of order (Parquet's footer first), is never read
+whole by one reader: it keeps only its server's version.
 """
 
 from __future__ import annotations
 
 import functools
+import hashlib
 import io
 import os
 import time
@@ -39,14 +46,74 @@ def open_input(path: str) -> IO[bytes]:
     kind = scheme(path)
     if not kind:
         return open(path.removeprefix("file://"), "rb")
+    _streamed.pop(path, None)
     if kind in ("http", "https"):
-        return io.BufferedReader(_HTTPFile(path), _HTTP_BUFFER)
-    fs, inner = _filesystem(path)
-    if fs is not None:
-        return io.BufferedReader(_ArrowFile(fs.open_input_file(inner)), _HTTP_BUFFER)
-    import fsspec
+        raw: io.RawIOBase = _HTTPFile(path)
+    else:
+        fs, inner = _filesystem(path)
+        if fs is not None:
+            raw = _ArrowFile(fs.open_input_file(inner))
+        else:
+            import fsspec
 
-    return fsspec.open(path, "rb").open()
+            raw = _ArrowFile(fsspec.open(path, "rb").open())
+    return io.BufferedReader(_Hashing(raw, path), _HTTP_BUFFER)
+
+
+# sha256 of the remote files this process has read whole, by URL (see `streamed_sha256`).
+_streamed: dict[str, str] = {}
+
+
+def streamed_sha256(path: str) -> str | None:
+    """The sha256 of remote file `path` if this process's last reader of it read every byte, in order."""
+    return _streamed.pop(path, None)
+
+
+class _Hashing(io.RawIOBase):
+    """A raw stream that hashes the file's bytes from its start as they are read.
+
+    Bytes read again after a seek back are not hashed twice; a seek past the hashed part stops
+    the hash from growing until the reader comes back to where it ended. Reaching the end with
+    every byte hashed records the digest.
+    """
+
+    def __init__(self, raw: _ArrowFile | _HTTPFile, path: str):
+        self._raw, self._path = raw, path
+        self._hash = hashlib.sha256()
+        self._upto = 0  # bytes hashed, from the file's first
+        self._pos = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._pos
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        self._pos = self._raw.seek(offset, whence)
+        return self._pos
+
+    def readinto(self, buf) -> int:
+        n = self._raw.readinto(buf)
+        start, end = self._pos, self._pos + n
+        if self._hash is not None and start <= self._upto < end:
+            self._hash.update(memoryview(buf)[self._upto - start:n])
+            self._upto = end
+        elif n == 0 and start == self._upto and self._hash is not None:
+            _streamed[self._path] = self._hash.hexdigest()
+            self._hash = None  # recorded once
+        self._pos = end
+        return n
+
+    def close(self) -> None:
+        if self._hash is not None and self._upto and self._upto == self._raw.known_size():
+            _streamed[self._path] = self._hash.hexdigest()  # read to its last byte, not past it
+        self._hash = None
+        self._raw.close()
+        super().close()
 
 
 def info(path: str) -> tuple[int, str]:
@@ -118,7 +185,7 @@ def _filesystem(url: str):
 
 
 class _ArrowFile(io.RawIOBase):
-    """A pyarrow RandomAccessFile as a raw Python stream (for io.BufferedReader)."""
+    """A pyarrow RandomAccessFile (or an fsspec file) as a raw Python stream (for io.BufferedReader)."""
 
     def __init__(self, f):
         self._f = f
@@ -128,6 +195,10 @@ class _ArrowFile(io.RawIOBase):
 
     def seekable(self) -> bool:
         return True
+
+    def known_size(self) -> int | None:
+        size = getattr(self._f, "size", None)
+        return size() if callable(size) else size
 
     def readinto(self, buf) -> int:
         data = self._f.read(len(buf))
@@ -188,6 +259,9 @@ class _HTTPFile(io.RawIOBase):
 
     def tell(self) -> int:
         return self._pos
+
+    def known_size(self) -> int | None:
+        return self._size  # from a response already read: no request for it
 
     def _length(self) -> int:
         if self._size is None:

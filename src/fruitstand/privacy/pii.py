@@ -8,19 +8,27 @@ candidate is then checked by plain code on a window of at most a few hundred cha
 - e-mail: the local part (at most 64 characters) and the domain (labels, a TLD of letters)
   are grown outward from the `@`; asset names such as `logo@2x.png` are not addresses, and
   addresses at the domains reserved for examples (`example.com`, `.test`, RFC 2606) are nobody's.
+  Addresses written out in words (`jane at mail dot com`, `jane(at)mail.de`) are found by
+  `spelled.py`, run only on texts that hold "dot", "DOT" or a bracketed "at" (which the scan
+  notes at each bracket it passes): a second, rare pass.
 - IPv4 and IPv6: parsed by `ipaddress`; private (RFC 1918, link-local, unique-local, shared),
   loopback and documentation addresses (RFC 5737, RFC 3849) are left alone unless asked for,
   and so are unspecified, multicast and reserved ones, which name no host. A dotted quad
   inside a longer dotted run (`30.0.101.1960`) or after "version"/"v" is a version number.
-- payment card: 12-19 digits, contiguous or in the printed groupings (4-4-4-4, 4-6-5), an
-  issuer prefix that exists, and the Luhn check (ISO/IEC 7812).
+- payment card: 12-19 digits, contiguous or in the printed groupings (4-4-4-4, 4-6-5), and the
+  Luhn check (ISO/IEC 7812); then an issuer prefix that exists, or, for a number outside every
+  published range (Maestro and private-label cards use such prefixes), the 4-4-4-4 grouping or
+  a word that says card (`card`, `credit`, `visa`, `карта`, `卡号`, ...) within 40 characters before it.
+  A bare digit run with neither still needs an issuer range; a SIM's ICCID (prefix 89) is no card.
 - IBAN: a country of the IBAN registry, that country's length, and the mod-97 check
   (ISO 13616).
-- phone: a grouped number of 7-15 digits (E.164's limit). International (`+CC`, `00CC`),
-  North American (`(NXX) NXX-XXXX`) and trunk-prefixed national numbers (`0...`, 9-11 digits)
-  count on their own; other groupings (`467 3395`, `99 668472`) count only next to a word that
-  says phone (`tel`, `call`, `fax`, `mobile`, ... in several languages), as presidio's context
-  rule does. Dates, ISBNs, ZIP+4 codes, prices and thousands never count.
+- phone: a grouped number of 7-15 digits (E.164's limit), the groups parted by spaces (also
+  no-break and thin ones), hyphens (also Unicode's dashes and the minus sign; a dash or slash may have a space on both sides) or
+  dots. International (`+CC`, `00CC`), North American (`(NXX) NXX-XXXX`) and trunk-prefixed
+  national numbers (`0...`, 9-11 digits) count on their own; other groupings (`467 3395`,
+  `99 668472`) count only next to a word that says phone (`tel`, `call`, `fax`, `mobile`, ... in
+  several languages), as presidio's context rule does. Dates, ISBNs, ZIP+4 codes, prices,
+  thousands and ranges (`1990–2005`, `8.30–12.30`) never count.
 
 Numbers inside longer digit runs never match: every number pattern needs a non-word
 character (or the text's edge) on both sides. `replace = "placeholder"` writes `<EMAIL>`,
@@ -44,33 +52,48 @@ from typing import ClassVar, NamedTuple
 
 from fruitstand import params
 from fruitstand.document import Document
+from fruitstand.privacy.spelled import BRACKETED_AT, spelled_emails
 from fruitstand.registry import RecipeError
 from fruitstand.step import Mapper
 
 TYPES = ("email", "ip", "phone", "card", "iban")
 PLACEHOLDERS = {"email": "<EMAIL>", "ip": "<IP>", "phone": "<PHONE>", "card": "<CARD>", "iban": "<IBAN>"}
 
+# Separators printed between a number's groups, for character classes: the space, no-break and
+# thin spaces (U+2000-U+200A, U+202F, U+205F, U+3000), and the hyphen-minus, Unicode's hyphens and
+# dashes (U+2010-U+2015: en and em dash, ...) and the minus sign. Candidates are checked with
+# them folded to ' ' and '-' (one character for one, so offsets stay put).
+_SP = r" \xa0\u2000-\u200a\u202f\u205f\u3000"
+_DA = r"\-\u2010-\u2015\u2212"
+_FOLD = {**{c: " " for c in (0xA0, *range(0x2000, 0x200B), 0x202F, 0x205F, 0x3000)},
+         **{c: "-" for c in (*range(0x2010, 0x2016), 0x2212)}}
+
+
+def _fold(candidate: str) -> str:
+    return candidate if candidate.isascii() else candidate.translate(_FOLD)
+
+
 # Not preceded by a word character, nor by a digit and a separator (the middle of a number),
 # nor by '/' (a path or a fraction).
-_NUM_START = r"(?<![\w/])(?<!\d[.,-])"
+_NUM_START = rf"(?<![\w/])(?<!\d[.,{_DA}])"
 _PHONE = (
     rf"{_NUM_START}"
-    r"(?:(?:\+[ \xa0]?\d{1,3}|\(\+?\d{1,5}\)[ \xa0.-]?\d{1,8}|\d{1,8})"
-    r"(?:(?:[ \xa0.\-/]|[ \xa0]?\(0\)[ \xa0]?|[ \xa0.-]?\(\d{1,5}\)[ \xa0.-]?)\d{1,8}){1,6}+|\+?\d{7,15})"
-    r"(?:[ \xa0]?(?:x|ext\.?|#)[ \xa0]?\d{1,5})?+"
+    rf"(?:(?:\+[{_SP}]?\d{{1,3}}|\(\+?\d{{1,5}}\)[{_SP}.{_DA}]?\d{{1,8}}|\d{{1,8}})"
+    rf"(?:(?:[{_SP}][{_DA}/][{_SP}]|[{_SP}.{_DA}/]|[{_SP}]?\(0\)[{_SP}]?|[{_SP}.{_DA}]?\(\d{{1,5}}\)[{_SP}.{_DA}]?)\d{{1,8}}){{1,6}}+|\+?\d{{7,15}})"
+    rf"(?:[{_SP}]?(?:x|ext\.?|#)[{_SP}]?\d{{1,5}})?+"
     r"(?![\w@]|[.,]\d)"
 )
 # The one scan: a character class, which the regex engine skips to in a tight loop.
-_ANCHOR = re.compile(r"[@:+(0-9]")
+_ANCHOR = re.compile(r"[@:+(0-9\[{<]")  # '[', '{', '<' (and '(') may open a written-out e-mail's "(at)"
 # Tried where an anchor is found (or a few hex digits before a ':'), in this order.
 _AT_ANCHOR = re.compile(
     r"(?P<ipv6>(?<![\w:.])[0-9A-Fa-f]{1,4}(?::[0-9A-Fa-f]{0,4}){2,7}+(?:\.\d{1,3}){0,3}+)"
     rf"|(?P<ipv4>(?<![\w.])\d{{1,3}}(?:\.\d{{1,3}}){{3}}(?!\w|\.\d))"
-    rf"|(?P<card>{_NUM_START}\d(?:[ -]?\d){{11,18}}+(?![\w@]|[.,]\d))"
+    rf"|(?P<card>{_NUM_START}\d(?:[{_SP}{_DA}]?\d){{11,18}}+(?![\w@]|[.,]\d))"
     rf"|(?P<phone>{_PHONE})"
 )
 _IBAN_START = re.compile(r"(?<!\w)[A-Za-z]{2}\d\d(?=[ ]?[A-Za-z0-9])")
-_RUN = re.compile(r"[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*|\d[\d.,/-]*|@+")
+_RUN = re.compile(rf"[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*|\d[\d.,/{_DA}]*|@+")
 _HEX = frozenset("0123456789abcdefABCDEF")
 _PHONE_ONLY = re.compile(_PHONE)
 
@@ -153,11 +176,41 @@ def luhn(digits: str) -> bool:
     return total % 10 == 0
 
 
-def _card(candidate: str) -> bool:
+# Words that say "payment card", within 40 characters before a number. They let a Luhn-valid
+# number outside the published issuer ranges count (Maestro and private-label cards carry prefixes
+# no scheme lists); a bare digit run without them still needs an issuer range. Not the words that
+# also mean "map" or "paper" (German "Karte", Dutch "kaart", Italian "carta").
+_CARD_WORDS = (
+    r"card|cards|credit|debit|visa|mastercard|maestro|amex|cc|"
+    r"carte|cartes|tarjeta|tarjetas|kreditkarte|bankkarte|kartennummer|creditcard|cartão|cartao|karta|"
+    r"kartu|kredi|карта|карты|карту|картой|картка|кредитная|дебетовая|بطاقة|بطاقه|کارڈ|کارت|कार्ड|כרטיס"
+)
+_CARD_WORD_SET = frozenset(_CARD_WORDS.split("|"))
+# Not a bare 卡, which is in many Chinese words (卡车 "truck", 卡通 "cartoon").
+_CJK_CARD_WORDS = ("卡号", "卡號", "信用卡", "银行卡", "銀行卡", "借记卡", "借記卡", "储蓄卡", "カード", "카드")
+# 4-4-4-4 with one kind of separator: how the 16 digits of a card are printed.
+_CARD_GROUPED = re.compile(r"\d{4}([ -])\d{4}\1\d{4}\1\d{4}")
+
+
+def _card_context(text: str, start: int) -> bool:
+    """Whether a word that says "card" is within 40 characters before text[start], not in a URL."""
+    if _in_url(text, start):
+        return False
+    before = text[max(0, start - 40) : start].lower()
+    return not _CARD_WORD_SET.isdisjoint(_WORD.findall(before)) or any(w in before for w in _CJK_CARD_WORDS)
+
+
+def _card(candidate: str, text: str = "", start: int = 0) -> bool:
+    """Card shape and Luhn, and an issuer range, or (outside the ranges) 4-4-4-4 grouping or a card word before it."""
     if not _CARD_SHAPE.fullmatch(candidate):
         return False
     digits = candidate.replace(" ", "").replace("-", "")
-    return bool(_IIN.match(digits)) and luhn(digits)
+    if not luhn(digits):
+        return False
+    if _IIN.match(digits):
+        return True
+    # Outside every range: not the telecom industry's numbers (ISO/IEC 7812 MII 89 is a SIM's ICCID).
+    return not digits.startswith("89") and (bool(_CARD_GROUPED.fullmatch(candidate)) or _card_context(text, start))
 
 
 # --- IBAN -----------------------------------------------------------------------------------
@@ -220,6 +273,7 @@ _TIME_RANGE = re.compile(r"\d{1,2}[.:]\d\d[ \xa0]?[-/][ \xa0]?\d{1,2}[.:]\d\d")
 _ZIP4 = re.compile(r"\d{5}-\d{4}")
 _SSN = re.compile(r"\d{3}-\d{2}-\d{4}")
 _GROUPS = re.compile(r"\d+")
+_SPACED = re.compile(r" ([-/]) ")
 _CURRENCY_BEFORE = re.compile(r"(?:[$€£¥₹₽₩¢]|\b(?:USD|EUR|GBP|CHF|JPY|INR|Rs\.?|R\$))[ ]?\Z")
 _AFTER_NUMBER = re.compile(r"[ ]?(?:%|[$€£¥₹]|(?:USD|EUR|GBP|CHF|km|kg|mi|m|cm|mm|ft|lbs?|tons?|people|votes|views|times)\b)", re.I)
 # A number followed by a street name is a house number (with a postcode before it), not a phone.
@@ -263,6 +317,8 @@ def _phone_kind(candidate: str) -> str | None:
     """"strong" (a phone on its own), "weak" (a phone only in context), or None."""
     m = _EXT.search(candidate)
     main = candidate[: m.start()] if m else candidate
+    if " - " in main or " / " in main:
+        main = _SPACED.sub(r"\1", main)  # "0471 - 46 838", "089 / 1234": the separator is the dash or slash
     digits = "".join(_GROUPS.findall(main))
     n = len(digits)
     if n < 7 or n > 15 or _DATE_START.match(main) or _DATE.fullmatch(main) or _ZIP4.fullmatch(main) \
@@ -275,7 +331,7 @@ def _phone_kind(candidate: str) -> str | None:
         return "strong" if n >= 8 else None
     if _NANP.fullmatch(main):
         return "strong"
-    if digits.startswith("00") and n >= 10 and groups >= 2:
+    if main.startswith("00") and n >= 10 and groups >= 2:
         return "strong"
     if (main.startswith("(0") or (main.startswith("0") and main[1:2].isdigit())) and 9 <= n <= 12 and groups >= 2:
         return "strong"
@@ -289,9 +345,15 @@ def _phone_kind(candidate: str) -> str | None:
     return None
 
 
+def _in_url(text: str, start: int) -> bool:
+    """Whether text[start] is inside a URL's path or query (the word it is part of holds '/' and '.')."""
+    token = text[max(0, start - 200) : start].rsplit(None, 1)[-1] if start and not text[start - 1].isspace() else ""
+    return "/" in token and "." in token
+
+
 def _phone(text: str, start: int, end: int) -> tuple[int, int] | None:
     """The phone number in text[start:end] (a candidate of the scan), trimmed of stray groups."""
-    candidate = text[start:end]
+    candidate = _fold(text[start:end])
     kind = _phone_kind(candidate)
     if kind != "strong":
         # A neighbouring number may have been swept in: drop one leading or up to two trailing
@@ -304,7 +366,7 @@ def _phone(text: str, start: int, end: int) -> tuple[int, int] | None:
                 if len(bounds) - lead - trail < 1:
                     continue
                 s, e = bounds[lead][0], bounds[len(bounds) - 1 - trail][1]
-                if (lead and candidate[s - 1] not in " \xa0+(") or (trail and candidate[e] not in " \xa0"):
+                if (lead and candidate[s - 1] not in " +(") or (trail and candidate[e] not in " "):
                     continue
                 if lead and candidate[s - 1] in "+(":
                     s -= 1
@@ -320,8 +382,7 @@ def _phone(text: str, start: int, end: int) -> tuple[int, int] | None:
             start, end, candidate = start + s, start + e, candidate[s:e]
         if kind is None:
             return None
-    token = text[max(0, start - 200) : start].rsplit(None, 1)[-1] if start and not text[start - 1].isspace() else ""
-    if "/" in token and "." in token:  # inside a URL's path
+    if _in_url(text, start):
         return None
     before = text[max(0, start - 4) : start]
     if _CURRENCY_BEFORE.search(before) or _ISBN_BEFORE.search(text[max(0, start - 12) : start]):
@@ -351,6 +412,7 @@ def find(text: str, *, types: Iterable[str] = TYPES, redact_private_ips: bool = 
                                            ("documentation", redact_documentation_ips)) if on}
     hits: list[Hit] = []
     pos, n = 0, len(text)
+    bracketed_at = False
     anchor = _ANCHOR.search
     while pos < n:
         a = anchor(text, pos)
@@ -358,6 +420,11 @@ def find(text: str, *, types: Iterable[str] = TYPES, redact_private_ips: bool = 
             break
         p = a.start()
         c = text[p]
+        if c in "([{<":
+            bracketed_at = bracketed_at or BRACKETED_AT.match(text, p) is not None
+            if c != "(":
+                pos = p + 1
+                continue
         found: tuple[str, int, int] | None = None
         s = e = p
         kind = None
@@ -397,9 +464,10 @@ def find(text: str, *, types: Iterable[str] = TYPES, redact_private_ips: bool = 
                 kept[f"kept_{cls}_ip"] += 1
         elif kind in ("card", "phone"):
             if kind == "card":
-                if "card" in wanted and _card(m.group()):
+                number = _fold(m.group())
+                if "card" in wanted and _card(number, text, s):
                     found = ("card", s, e)
-                elif kept is not None and not luhn(m.group().replace(" ", "").replace("-", "")):
+                elif kept is not None and not luhn(number.replace(" ", "").replace("-", "")):
                     kept["kept_number_failing_luhn"] += 1
             if found is None and "phone" in wanted:
                 if kind == "card":  # a card-shaped run that is no card may still be a phone number
@@ -416,7 +484,24 @@ def find(text: str, *, types: Iterable[str] = TYPES, redact_private_ips: bool = 
         else:  # nothing starts here: skip the rest of this number, address or run of '@'
             r = _RUN.match(text, p)
             pos = r.end() if r else p + 1
+    if "email" in wanted and (bracketed_at or "dot" in text or "DOT" in text):
+        hits = _with_spelled(text, hits, kept)
     return hits
+
+
+def _with_spelled(text: str, hits: list[Hit], kept: Counter | None) -> list[Hit]:
+    """`hits` with the written-out e-mail addresses added; a hit inside one of them gives way."""
+    spelled = []
+    for s, e, address in spelled_emails(text):
+        if _RESERVED_DOMAIN.search(address):
+            if kept is not None:
+                kept["kept_example_email"] += 1
+        else:
+            spelled.append(Hit("email", s, e, text[s:e]))
+    if not spelled:
+        return hits
+    out = [h for h in hits if not any(h.start < w.end and w.start < h.end for w in spelled)] + spelled
+    return sorted(out, key=lambda h: h.start)
 
 
 # --- replacement ----------------------------------------------------------------------------

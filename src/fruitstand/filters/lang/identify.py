@@ -16,12 +16,18 @@ bounded sample first, so every document costs at most a few milliseconds.
 
 from __future__ import annotations
 
+import io
+import lzma
 import re
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 
+import numpy as np
 import pycld2
+import xxhash
 
+from fruitstand.cache import mapped_arrays
 from fruitstand.filters.lang.codes import to_iso3
 from fruitstand.filters.lang.scripts import script_counts, script_for
 
@@ -55,20 +61,58 @@ def sample(text: str, max_chars: int) -> str:
     return head[:cut] if cut > 0 else head
 
 
+# py3langid 0.4's model: an LZMA-compressed .npz of these arrays (py3langid.modelio).
+_PY3_FIELDS = ("ptc", "pc", "classes", "nextmove", "nextmove_row", "out_feat")
+
+
 @cache
 def _py3langid():
-    """py3langid's model (read-only; ~2 s to decompress), shared by the steps of a process."""
-    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+    """py3langid's model (read-only), shared by the steps of a process.
 
-    return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    Decompressing it takes ~0.8 CPU-s, so its arrays are unpacked once into the per-user cache
+    (`fruitstand.cache.mapped_arrays`, keyed by the model file's bytes) and memory-mapped by
+    every later process, the same values py3langid's own loader gives; anything unexpected
+    falls back to that loader.
+    """
+    from py3langid.langid import MODEL_DIR, MODEL_FILE, LanguageIdentifier
+
+    try:
+        arrays = _py3langid_arrays(MODEL_DIR / MODEL_FILE)
+        return LanguageIdentifier(
+            arrays["ptc"], arrays["pc"], arrays["classes"].tolist(), memoryview(arrays["nextmove"]),
+            arrays["out_feat"].tolist(), norm_probs=True, tk_row=memoryview(arrays["nextmove_row"]),
+        )
+    except (OSError, ValueError, KeyError, TypeError):
+        return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+
+
+def _py3langid_arrays(path: Path) -> dict[str, np.ndarray]:
+    data = path.read_bytes()
+    key = f"v1-{len(data)}-{xxhash.xxh3_128_hexdigest(data)}"
+
+    def build() -> dict[str, np.ndarray]:
+        with np.load(io.BytesIO(lzma.decompress(data)), allow_pickle=False) as z:
+            return {f: z[f] for f in _PY3_FIELDS}
+
+    def usable(a: dict[str, np.ndarray]) -> bool:  # memoryviews need native unsigned ints
+        return all(a[f].dtype.kind == "u" and a[f].dtype.isnative for f in ("nextmove", "nextmove_row"))
+
+    arrays = mapped_arrays("py3langid", key, _PY3_FIELDS, build, check=usable)
+    if not usable(arrays):
+        raise ValueError("unexpected py3langid model layout")
+    return arrays
 
 
 class Identifier:
-    """Both models, loaded once per process. CLD2's tables are compiled into its module."""
+    """Both models, loaded once per process. CLD2's tables are compiled into its module;
+    py3langid's model is loaded on the first text CLD2 is unsure of."""
 
     def __init__(self, max_chars: int = 2000) -> None:
         self.max_chars = max_chars
-        self._py3 = _py3langid()
+
+    @property
+    def _py3(self):
+        return _py3langid()
 
     def identify(self, text: str) -> Guess:
         text = _CONTROL.sub(" ", sample(text, self.max_chars))
