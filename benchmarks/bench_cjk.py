@@ -10,8 +10,9 @@ alternating round by round: `reference` (jieba, fugashi node objects, PyThaiNLP:
 before issue 21, `FRUITSTAND_SEGMENTERS=reference`) and `fast` (the default: `filters/lang/segment.py`).
 Each figure is the median over the rounds of MB of UTF-8 text per CPU-second (one core), every
 cache and memo emptied before each measurement, the segmenters loaded before; the sides' verdicts
-and texts are compared and must be the same. Start-up (loading a segmenter in a fresh process) is
-timed apart, once per side.
+and texts are compared and must be the same. "words alone" is one `text.tokens` call per document
+(the segmenter and its memo, no rule). Start-up (loading a segmenter in a fresh process) is timed
+apart, once per side.
 
 Real text only: `lang/{zh,ja,th}.txt` (Leipzig sentences, 12 to a document, as in the decision
 fingerprint) and the Chinese and Japanese pages that `extract` + `langid` find in `shared/data`'s
@@ -134,6 +135,7 @@ def startup(side: str, lang: str) -> float:
     return float(subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout)
 
 
+_SCRIPT = {"cmn": "Hani", "jpn": "Jpan", "tha": "Thai", "eng": "Latn"}
 _FIRST = {"cmn": "欢迎来电：021-56692669，中国人民。", "jpn": "日本語の文章です。", "tha": "ภาษาไทยง่ายนิดเดียว"}
 
 
@@ -149,7 +151,8 @@ def main() -> None:
     for lang in langs:
         docs = texts[lang]
         size = sum(len(d.encode("utf-8")) for d in docs)
-        results, rates = {}, {"reference": [], "fast": []}
+        metas = [(lang, _SCRIPT.get(lang)) for _ in docs]
+        results, rates, alone = {}, {"reference": [], "fast": []}, {"reference": [], "fast": []}
         for side in ("reference", "fast"):  # warm-up: load the segmenters, keep the decisions
             with segment.reference() if side == "reference" else _nothing():
                 clear()
@@ -161,20 +164,28 @@ def main() -> None:
                     t = time.process_time()
                     run(built, docs)
                     rates[side].append(size / (time.process_time() - t) / 1e6)
+                    clear()
+                    t = time.process_time()
+                    for d, meta in zip(docs, metas):
+                        textmod.tokens(d, *meta)
+                    alone[side].append(size / (time.process_time() - t) / 1e6)
         same = results["reference"] == results["fast"]
         ref, fast = statistics.median(rates["reference"]), statistics.median(rates["fast"])
-        rows.append((lang, len(docs), size / 1e6, ref, fast, same))
-        print(f"{lang}: {len(docs)} docs {size / 1e6:.3f} MB  reference {ref:.2f} MB/s  fast {fast:.2f} MB/s  "
-              f"same decisions and text: {'yes' if same else 'NO'}", flush=True)
+        seg_ref, seg_fast = statistics.median(alone["reference"]), statistics.median(alone["fast"])
+        rows.append((lang, len(docs), size / 1e6, seg_ref, seg_fast, ref, fast, same))
+        print(f"{lang}: {len(docs)} docs {size / 1e6:.3f} MB  words alone {seg_ref:.2f} -> {seg_fast:.2f} MB/s  "
+              f"quality steps {ref:.2f} -> {fast:.2f} MB/s  same decisions and text: {'yes' if same else 'NO'}", flush=True)
     print()
     print("start-up, s (fresh process: import + first text's tokens; reference / fast):")
     for lang in (x for x in langs if x in _FIRST):
         print(f"  {lang}: {startup('reference', lang):.2f} / {startup('fast', lang):.2f}")
     print()
-    print("| language | docs | MB | reference MB/s | fast MB/s | same decisions | fast / reference |")
-    print("|---|---|---|---|---|---|---|")
-    for lang, n, mb, ref, fast, same in rows:
-        print(f"| {lang} | {n} | {mb:.3f} | {ref:.2f} | {fast:.2f} | {'yes' if same else 'NO'} | {fast / ref:.2f}x |")
+    print("| language | docs | MB | words alone, reference / fast MB/s | quality steps, reference MB/s | "
+          "quality steps, fast MB/s | same decisions | fast / reference |")
+    print("|---|---|---|---|---|---|---|---|")
+    for lang, n, mb, seg_ref, seg_fast, ref, fast, same in rows:
+        print(f"| {lang} | {n} | {mb:.3f} | {seg_ref:.2f} / {seg_fast:.2f} | {ref:.2f} | {fast:.2f} | "
+              f"{'yes' if same else 'NO'} | {fast / ref:.2f}x |")
     if not all(r[-1] for r in rows):
         sys.exit(1)
 

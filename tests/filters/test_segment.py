@@ -138,3 +138,15 @@ def test_thai_memo_hands_out_copies():
     first = segment.thai(text)
     first.append("x")  # a caller changing its list does not change the memo's
     assert segment.thai(text) == first[:-1]
+
+
+def test_without_the_rust_wheels_the_reference_segmenters_give_the_same_tokens(monkeypatch):
+    """Where rjieba or nlpo3 has no wheel (they are optional by platform), jieba and newmm run alone."""
+    zh = "\n".join(_lines("zh")[:24]) + "\n我爱C++和c#，50-69岁"
+    th = "\n".join(_lines("th")[:24])
+    segment.clear_memo()
+    fast = segment.chinese(zh), segment.thai(th)
+    monkeypatch.setattr(segment, "_rjieba_cut", lambda: None)
+    monkeypatch.setattr(segment, "_thai_fast_parts", lambda: None)
+    segment.clear_memo()
+    assert (segment.chinese(zh), segment.thai(th)) == fast

@@ -139,7 +139,7 @@ _ZH_APART = re.compile(
 
 _SPACE = re.compile(r"\s")
 _MEMO: dict[str, list[str]] = {}
-_MEMO_SIZE = 20_000  # lines; the memo starts over when full
+_MEMO_SIZE = 5_000  # lines (~20 MB of tokens at most); the memo starts over when full
 
 
 def clear_memo() -> None:
@@ -154,7 +154,7 @@ def clear_memo() -> None:
 # characters of text (the memo starts over when full).
 _TEXTS: dict[tuple[str, str], list[str]] = {}
 _TEXTS_CHARS = [0]
-_TEXTS_LIMIT = 4_000_000
+_TEXTS_LIMIT = 1_000_000  # characters (~25 MB of tokens)
 
 
 def _remembered(kind: str, text: str, cut) -> list[str] | None:
@@ -256,18 +256,11 @@ def _jieba_block(block: str) -> list[str]:
             if i == n or not words[i].startswith(frag):
                 break  # no word starts so: jieba's DAG stops here too
             sub[frag] = freqs[i] if words[i] == frag else 0
-    tok = _jieba_small()
-    tok.FREQ, tok.total = sub, total
-    return list(tok.cut(block))
-
-
-@cache
-def _jieba_small():
     import jieba
 
-    tok = jieba.Tokenizer()
-    tok.initialized = True  # its dictionary is set per block (`_jieba_block`)
-    return tok
+    tok = jieba.Tokenizer()  # one per block (a few microseconds): threads never share a dictionary
+    tok.FREQ, tok.total, tok.initialized = sub, total, True
+    return list(tok.cut(block))
 
 
 # --- Japanese ------------------------------------------------------------------------------
@@ -380,13 +373,15 @@ def _thai_fast_parts():
     run = re.compile(f"[{_TH_LETTER}]+")
     plain = [w for w in words if run.fullmatch(w)]  # the only ones that can match inside a run
     body = "\n".join(plain) + "\n"
-    path = cache_dir("nlpo3") / f"words_th-{hashlib.sha1(body.encode()).hexdigest()[:16]}.txt"
-    if not path.exists():
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(body, encoding="utf-8")
-        os.replace(tmp, path)
-    name = f"fruitstand-{path.stem}"
-    _, ok = nlpo3.load_dict(str(path), name)
+    try:  # nlpo3 reads its dictionary from a file: PyThaiNLP's words, written once to our cache
+        path = cache_dir("nlpo3") / f"words_th-{hashlib.sha1(body.encode()).hexdigest()[:16]}.txt"
+        if not path.exists():
+            tmp = path.with_suffix(f".{os.getpid()}.tmp")
+            tmp.write_text(body, encoding="utf-8")
+            os.replace(tmp, path)
+        _, ok = nlpo3.load_dict(str(path), name := f"fruitstand-{path.stem}")
+    except OSError:  # no writable cache: newmm alone, the same words
+        return None
     if not ok:
         return None
     # Each such word as (its Thai-letter head, the rest), looked up by the head's last two letters (or
