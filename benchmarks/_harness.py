@@ -41,6 +41,7 @@ class Run:
     cpu_s: float = 0.0  # user + system seconds of the whole tree
     tail: str = ""
     extra: dict = field(default_factory=dict)
+    peak_proc_rss: int = 0  # bytes: the largest RSS any one process of the tree reached
 
 
 def _children(pid: int) -> list[int]:
@@ -102,7 +103,7 @@ def measure(cmd: list[str], *, env: dict | None = None, interval: float = 0.1, t
     with open(log, "wb") as out:
         t0 = time.perf_counter()
         proc = subprocess.Popen([str(c) for c in cmd], stdout=out, stderr=subprocess.STDOUT, env=full_env)
-        peak_rss = peak_pss = 0
+        peak_rss = peak_pss = peak_proc = 0
         while proc.poll() is None:
             rss = pss = 0
             for p in _tree(proc.pid):
@@ -110,6 +111,7 @@ def measure(cmd: list[str], *, env: dict | None = None, interval: float = 0.1, t
                 r, s = _mem(p)
                 rss += r
                 pss += s
+                peak_proc = max(peak_proc, r)
             peak_rss, peak_pss = max(peak_rss, rss), max(peak_pss, pss)
             if time.perf_counter() - t0 > timeout:
                 proc.kill()
@@ -119,7 +121,7 @@ def measure(cmd: list[str], *, env: dict | None = None, interval: float = 0.1, t
     reaped = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
     cpu = max(reaped, sum(ticks.values()) / os.sysconf("SC_CLK_TCK"))
     tail = log.read_bytes()[-3000:].decode("utf-8", "replace")
-    return Run(wall, peak_rss, peak_pss, proc.returncode, cpu, tail)
+    return Run(wall, peak_rss, peak_pss, proc.returncode, cpu, tail, peak_proc_rss=peak_proc)
 
 
 def alternate(sides: dict, repeats: int, *, label: str = "") -> dict[str, list[Run]]:
@@ -147,6 +149,7 @@ def median_run(runs: list[Run]) -> Run:
         0,
         statistics.median(r.cpu_s for r in runs),
         extra=runs[0].extra,
+        peak_proc_rss=int(statistics.median(r.peak_proc_rss for r in runs)),
     )
 
 

@@ -5,6 +5,14 @@ The Python API uses the CLI's names: `fruitstand.run(...)` is `fruitstand run`,
 `fruitstand.tokenize(DIR)` is `fruitstand tokenize DIR`, `fruitstand.Recipe` is a recipe file.
 """
 
+import os as _os
+
+# pyarrow and rensa each embed mimalloc, which by default keeps freed pages for a while and, in a
+# worker that reads and writes Parquet task after task, held 35-50 MB more resident than it used
+# (benchmarks/results/dedup.md). Given back at once instead; set before either library loads, and
+# only where the user has not chosen.
+_os.environ.setdefault("MIMALLOC_PURGE_DELAY", "0")
+
 from fruitstand.document import Document
 from fruitstand.execute.local import run
 from fruitstand.execute.outcome import NoDocumentsError

@@ -36,3 +36,24 @@ def test_rerun_replaces_a_tasks_runs(tmp_path):
         w.write([np.arange(3, dtype=np.uint64)])
     RunWriter(tmp_path, 4).write([np.arange(3, dtype=np.uint64)])
     assert [p.name for p in sorted(tmp_path.iterdir())] == ["t00004-0000.bin"]
+
+
+def test_minhash_run_written_band_by_band_is_the_all_bands_sorted_layout(tmp_path):
+    from fruitstand.dedup.minhash import _write_run
+
+    rng = np.random.default_rng(5)
+    bands = 6
+    # Few distinct values, so equal hashes are common and the stable order of their positions shows.
+    chunks = [rng.integers(0, 40, (n, bands)).astype(np.uint64) for n in (700, 1, 0, 1300)]
+    positions = [np.arange(a, a + len(c), dtype=np.uint32) * 3 for a, c in zip((0, 700, 701, 701), chunks)]
+    h, pos = np.concatenate(chunks), np.concatenate(positions)
+    orders = [np.argsort(h[:, b], kind="stable") for b in range(bands)]
+    expected = b"".join([h[o, b].tobytes() for b, o in enumerate(orders)] + [pos[o].tobytes() for o in orders])
+    hashes = list(chunks)
+    _write_run(RunWriter(tmp_path, 2), positions, hashes)
+    assert hashes == [] and positions == []  # the batches are let go as they are moved
+    assert (tmp_path / "t00002-0000.bin").read_bytes() == expected
+    run = list_runs(tmp_path, [np.uint64] * bands + [np.uint32] * bands)[0]
+    assert run.rows == len(pos)
+    for b in range(bands):
+        assert (np.diff(run.read(b, 0, run.rows).astype(np.int64)) >= 0).all()

@@ -60,3 +60,22 @@ def test_hashes_match_the_shingles_they_stand_for(shared):
     # the same document alone gives the same hashes (batching does not matter)
     alone, _ = ShingleHasher(seed=1)([docs[5]], 5)
     np.testing.assert_array_equal(alone, hashes[offsets[5]:offsets[6]])
+
+
+def test_long_batches_hash_alike_without_growing_the_powers_cache():
+    from fruitstand.dedup import shingles
+
+    rng = np.random.default_rng(9)
+    words = [" ".join(f"w{x}" for x in rng.integers(0, 500, n)) for n in (40, 3, 120_000, 70)]
+    long_ = shingles._CACHED_POWERS + 1000
+    assert len(" ".join(words).encode()) > long_  # the third document alone makes a long batch
+    warm = ShingleHasher(seed=4)
+    warm([words[0]], 5)
+    cached = len(warm._pow)
+    got_long = warm(words, 5)
+    assert len(warm._pow) == cached  # the long batch's tables were its own
+    got_short = warm([words[1], words[3]], 5)
+    for got, batch in ((got_long, words), (got_short, [words[1], words[3]])):
+        fresh = ShingleHasher(seed=4)(batch, 5)
+        np.testing.assert_array_equal(got[0], fresh[0])
+        np.testing.assert_array_equal(got[1], fresh[1])

@@ -6,6 +6,7 @@ every edge's larger root under its smaller one (`np.minimum.at`), then jumps poi
 every node points at its root. Roots only ever move to smaller numbers, so the root of a
 cluster ends as its smallest key: the document that came first, which is the one kept.
 The number of rounds grows with the logarithm of a cluster's diameter, not its size.
+Slots are int32 below 2**31 candidates (half the memory of int64).
 """
 
 from __future__ import annotations
@@ -19,9 +20,11 @@ def components(u: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     if len(u) == 0:
         return np.empty(0, np.uint64), np.empty(0, np.uint64)
     nodes = np.unique(np.concatenate([u, v]))
-    iu = np.searchsorted(nodes, u)
-    iv = np.searchsorted(nodes, v)
-    parent = np.arange(len(nodes))
+    # Slot numbers fit 32 bits below 2**31 candidates.
+    index = np.int32 if len(nodes) < 2**31 else np.int64
+    iu = np.searchsorted(nodes, u).astype(index)
+    iv = np.searchsorted(nodes, v).astype(index)
+    parent = np.arange(len(nodes), dtype=index)
     while len(iu):
         pu, pv = parent[iu], parent[iv]
         live = pu != pv

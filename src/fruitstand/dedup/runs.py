@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 import math
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -37,7 +37,7 @@ def task_bounds(task: int) -> tuple[np.uint64, np.uint64]:
     return U64((task + 1) << 32), U64(((task + 2) << 32) - 1)
 
 
-def atomic_write(path: Path, columns: Sequence[np.ndarray]) -> None:
+def atomic_write(path: Path, columns: Iterable[np.ndarray]) -> None:
     """Write arrays end to end under a temporary name, then move into place (safe to re-run)."""
     tmp = path.with_name(f"{path.name}.tmp{os.getpid()}")
     with open(tmp, "wb") as fh:
@@ -63,8 +63,10 @@ class RunWriter:
         for stale in folder.glob(f"t{task:05d}-*"):
             stale.unlink(missing_ok=True)
 
-    def write(self, columns: Sequence[np.ndarray]) -> None:
-        if len(columns[0]):
+    def write(self, columns: Iterable[np.ndarray], rows: int | None = None) -> None:
+        """One run. `columns` may be an iterator that makes each column as it is written (then
+        give `rows`), so that a run's sorted columns need not all be in memory at once."""
+        if (len(columns[0]) if rows is None else rows):
             atomic_write(self.folder / f"t{self.task:05d}-{self.count:04d}.bin", columns)
             self.count += 1
 

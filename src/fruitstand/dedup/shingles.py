@@ -38,6 +38,8 @@ HASHING_VERSION = 1
 
 _U64 = np.uint64
 _MASK64 = (1 << 64) - 1
+# Bytes of a batch whose powers tables (8 bytes each per byte, two of them) are kept between calls.
+_CACHED_POWERS = 1 << 19
 
 
 def _char_value(cp: int) -> int:
@@ -129,19 +131,23 @@ class ShingleHasher:
     _inv: np.ndarray = field(default=None, init=False, repr=False)
 
     def _powers(self, length: int) -> tuple[np.ndarray, np.ndarray]:
-        if self._pow is None or len(self._pow) < length:
-            size = max(length + (length >> 3), 1 << 16)
-            base = (int(np.random.default_rng(self.seed).integers(1 << 62, 1 << 63)) | 1) & _MASK64
-            inv = pow(base, -1, 1 << 64)
-            self._pow = np.empty(size, _U64)
-            self._pow[0] = 1
-            self._pow[1:] = base
-            np.cumprod(self._pow, out=self._pow)
-            self._inv = np.empty(size, _U64)
-            self._inv[0] = 1
-            self._inv[1:] = inv
-            np.cumprod(self._inv, out=self._inv)
-        return self._pow, self._inv
+        """`P**i` and `P**-i` for i < length. Kept for the next batch up to `_CACHED_POWERS`; a
+        longer batch (one long document) gets tables of its own, freed with it, so one 1 MB page
+        does not hold 2 x 8 bytes a byte for the rest of the process."""
+        if self._pow is not None and len(self._pow) >= length:
+            return self._pow, self._inv
+        size = max(length + (length >> 3), 1 << 16) if length <= _CACHED_POWERS else length
+        base = (int(np.random.default_rng(self.seed).integers(1 << 62, 1 << 63)) | 1) & _MASK64
+        tables = []
+        for step in (base, pow(base, -1, 1 << 64)):
+            t = np.empty(size, _U64)
+            t[0] = 1
+            t[1:] = step
+            np.cumprod(t, out=t)
+            tables.append(t)
+        if length <= _CACHED_POWERS:
+            self._pow, self._inv = tables
+        return tables[0], tables[1]
 
     def __call__(self, tokens: list[str], n: int) -> tuple[np.ndarray, np.ndarray]:
         encoded = [t.encode() for t in tokens]

@@ -27,7 +27,6 @@ import io
 import os
 import time
 import urllib.error
-import urllib.request
 from typing import IO
 
 _RETRIES = 5
@@ -218,6 +217,8 @@ class _ArrowFile(io.RawIOBase):
 
 
 def _request(url: str, method: str = "GET", headers: dict[str, str] | None = None):
+    import urllib.request  # here, not at the top: it loads ssl (~8 MB in every process)
+
     req = urllib.request.Request(url, method=method, headers={"User-Agent": "fruitstand", **(headers or {})})
     return urllib.request.urlopen(req, timeout=60)
 
