@@ -78,16 +78,15 @@ def split_blocks(text: str) -> list[tuple[str, int, int, bool]]:
             kind = LIST_ITEM
         else:
             kind = OTHER
-        if "pre>" in s:
-            if "<pre>" in s:
-                in_pre, kind = True, PRE
-            if "</pre>" in s:
-                in_pre = False
+        if "<pre>" in s:
+            in_pre, kind = True, PRE
+        if "</pre>" in s:
+            in_pre = False
         if "li>" in s:
             in_list = max(0, in_list + s.count("<li>") - s.count("</li>"))
         links = 0
         if "<a " in s:
-            links = sum(len((_TAG.sub("", a) if "<" in a else a).strip()) for a in _ANCHOR.findall(s))
+            links = sum(len(_TAG.sub("", a).strip()) for a in _ANCHOR.findall(s))
         if "<" in s:
             s = _TAG.sub("", s)
         if "&" in s:
