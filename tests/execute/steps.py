@@ -10,16 +10,26 @@ from fruitstand.step import BatchFilter, BatchMapper, Filter, Resources
 
 
 @dataclass
-class HangOn(Filter):
+class _OnMarker(Filter):
+    """Keeps every document, but misbehaves (`misbehave`) on those whose text contains `marker`."""
+
+    marker: str = " the "
+
+    def keep(self, doc):
+        if self.marker in doc.text:
+            self.misbehave(doc)
+        return True
+
+
+@dataclass
+class HangOn(_OnMarker):
     """Hangs (as a stuck C parser would) on documents whose text contains `marker`."""
 
     kind = "tests.execute.steps:HangOn"
     marker: str = "HANG"
 
-    def keep(self, doc):
-        if self.marker in doc.text:
-            time.sleep(3600)
-        return True
+    def misbehave(self, doc):
+        time.sleep(3600)
 
 
 @dataclass
@@ -113,26 +123,20 @@ class Slow(Filter):
 
 
 @dataclass
-class Boom(Filter):
+class Boom(_OnMarker):
     """Raises ValueError on documents whose text contains `marker`: a step with a bug."""
 
     kind = "tests.execute.steps:Boom"
-    marker: str = " the "
 
-    def keep(self, doc):
-        if self.marker in doc.text:
-            raise ValueError(f"boom in {doc.id}")
-        return True
+    def misbehave(self, doc):
+        raise ValueError(f"boom in {doc.id}")
 
 
 @dataclass
-class Crash(Filter):
+class Crash(_OnMarker):
     """Ends its process at once on documents whose text contains `marker`: a crash in a C library."""
 
     kind = "tests.execute.steps:Crash"
-    marker: str = " the "
 
-    def keep(self, doc):
-        if self.marker in doc.text:
-            os._exit(3)
-        return True
+    def misbehave(self, doc):
+        os._exit(3)
