@@ -10,6 +10,13 @@ the 555 benchmark pages here, and a real case: "SayunÂ´s").
 
 ftfy runs with its encoding repairs only: quotes stay curly, full-width CJK punctuation
 and ligatures stay as written, and HTML entities are not decoded a second time.
+
+`ftfy.fix_text` cuts its text into lines (each up to `max_decode_length` characters) and fixes
+each one alone with `fix_and_explain`; a flagged page is often long (an archive listing of
+300,000 characters) and mostly plain ASCII. A line of printable ASCII, tabs and its newline is
+one that every fixer run here leaves as it is (ASCII is never mojibake to ftfy, and no control
+character, CR or escape is there to remove), so `fix_mojibake` gives only the other lines to
+ftfy: the same text as `ftfy.fix_text`, which `tests/extract/test_extract.py` checks.
 """
 
 from __future__ import annotations
@@ -46,7 +53,22 @@ def fix_mojibake(text: str) -> str:
         return text
     import ftfy
 
-    return ftfy.fix_text(text, _ftfy_config())
+    config = _ftfy_config()
+    fix = ftfy.fix_and_explain
+    limit = config.max_decode_length
+    out: list[str] = []
+    pos, n = 0, len(text)
+    while pos < n:  # ftfy.fix_text's segments, each fixed alone unless every fixer would keep it
+        end = text.find("\n", pos) + 1 or n
+        if end - pos > limit:
+            end = pos + limit
+        segment = text[pos:end]
+        out.append(segment if segment.isascii() and _PLAIN_ASCII.fullmatch(segment) else fix(segment, config).text)
+        pos = end
+    return "".join(out)
+
+
+_PLAIN_ASCII = re.compile("[\t\n\x20-\x7e]*")
 
 
 @functools.cache
