@@ -17,8 +17,15 @@ from pathlib import Path
 import pytest
 
 from fruitstand.document import Document
-from fruitstand.filters.gopher_quality import GopherQuality, word_stats
-from fruitstand.filters.gopher_repetition import GopherRepetition, token_hashes
+from fruitstand.filters.gopher_quality import _HAS_LETTER, GopherQuality, token_stats
+from fruitstand.filters.gopher_repetition import (
+    _LINES,
+    _PARAGRAPHS,
+    GopherRepetition,
+    lines_of,
+    paragraphs_of,
+    token_hashes,
+)
 from fruitstand.filters.text import drop_punctuation, tokens
 from tests.filters.realtext import CMN, DATA, ENG, URD, chinese_article, english_article, sentences, urdu_article
 
@@ -79,14 +86,29 @@ def test_token_hashes_do_not_depend_on_the_process():
     assert len(set(token_hashes(["a", "\x00a", "a\x00", "ab", "ba", "\ud800"]).tolist())) == 6
 
 
+def test_paragraphs_and_lines_split_as_the_regexes_do():
+    import random
+
+    rng = random.Random(21)
+    texts = [english_article().strip(), urdu_article().strip(), chinese_article().strip()]
+    for _ in range(20_000):
+        text = "".join(rng.choice(["a", "bc", "\n", "\n\n", "\n\n\n", " ", "\t", "\r", "\x0b"]) for _ in range(rng.randint(1, 30)))
+        texts.append(text.strip())
+    for text in filter(None, texts):
+        assert paragraphs_of(text) == _PARAGRAPHS.split(text), repr(text)
+        assert lines_of(text) == _LINES.split(text), repr(text)
+
+
 # --- quality ---------------------------------------------------------------------------------
 
 
-def test_word_stats_count_the_words_drop_punctuation_keeps():
+def test_token_stats_count_the_words_drop_punctuation_keeps_and_the_lines_with_a_letter():
     for toks in [tokens(english_article()), tokens(urdu_article(), "urd", "Arab"),
-                 tokens(chinese_article(), "cmn", "Hani"), ["a", "...", "b\nc", "—", ""], ["«»", "۔"]]:
+                 tokens(chinese_article(), "cmn", "Hani"), ["a", "...", "b\nc", "—", ""], ["«»", "۔"], [],
+                 ["abc", "de"], ["abc", "1", "a1", "ǅ", "ʰ", "\u0301", "x\u0301", "…", "$5", "\n", "a\n\nb"]]:
         words = drop_punctuation(toks)
-        assert word_stats(toks) == ("\n".join(toks), len(words), sum(map(len, words)))
+        with_letter = len(_HAS_LETTER.findall("\n".join(toks)))
+        assert token_stats(toks) == (len(words), sum(map(len, words)), with_letter), toks
 
 
 @pytest.mark.parametrize("text, meta", [(urdu_article(), URD), (chinese_article(), CMN), (english_article(), ENG),

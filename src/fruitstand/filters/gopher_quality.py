@@ -25,6 +25,8 @@ case-insensitively (datatrove matches case-sensitively; "The" counts here).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import compress
+from operator import not_
 from typing import ClassVar
 
 import regex
@@ -41,16 +43,24 @@ _HAS_LETTER = regex.compile(r"^[^\n]*?\p{L}", regex.MULTILINE)
 _PUNCT_LINES = regex.compile(r"^[\p{P}\p{S}]+$", regex.MULTILINE)
 
 
-def word_stats(toks: list[str]) -> tuple[str, int, int]:
-    """(the tokens joined by newlines, words, characters in words): `drop_punctuation`'s words
-    counted without building them, by subtracting the all-punctuation tokens (fewer) found in the
-    one joined string the letter rule reads too."""
-    joined = "\n".join(toks)
-    if joined.count("\n") == len(toks) - 1 and "" not in toks:  # one line per token
+def token_stats(toks: list[str]) -> tuple[int, int, int]:
+    """(words, characters in words, tokens holding a letter): `drop_punctuation`'s words counted
+    without building them, and the letter rule's count of the newline-joined tokens' lines that
+    hold a letter. A token of letters alone (`str.isalpha`: every such character is a `\\p{L}`)
+    is a word with a letter, so only the other tokens (a quarter, in English) are joined and
+    searched: the all-punctuation ones are subtracted, the ones with a letter added."""
+    alpha = list(map(str.isalpha, toks))
+    other = list(compress(toks, map(not_, alpha)))
+    chars = sum(map(len, toks))
+    if not other:
+        return len(toks), chars, len(toks)
+    joined = "\n".join(other)
+    if joined.count("\n") == len(other) - 1 and "" not in other:  # one line per token
         punct = _PUNCT_LINES.findall(joined)
-        return joined, len(toks) - len(punct), len(joined) - (len(toks) - 1) - sum(map(len, punct))
+        with_letter = len(toks) - len(other) + len(_HAS_LETTER.findall(joined))
+        return len(toks) - len(punct), chars - sum(map(len, punct)), with_letter
     words = drop_punctuation(toks)
-    return joined, len(words), sum(map(len, words))
+    return len(words), sum(map(len, words)), len(_HAS_LETTER.findall("\n".join(toks)))
 
 
 @dataclass
@@ -91,7 +101,7 @@ class GopherQuality(Filter):
         text = doc.text
         toks = tokens(text, doc.metadata.get("language"), cfg.script)
         n_toks = len(toks)
-        joined, n_words, word_chars = word_stats(toks)
+        n_words, word_chars, with_letter = token_stats(toks)
 
         if p.min_doc_words and n_words < p.min_doc_words:
             return False, "gopher_short_doc"
@@ -122,7 +132,6 @@ class GopherQuality(Filter):
                 return False, "gopher_too_many_end_ellipsis"
 
         if p.max_non_alpha_words_ratio:
-            with_letter = len(_HAS_LETTER.findall(joined))
             if with_letter / n_toks < p.max_non_alpha_words_ratio:
                 return False, "gopher_below_alpha_threshold"
 

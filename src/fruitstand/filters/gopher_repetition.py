@@ -43,6 +43,22 @@ _LINES = re.compile(r"\n+")
 _MULT = np.uint64(0x100000001B3)  # FNV prime: mixes token hashes into n-gram hashes
 
 
+def paragraphs_of(text: str) -> list[str]:
+    """`_PARAGRAPHS.split(text)` for a stripped, non-empty text, by `str.split` (several times
+    faster): splitting at "\\n\\n" leaves an empty part for each further pair of a run of
+    newlines and one newline at the start of the next part when the run is odd."""
+    if "\n\n\n" not in text:
+        return text.split("\n\n")
+    return [p[1:] if p[0] == "\n" else p for p in text.split("\n\n") if p]
+
+
+def lines_of(text: str) -> list[str]:
+    """`_LINES.split(text)` for a stripped, non-empty text: its lines, the empty ones left out."""
+    if "\n\n" not in text:
+        return text.split("\n")
+    return list(filter(None, text.split("\n")))
+
+
 # Token hashes: a polynomial over the tokens' code points (+1, so no code point is zero), taken
 # from prefix sums with NumPy (B is odd, so it has an inverse mod 2^64 and every token's value
 # is (S[end] - S[start]) * B^(end-1)), then murmur3's finaliser so every bit depends on all of
@@ -207,7 +223,8 @@ class GopherRepetition(Filter):
             return False, "gopher_rep_empty"
         size = len(text)
 
-        paragraphs = _PARAGRAPHS.split(text.strip())
+        stripped = text.strip()
+        paragraphs = paragraphs_of(stripped)
         n_dup, dup_chars = duplicates(paragraphs)
         if p.dup_para_frac and n_dup / len(paragraphs) > p.dup_para_frac:
             return False, "gopher_rep_dup_para_frac"
@@ -216,7 +233,7 @@ class GopherRepetition(Filter):
 
         # Split the stripped text: datatrove splits the raw one, so a one-paragraph page with a
         # newline at each end has two empty "duplicate" lines of three.
-        lines = _LINES.split(text.strip())
+        lines = lines_of(stripped)
         n_dup, dup_chars = duplicates(lines)
         if p.dup_line_frac and n_dup / len(lines) > p.dup_line_frac:
             return False, "gopher_rep_dup_line_frac"
