@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from fruitstand.document import Document
-from fruitstand.filters.c4_quality import C4Quality
+from fruitstand.filters.c4_quality import POLICY_KEYS, POLICY_SUBSTRINGS, C4Quality
 from fruitstand.step import StepStats
 from tests.filters.realtext import CMN, DATA, ENG, URD, chinese_article, english_article, sentences, urdu_article
 
@@ -83,3 +83,8 @@ def test_line_drops_are_counted_per_reason():
     assert len(out) == 1 and stats.docs_out == 1
     assert stats.extra["c4_lines_no_terminal_punct"] >= 3
     assert stats.extra["c4_lines_javascript"] == 1
+
+
+def test_every_policy_phrase_holds_a_key_the_line_check_looks_for_first():
+    assert POLICY_KEYS == ("polic", "cookies", "terms of use")  # the keys apply() tests inline
+    assert all(any(key in phrase for key in POLICY_KEYS) for phrase in POLICY_SUBSTRINGS)

@@ -38,6 +38,8 @@ from fruitstand.step import Mapper, StepStats
 CITATION = re.compile(r"\[\d*]|\[edit]|\[citation needed]")
 C4_END_PUNCTUATION = (".", "?", "!", '"', "'")
 POLICY_SUBSTRINGS = ("terms of use", "privacy policy", "cookie policy", "uses cookies", "use of cookies", "use cookies")
+# Each policy phrase holds one of these (tested): three `in` tests a line, the phrases only where one hits.
+POLICY_KEYS = ("polic", "cookies", "terms of use")
 
 
 def end_punctuation(script: str) -> tuple[str, ...]:
@@ -84,6 +86,7 @@ class C4Quality(Mapper):
             line_stats = Counter()
 
         n_sentences = 0
+        need = p.min_num_sentences
         kept = []
         for line in doc.text.splitlines():
             line = line.strip()
@@ -111,12 +114,16 @@ class C4Quality(Mapper):
                 continue
             if p.filter_curly_bracket and "{" in line:
                 return None, "c4_curly_bracket"
-            if p.filter_policy and any(phrase in lower for phrase in POLICY_SUBSTRINGS):
+            if (p.filter_policy and ("polic" in lower or "cookies" in lower or "terms of use" in lower)
+                    and any(phrase in lower for phrase in POLICY_SUBSTRINGS)):
                 line_stats["c4_lines_policy"] += 1
                 continue
-            n_sentences += sentence_count(line)
+            # Only the threshold reads the count, and a kept line holds a sentence or more (or none,
+            # when it was a citation alone): counting stops once the threshold is met.
+            if n_sentences < need:
+                n_sentences += sentence_count(line)
             kept.append(line)
-        if n_sentences < p.min_num_sentences:
+        if n_sentences < need:
             return None, "c4_too_few_sentences"
         doc.text = "\n".join(kept).strip()
         return doc
