@@ -176,6 +176,6 @@ def test_adversarial_pages_stay_fast(html):
     iteration; the step reads them by index and bounded, so these take well under a second."""
     import time
 
-    start = time.perf_counter()
+    start = time.process_time()  # CPU time: a loaded machine stretches the wall clock, not the work
     detect(html)
-    assert time.perf_counter() - start < 3.0
+    assert time.process_time() - start < 3.0
