@@ -8,6 +8,7 @@ loaded by every later one; a cache folder that cannot be written is simply not u
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 from collections.abc import Callable
@@ -44,13 +45,7 @@ def cached_arrays(name: str, key: str, fields: tuple[str, ...],
     except (OSError, KeyError, ValueError):
         pass
     arrays = build()
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f"{path.stem}.{os.getpid()}.tmp.npz")
-        np.savez(tmp, **arrays)
-        os.replace(tmp, path)
-    except OSError:
-        pass
+    _save(path, lambda tmp: np.savez(tmp, **arrays))
     return arrays
 
 
@@ -72,14 +67,24 @@ def mapped_arrays(name: str, key: str, fields: tuple[str, ...], build: Callable[
     except (OSError, ValueError):
         pass
     arrays = build()
-    tmp = None
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        for f in fields:
-            tmp = folder / f"{key}.{f}.{os.getpid()}-{threading.get_ident()}.tmp.npy"
-            np.save(tmp, np.ascontiguousarray(arrays[f]), allow_pickle=False)
-            os.replace(tmp, folder / f"{key}.{f}.npy")
-    except OSError:
-        if tmp is not None:
-            tmp.unlink(missing_ok=True)
+    for f in fields:
+        if not _save(folder / f"{key}.{f}.npy",
+                     lambda tmp, a=arrays[f]: np.save(tmp, np.ascontiguousarray(a), allow_pickle=False)):
+            break
     return arrays
+
+
+def _save(path: Path, write: Callable[[Path], None]) -> bool:
+    """`write` a temporary file beside `path` (named for this process and thread), then rename it
+    there, so a reader sees a whole file or none. A cache that cannot be written (read-only home,
+    full disk) only costs the next run a rebuild: False, and no temporary file left behind."""
+    tmp = path.with_name(f"{path.stem}.{os.getpid()}-{threading.get_ident()}.tmp{path.suffix}")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write(tmp)
+        os.replace(tmp, path)
+        return True
+    except OSError:
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
+        return False
