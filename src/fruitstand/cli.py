@@ -31,7 +31,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     manifest = run(args.recipe, inputs=inputs, output=output, workers=args.workers, format=args.format,
                    overwrite=args.overwrite, shard_size_mb=args.shard_size, progress=progress,
                    executor=args.executor, address=args.address, limit=args.limit, doc_timeout=args.doc_timeout,
-                   text_field=args.text_field, id_field=args.id_field, staging=args.staging)
+                   text_field=args.text_field, id_field=args.id_field, staging=args.staging,
+                   nodes_share=args.nodes_share)
     out = manifest["output"]
     if not args.quiet:
         _print_funnel(manifest, Path(output), verbose=args.verbose)
@@ -190,6 +191,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="where tasks run: this machine's processes, or a Ray cluster (default: local)")
     p.add_argument("--address", metavar="ADDR", default=None,
                    help="the Ray cluster to join, e.g. 10.0.0.1:6379 (default: start a Ray on this machine)")
+    p.add_argument("--nodes-share", choices=("filesystem", "storage"), default="filesystem",
+                   help="with --executor ray on several machines, what they share: a filesystem holding --output "
+                        "(or --staging), checked before the first task; or only the s3:// or gs:// --output: "
+                        "each task fetches what it reads from there and uploads what it wrote, in a folder of "
+                        "its own node ($FRUITSTAND_NODE_STAGING, default under /tmp), and every node needs the "
+                        "storage's credentials in its own environment (default: filesystem)")
     p.add_argument("--doc-timeout", type=float, default=60.0, metavar="SECONDS",
                    help="seconds one document may take; a slower one is skipped and counted as doc_timeout, "
                         "0 turns the limit off (default: 60)")

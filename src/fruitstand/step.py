@@ -418,5 +418,12 @@ class GlobalStep(Step):
     def filter(self, docs: Iterable[Document], stats: StepStats, ctx: StepContext) -> Iterator[Document]:
         raise NotImplementedError
 
+    def complete(self, workdir: Path) -> None:
+        """Called once after every task's filter ran, only where the tasks did not share one folder
+        (nodes that share only object storage, execute/exchange.py): finish in `workdir`, which holds
+        what the reduce jobs and the filters wrote, what the last filter would have finished seeing
+        the others' files. Most steps have nothing to finish."""
+        return None
+
     def process(self, docs: Iterable[Document], stats: StepStats) -> Iterator[Document]:
         raise TypeError(f"{self.kind} needs the whole corpus: run it through fruitstand.run")

@@ -4,6 +4,11 @@ Head and worker talk over a veth pair with addresses of their own (10.x.y.1 and 
 node ever binds the machine's own address; the driver runs in the head's namespace. The
 recipe is ../shared/DEPENDENCIES.md's. `down()` kills every process of both namespaces and
 deletes them, whatever happened before.
+
+Every node is also given a folder of its own for the tasks of a run whose nodes share only object
+storage (`FRUITSTAND_NODE_STAGING`, execute/exchange.py: `node_dirs`) and an S3 endpoint on the head's
+veth address (`s3_endpoint`, where a test may start moto's server), with test credentials, both in
+the environment of its `ray start`, as a real cluster's nodes would have them.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 PORT = 6379
+S3_PORT = 6390
 
 
 def netns_available() -> str | None:
@@ -51,10 +57,15 @@ class Cluster:
         self.cores = cores
         self.temp = tempfile.mkdtemp(prefix="frs-ray-")
         self.address = f"{self.ips[0]}:{PORT}"
+        self.s3_endpoint = f"http://{self.ips[0]}:{S3_PORT}"
+        self.node_dirs = [Path(self.temp) / f"node{k}" for k in range(2)]
         # Ray 2.60 authenticates every connection: one token of the test's own for head, worker and driver.
         self.env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO / "src"), str(REPO)]),
                     "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "1", "RAY_USAGE_STATS_ENABLED": "0",
-                    "RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": secrets.token_hex(32)}
+                    "RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": secrets.token_hex(32),
+                    "AWS_ENDPOINT_URL": self.s3_endpoint, "AWS_ACCESS_KEY_ID": "testing",
+                    "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1",
+                    "AWS_EC2_METADATA_DISABLED": "true"}
 
     def up(self) -> Cluster:
         h, w = self.ns[:2]
@@ -70,7 +81,7 @@ class Cluster:
             _ip("-n", ns, "link", "set", dev, "up")
         ray = str(Path(sys.executable).with_name("ray"))
         common = ["--num-cpus", str(self.cpus), "--object-store-memory", str(200 << 20), "--disable-usage-stats"]
-        self._ray(h, [*self._pin(0), ray, "start", "--head", f"--node-ip-address={self.ips[0]}", f"--port={PORT}",
+        self._ray(h, [*self._node_env(0), *self._pin(0), ray, "start", "--head", f"--node-ip-address={self.ips[0]}", f"--port={PORT}",
                       "--include-dashboard=false", f"--temp-dir={self.temp}", *common])
         if self.nodes > 1:
             self.join()
@@ -79,9 +90,12 @@ class Cluster:
     def join(self) -> None:
         """Start the second node (again, after `kill_node`: a new node at the same address)."""
         ray = str(Path(sys.executable).with_name("ray"))
-        self._ray(self.ns[1], [*self._pin(1), ray, "start", f"--address={self.address}", f"--node-ip-address={self.ips[1]}",
+        self._ray(self.ns[1], [*self._node_env(1), *self._pin(1), ray, "start", f"--address={self.address}", f"--node-ip-address={self.ips[1]}",
                                "--num-cpus", str(self.cpus), "--object-store-memory", str(200 << 20),
                                "--disable-usage-stats"])
+
+    def _node_env(self, node: int) -> list[str]:
+        return ["env", f"FRUITSTAND_NODE_STAGING={self.node_dirs[node]}"]
 
     def _pin(self, node: int) -> list[str]:
         return ["taskset", "-c", str(self.cores[node])] if self.cores else []

@@ -7,6 +7,7 @@ import json
 import os
 import shlex
 import signal
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -15,7 +16,7 @@ import pytest
 
 import fruitstand
 from tests.conftest import tree_digest, without_timings
-from tests.execute.cluster import Cluster, netns_available
+from tests.execute.cluster import REPO, Cluster, netns_available
 from tests.execute.conftest import DEFAULT_WARCS
 
 pytest.importorskip("ray", reason="the Ray tests need the [ray] extra")
@@ -37,11 +38,30 @@ def cluster():
         c.down()
 
 
+@pytest.fixture(scope="module")
+def s3(cluster, tmp_path_factory):
+    """moto's S3 server in the head's namespace, on its veth address (both nodes reach it; the machine's own
+    address is never used), and an empty bucket; the cluster's nodes have its endpoint in their environment."""
+    from tests.execute.cluster import S3_PORT
+
+    work = tmp_path_factory.mktemp("moto")
+    proc = cluster.popen([sys.executable, "-m", "moto.server", "-H", cluster.ips[0], "-p", str(S3_PORT)], cwd=work,
+                         stdout=subprocess.DEVNULL, stderr=open(work / "err", "w"))
+    try:
+        r = cluster.exec([sys.executable, "-m", "tests.execute.bucket", "make", "out"], capture_output=True,
+                         text=True, timeout=90, cwd=REPO)
+        assert r.returncode == 0, r.stderr[-2000:] + (work / "err").read_text()[-2000:]
+        yield "s3://out"
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
 def _inputs(shared: Path) -> list[str]:
     return [str(shared / "warc" / w) for w in WARCS]
 
 
-def _cmd(shared: Path, out: Path, *extra: str) -> list[str]:
+def _cmd(shared: Path, out: Path | str, *extra: str) -> list[str]:
     return [sys.executable, "-m", "fruitstand", "run", *extra, "--input", *_inputs(shared), "--output", str(out),
             "--shard-size", "0.05", "--quiet", "--executor", "ray"]
 
@@ -115,6 +135,39 @@ def test_an_output_folder_a_node_does_not_see_is_refused_in_one_line(shared, clu
     last = r.stderr.strip().splitlines()[-1]
     assert "not on a filesystem every Ray node reaches" in last and all(ip in last for ip in cluster.ips), last
     assert not any(private.iterdir())  # nothing reached the real folder
+
+
+def test_nodes_that_share_only_object_storage_match_local(shared, cluster, s3, tmp_path):
+    """Output to s3:// with --nodes-share storage: each node runs its tasks and reduce jobs in a folder of
+    its own (FRUITSTAND_NODE_STAGING differs per node), the driver in a third, so whatever one needs of
+    another's files must go through the bucket. The inputs hold one WARC twice (a copy under another
+    name, in a task of its own), so the dedup steps match documents across tasks and the report's
+    sampled pairs have members in two tasks. Shards and manifest are the local executor's."""
+    copy = tmp_path / "again.warc.gz"
+    copy.write_bytes((shared / "warc" / WARCS[1]).read_bytes())
+    inputs = [*_inputs(shared), str(copy)]
+    ref = tmp_path / "local"
+    ref_m = fruitstand.run(inputs=inputs, output=ref, workers=2, shard_size_mb=0.05)
+    assert len(list((ref / ".fruitstand" / "work" / "09-exact_dedup" / "sample").iterdir())) == 2
+    url, driver = f"{s3}/run", tmp_path / "driver"
+    cmd = _cmd(shared, url, "--address", cluster.address, "--nodes-share", "storage", "--staging", str(driver))
+    cmd[cmd.index("--input") + 1:cmd.index("--output")] = inputs
+    r = cluster.exec(cmd, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-3000:]
+    got = tmp_path / "got"
+    r = cluster.exec([sys.executable, "-m", "tests.execute.bucket", "fetch", url, str(got)], capture_output=True,
+                     text=True, timeout=120, cwd=REPO)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert tree_digest(got / "data") == tree_digest(ref / "data")
+    m = json.loads((got / "manifest.json").read_text())
+    assert without_timings(m) == without_timings(ref_m)
+    assert any(s.get("report", {}).get("pairs") for s in m["steps"])  # completed from every task's part
+    assert not (got / ".fruitstand" / "work" / "docs").exists()  # documents between stages removed
+    nodes = {json.loads(p.read_text())["node"] for p in (driver / ".fruitstand" / "done").glob("stage*.json")}
+    assert nodes == set(cluster.ips)  # tasks ran on both nodes
+    assert not (driver / "data").exists() and not (driver / ".fruitstand" / "work" / "docs").exists()
+    for d in cluster.node_dirs:  # each node worked in its own folder, and its cache of the run is gone
+        assert (d / "units").is_dir() and not any((d / "units").iterdir()) and not any((d / "cache").iterdir()), d
 
 
 def _hang_input(shared: Path) -> tuple[Path, str]:

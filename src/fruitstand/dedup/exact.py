@@ -23,7 +23,7 @@ import xxhash
 
 from fruitstand import params
 from fruitstand.dedup import reference as ref
-from fruitstand.dedup.report import SampleCollector, choose_pairs, start_report
+from fruitstand.dedup.report import SampleCollector, choose_pairs, complete_report, start_report
 from fruitstand.dedup.runs import (
     U64,
     RunWriter,
@@ -100,7 +100,14 @@ class ExactDedup(GlobalStep):
                 yield doc
             else:
                 stats.drop_doc("exact_duplicate_of_reference" if verdict else "exact_duplicate", doc)
-        sample.finish(lambda a, b: {})
+        sample.finish(_no_similarity)
+
+    def complete(self, workdir: Path) -> None:
+        complete_report(workdir, _no_similarity)
+
+
+def _no_similarity(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
+    return {}
 
 
 def _write_run(writer: RunWriter, digests: bytearray, first: int) -> None:

@@ -33,7 +33,7 @@ import rensa
 from fruitstand import params
 from fruitstand.dedup import reference as ref
 from fruitstand.dedup.clusters import components
-from fruitstand.dedup.report import SampleCollector, choose_pairs, start_report
+from fruitstand.dedup.report import SampleCollector, choose_pairs, complete_report, start_report
 from fruitstand.dedup.runs import (
     U64,
     RunWriter,
@@ -157,6 +157,9 @@ class MinhashDedup(GlobalStep):
                 stats.drop_doc("minhash_duplicate_of_reference" if verdict else "minhash_duplicate", doc)
         if signer is not None:
             sample.finish(functools.partial(_jaccards, self.bands * self.rows, self.seed))
+
+    def complete(self, workdir: Path) -> None:
+        complete_report(workdir, functools.partial(_jaccards, self.bands * self.rows, self.seed))
 
 
 class Signer:

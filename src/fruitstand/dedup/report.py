@@ -70,20 +70,31 @@ class SampleCollector:
         folder = self.workdir / "sample"
         folder.mkdir(exist_ok=True)
         atomic_write_json(folder / f"part-{self.task:05d}.json", self.found)
-        pairs = json.loads((self.workdir / "sample.json").read_text())["pairs"]
-        tasks = sorted({(k >> 32) - 1 for pair in pairs for k in pair})
-        parts: dict[str, dict[str, Any]] = {}
-        for t in tasks:
-            p = folder / f"part-{t:05d}.json"
-            if not p.exists():
-                return
-            parts.update(json.loads(p.read_text()))
-        report = json.loads((self.workdir / "report.json").read_text())
-        rows = []
-        for kept, removed in pairs:
-            a, b = parts.get(str(kept)), parts.get(str(removed))
-            if a is not None and b is not None:
-                texts = {f"{side}_{k}": e[k] for side, e in (("kept", a), ("removed", b)) for k in ("text", "chars") if k in e}
-                rows.append({"kept": a["id"], "removed": b["id"], **complete(a, b), **texts})
-        report["pairs"] = rows
-        atomic_write_json(self.workdir / "report.json", report)
+        complete_report(self.workdir, complete)
+
+
+def complete_report(workdir: Path, complete: Callable[[dict[str, Any], dict[str, dict[str, Any]]], dict[str, Any]]
+                    ) -> None:
+    """Complete `report.json` with the sampled pairs if every task holding a member saved its part."""
+    if not (workdir / "sample.json").exists():
+        return
+    folder = workdir / "sample"
+    pairs = json.loads((workdir / "sample.json").read_text())["pairs"]
+    if not pairs:
+        return
+    tasks = sorted({(k >> 32) - 1 for pair in pairs for k in pair})
+    parts: dict[str, dict[str, Any]] = {}
+    for t in tasks:
+        p = folder / f"part-{t:05d}.json"
+        if not p.exists():
+            return
+        parts.update(json.loads(p.read_text()))
+    report = json.loads((workdir / "report.json").read_text())
+    rows = []
+    for kept, removed in pairs:
+        a, b = parts.get(str(kept)), parts.get(str(removed))
+        if a is not None and b is not None:
+            texts = {f"{side}_{k}": e[k] for side, e in (("kept", a), ("removed", b)) for k in ("text", "chars") if k in e}
+            rows.append({"kept": a["id"], "removed": b["id"], **complete(a, b), **texts})
+    report["pairs"] = rows
+    atomic_write_json(workdir / "report.json", report)

@@ -37,6 +37,19 @@ class Executor(ABC):
         """Release what `start` took; called even when the run fails."""
         return None
 
+    def stage_done(self, stage: int) -> None:
+        """Every task of `stage` is done (called on a resumed run too, so it must be idempotent)."""
+        return None
+
+    def gather(self) -> None:
+        """Every task and job is done: bring into the driver's output folder what the manifest and
+        the report read, where the tasks wrote it elsewhere (execute/exchange.py)."""
+        return None
+
+    def discard_docs(self) -> None:
+        """The manifest is written: remove the documents stored between stages, where they are."""
+        return None
+
     @abstractmethod
     def run_tasks(self, stage: int, tasks: list[Task], resources: Resources) -> Iterator[tuple[Task, dict[str, Any]]]:
         """Run `tasks` of `stage` (each process needing `resources`); yield (task, result) as each ends."""
@@ -81,10 +94,12 @@ def execute(plan: Plan, executor: Executor, *, progress: bool | float = False,
                     out.mark_done(keys[t.index], res)
                     results[t.index] = res
                     bar.task_done(0, 0)
+            executor.stage_done(stage)
             task_results += [results[t.index] for t in plan.tasks]
             g = plan.global_step(stage)
             if g is not None:
                 reduce_results[g] = _reduce(plan, executor, g)
+        executor.gather()
     finally:
         executor.stop()
         bar.stop()
@@ -96,6 +111,7 @@ def execute(plan: Plan, executor: Executor, *, progress: bool | float = False,
         manifest["steps"][i]["tracebacks"] = path
     atomic_write_json(out.manifest_path, manifest)
     shutil.rmtree(out.state / "work" / "docs", ignore_errors=True)
+    executor.discard_docs()
     _write_report(out.path)
     return manifest
 
@@ -113,6 +129,16 @@ def _write_report(path) -> None:
               f"`fruitstand report {path}` draws it again", file=sys.stderr)
 
 
+def job_key(index: int, stage: int, name: str) -> str:
+    """The done key of reduce job `name` of reduce stage `stage` of global step `index`."""
+    return f"reduce{index:02d}-{stage}-{name}"
+
+
+def parse_job_key(key: str) -> tuple[int, int, str]:
+    head, stage, name = key.split("-", 2)
+    return int(head.removeprefix("reduce")), int(stage), name
+
+
 def _reduce(plan: Plan, executor: Executor, index: int) -> list[dict[str, Any]]:
     step = plan.steps[index]
     assert isinstance(step, GlobalStep)
@@ -121,7 +147,7 @@ def _reduce(plan: Plan, executor: Executor, index: int) -> list[dict[str, Any]]:
     for k, jobs in enumerate(step.reduce_stages(plan.spec.step_workdir(index), len(plan.tasks))):
         todo = []
         for name, fn in jobs:
-            key = f"reduce{index:02d}-{k}-{name}"
+            key = job_key(index, k, name)
             if out.is_done(key):
                 counters.append(out.load(key))
             else:

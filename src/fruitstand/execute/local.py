@@ -51,7 +51,8 @@ def run(recipe: Recipe | str | os.PathLike | None = None, *, inputs: list[str | 
         overwrite: bool = False, shard_size_mb: float = 256, split_mb: float | None = None,
         limits: ReadLimits | None = None, doc_timeout: float = 60.0, progress: bool | float = False,
         executor: str | Executor = "local", address: str | None = None, limit: int | None = None,
-        text_field: str | None = None, id_field: str | None = None, staging: str | None = None) -> dict[str, Any]:
+        text_field: str | None = None, id_field: str | None = None, staging: str | None = None,
+        nodes_share: str = "filesystem") -> dict[str, Any]:
     """Run `recipe` (default: the built-in one) over `inputs`, writing shards and a manifest to `output`.
 
     `workers`: worker processes (default: one per core); 0 runs everything in this process
@@ -62,7 +63,10 @@ def run(recipe: Recipe | str | os.PathLike | None = None, *, inputs: list[str | 
     `id_field`: the fields of JSONL and Parquet records holding the text and the id (`text`, `id`).
     `output` may be an object-store URL (s3://, gs://): the run happens in `staging` (a local
     folder, by default one under ~/.cache/fruitstand/staging/) and is published there once
-    complete (io/publish.py). `progress`: a bar on a terminal, else a line on stderr every few seconds (a number: every that
+    complete (io/publish.py). `nodes_share`: with the Ray executor, what the nodes share: "filesystem"
+    (the output folder, or the staging folder of a URL output, on one every node reaches: checked)
+    or "storage" (only the s3:// or gs:// output: each task reads what it needs from there and writes
+    what it made there, in a folder of its own node; execute/exchange.py). `progress`: a bar on a terminal, else a line on stderr every few seconds (a number: every that
     many seconds). Raises `RecipeError` (one line, before any work) for a mistake in the recipe or
     options, `NoDocumentsError` when the run wrote no document (its manifest is written all the same).
     """
@@ -72,6 +76,7 @@ def run(recipe: Recipe | str | os.PathLike | None = None, *, inputs: list[str | 
     if not doc_timeout >= 0:
         raise RecipeError(f"doc_timeout = {doc_timeout}: give seconds per document (0 turns the limit off)")
     remote = str(output) if fs.is_url(output) else None
+    storage = _check_nodes_share(nodes_share, remote, executor)
     if remote is not None:
         from fruitstand.io import publish
 
@@ -79,12 +84,14 @@ def run(recipe: Recipe | str | os.PathLike | None = None, *, inputs: list[str | 
     plan = make_plan(recipe, inputs=inputs, output=output, format=format, shard_size_mb=shard_size_mb,
                      split_mb=split_mb, limits=limits, limit=limit,
                      text_field=text_field, id_field=id_field)
-    runner = _executor(executor, workers, doc_timeout, address)
+    runner = _executor(executor, workers, doc_timeout, address, remote if storage else None)
     if remote is not None:
         published = publish.check_target(remote, plan.identity["fingerprint"], overwrite=overwrite)
         if published is not None:
             return published
     status = plan.output.claim(plan.identity, overwrite=overwrite)
+    if storage and status == "new":  # what an unfinished run left at the URL is not this run's
+        publish.clear_run(remote, plan.identity["side_outputs"])
     if status == "finished":
         import json
 
@@ -92,14 +99,29 @@ def run(recipe: Recipe | str | os.PathLike | None = None, *, inputs: list[str | 
     else:
         manifest = execute(plan, runner, progress=progress, started=started)
     if remote is not None:
-        publish.publish(plan.output.path, remote, manifest)
+        publish.publish(plan.output.path, remote, manifest, in_place=storage)
         for name in ("data", *manifest.get("side_outputs", {})):  # the published copy is the output now
             shutil.rmtree(plan.output.path / name, ignore_errors=True)
     check_yield(manifest, remote or output)
     return manifest
 
 
-def _executor(executor: str | Executor, workers: int | None, doc_timeout: float, address: str | None) -> Executor:
+def _check_nodes_share(nodes_share: str, remote: str | None, executor: str | Executor) -> bool:
+    """Whether the nodes share only object storage (the output URL); the options checked in one line."""
+    if nodes_share == "filesystem":
+        return False
+    if nodes_share != "storage":
+        raise RecipeError(f"--nodes-share {nodes_share!r}: use filesystem or storage")
+    if remote is None or not fs.writable(remote):
+        raise RecipeError("--nodes-share storage is for an object-store --output (s3://, gs://): give one, "
+                          "or leave the option out for a folder on a shared filesystem")
+    if executor != "ray":
+        raise RecipeError("--nodes-share storage is for --executor ray: add it, or leave the option out")
+    return True
+
+
+def _executor(executor: str | Executor, workers: int | None, doc_timeout: float, address: str | None,
+              storage: str | None = None) -> Executor:
     if isinstance(executor, Executor):
         return executor
     if executor == "local":
@@ -109,7 +131,7 @@ def _executor(executor: str | Executor, workers: int | None, doc_timeout: float,
     if executor == "ray":
         from fruitstand.execute.ray import RayExecutor
 
-        return RayExecutor(address, workers=workers, doc_timeout=doc_timeout)
+        return RayExecutor(address, workers=workers, doc_timeout=doc_timeout, storage=storage)
     raise RecipeError(f"unknown --executor {executor!r}: use local or ray")
 
 

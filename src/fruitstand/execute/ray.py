@@ -31,6 +31,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import dataclasses
+import json
 import multiprocessing as mp
 import os
 import shutil
@@ -42,14 +43,15 @@ from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any
 
-from fruitstand.execute.executor import Executor
+from fruitstand.execute.exchange import Exchange
+from fruitstand.execute.executor import Executor, parse_job_key
 from fruitstand.execute.plan import Plan
 from fruitstand.execute.progress import Progress
 from fruitstand.execute.task import RunSpec, run_task
-from fruitstand.execute.watchdog import Watchdog
+from fruitstand.execute.watchdog import Watchdog, skip_path
 from fruitstand.io.inputs import Task
 from fruitstand.registry import RecipeError
-from fruitstand.step import Resources
+from fruitstand.step import GlobalStep, Resources
 
 # Retries of a task whose worker or node died; a task is idempotent, so more is only slower.
 MAX_RETRIES = 5
@@ -59,11 +61,52 @@ class WorkerDied(RuntimeError):
     """The child process running a task died, not killed by the time limit: Ray retries the task."""
 
 
-def _task(spec: RunSpec, stage: int, task: Task) -> dict[str, Any]:
+def _task(spec: RunSpec, stage: int, task: Task, exchange: Exchange | None = None,
+          common: dict[str, int] | None = None, own: dict[str, int] | None = None) -> dict[str, Any]:
     import ray
 
-    res = _watched(spec, stage, task) if spec.doc_timeout > 0 else run_task(spec, stage, task)
+    if exchange is not None:
+        res = _task_in_unit(spec, stage, task, exchange, {**(common or {}), **(own or {})})
+    else:
+        res = _watched(spec, stage, task) if spec.doc_timeout > 0 else run_task(spec, stage, task)
     return {**res, "node": ray.util.get_node_ip_address()}
+
+
+def _task_in_unit(spec: RunSpec, stage: int, task: Task, exchange: Exchange, pull: dict[str, int]) -> dict[str, Any]:
+    """The task in a folder of this node's own, filled from the output URL and emptied back into it
+    (execute/exchange.py); its skip file goes up as soon as the watchdog writes it, so an attempt on
+    another node skips the same documents."""
+    with exchange.unit() as unit:
+        unit.pull(pull)
+        spec = dataclasses.replace(spec, output=str(unit.path))
+        skips = skip_path(spec.skips_dir, stage, task.index).relative_to(unit.path).as_posix()
+        unit.pull_if_there(skips)
+        if spec.doc_timeout > 0:
+            res = _watched(spec, stage, task, on_skip=lambda: unit.push([skips]))
+        else:
+            res = run_task(spec, stage, task)
+        res["pushed"] = unit.push()
+    return res
+
+
+def _job_in_unit(spec: RunSpec, exchange: Exchange, index: int, stage: int | None, name: str,
+                 pull: dict[str, int]) -> dict[str, Any]:
+    """Reduce job `name` of reduce stage `stage` of global step `index` (stage None: the step's
+    `complete`, after its filter ran everywhere), in a folder of this node's own."""
+    from fruitstand.registry import make_step
+
+    with exchange.unit() as unit:
+        unit.pull(pull)
+        work = dataclasses.replace(spec, output=str(unit.path)).step_workdir(index)
+        work.mkdir(parents=True, exist_ok=True)
+        step = make_step(spec.steps[index])
+        assert isinstance(step, GlobalStep)
+        if stage is None:
+            step.complete(work)
+            counters: dict[str, int] = {}
+        else:
+            counters = dict(step.reduce_stages(work, spec.n_tasks)[stage])[name]()
+        return {"counters": counters, "pushed": unit.push()}
 
 
 # In each Ray worker process: the child that runs its tasks, and the folder of its heartbeats.
@@ -95,7 +138,7 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def _watched(spec: RunSpec, stage: int, task: Task) -> dict[str, Any]:
+def _watched(spec: RunSpec, stage: int, task: Task, on_skip: Callable[[], None] | None = None) -> dict[str, Any]:
     """Run the task in this worker's child process, under the per-document time limit."""
     global _child, _beats
     from fruitstand.execute.local import _init_worker
@@ -115,7 +158,10 @@ def _watched(spec: RunSpec, stage: int, task: Task) -> dict[str, Any]:
                 try:
                     return future.result(timeout=0.2)
                 except FutureTimeout:
-                    killed += watchdog.check()
+                    now = watchdog.check()
+                    if now and on_skip is not None:
+                        on_skip()
+                    killed += now
         except BrokenProcessPool:
             _child.shutdown(wait=False, cancel_futures=True)
             _child = None
@@ -128,6 +174,10 @@ def _job(fn: Callable[[], dict[str, int]]) -> dict[str, int]:
     return fn()
 
 
+def _forget(exchange: Exchange) -> None:
+    exchange.forget()
+
+
 def _sees(path: str, token: str) -> bool:
     """On one node: does the file the driver wrote at `path` hold `token` here too?"""
     try:
@@ -137,41 +187,94 @@ def _sees(path: str, token: str) -> bool:
         return False
 
 
+def _alive_nodes() -> list[dict[str, Any]]:
+    import ray
+
+    return [n for n in ray.nodes() if n.get("Alive") and n.get("Resources", {}).get("CPU")]
+
+
+def _ask_nodes(fn: Callable[..., Any], *args: Any, timeout: float = 120.0) -> dict[str, Any]:
+    """fn(*args) once on every alive node: its answer by node address (a node too slow to answer,
+    or gone since it was listed, is left out)."""
+    import ray
+    from ray.exceptions import RayError
+    from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+    remote = ray.remote(fn)
+    refs = {n["NodeManagerAddress"]: remote.options(
+        num_cpus=0, scheduling_strategy=NodeAffinitySchedulingStrategy(n["NodeID"], soft=False)).remote(*args)
+        for n in _alive_nodes()}
+    answers = {}
+    for address, ref in refs.items():
+        try:
+            answers[address] = ray.get(ref, timeout=timeout)
+        except RayError:
+            pass
+    return answers
+
+
 def check_shared(folder: os.PathLike | str, timeout: float = 120.0) -> None:
     """Refuse a run whose output folder some node of the cluster does not see (it is not on a
     shared filesystem): its tasks' files would be missing from the output, and the later stages
     would read nothing where that node's documents were. One tiny task per alive node."""
     import secrets
 
-    import ray
-    from ray.exceptions import RayError
-    from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
-
-    nodes = [n for n in ray.nodes() if n.get("Alive") and n.get("Resources", {}).get("CPU")]
-    if len(nodes) < 2:
+    if len(_alive_nodes()) < 2:
         return
     token = secrets.token_hex(16)
     probe = Path(folder) / f".fruitstand-probe-{token}"
     probe.parent.mkdir(parents=True, exist_ok=True)
     probe.write_text(token)
     try:
-        sees = ray.remote(_sees)
-        refs = {n["NodeManagerAddress"]: sees.options(
-            num_cpus=0, scheduling_strategy=NodeAffinitySchedulingStrategy(n["NodeID"], soft=False)).remote(
-            str(probe), token) for n in nodes}
-        blind = []
-        for address, ref in refs.items():
-            try:
-                if not ray.get(ref, timeout=timeout):
-                    blind.append(address)
-            except RayError:  # a node too slow to answer, or gone since it was listed, is not a blind one
-                pass
+        answers = _ask_nodes(_sees, str(probe), token, timeout=timeout)
     finally:
         probe.unlink(missing_ok=True)
+    blind = [address for address, seen in answers.items() if not seen]
     if blind:
         raise RecipeError(f"the output folder {folder} is not on a filesystem every Ray node reaches (not seen from "
                           f"{', '.join(sorted(blind))}): put --output (or --staging, for an s3:// or gs:// output) "
-                          "on a shared filesystem such as NFS")
+                          "on a shared filesystem such as NFS, or, with an s3:// or gs:// --output, pass "
+                          "--nodes-share storage")
+
+
+def _reads(url: str, token: str) -> str:
+    """On one node: '' if the object at `url` holds `token` here, else why not."""
+    from fruitstand.io import fs
+
+    try:
+        return "" if fs.read_bytes(url) == token.encode() else "it holds other bytes"
+    except Exception as exc:  # noqa: BLE001 - any failure is the answer: credentials, endpoint, network
+        return f"{type(exc).__name__}: {str(exc)[:200]}"
+
+
+def check_reaches(url: str, timeout: float = 120.0) -> None:
+    """Refuse a run whose output URL some node can't read (credentials, endpoint): one object written
+    by the driver, read by one tiny task per alive node."""
+    import secrets
+    import tempfile as tf
+
+    from fruitstand.io import fs
+
+    token = secrets.token_hex(16)
+    probe = url.rstrip("/") + f"/.fruitstand-probe-{token}"
+    with tf.NamedTemporaryFile("w", suffix=".probe") as fh:
+        fh.write(token)
+        fh.flush()
+        try:
+            fs.upload(fh.name, probe)
+        except Exception as exc:  # noqa: BLE001
+            raise RecipeError(f"can't write to --output {url} ({type(exc).__name__}: {str(exc)[:200]}): check the "
+                              "credentials and endpoint in the environment (AWS_*, ~/.aws/)") from None
+    try:
+        answers = _ask_nodes(_reads, probe, token, timeout=timeout)
+    finally:
+        fs.delete(probe)
+    blind = {address: why for address, why in answers.items() if why}
+    if blind:
+        address, why = sorted(blind.items())[0]
+        raise RecipeError(f"the output {url} can't be read from Ray node{'s' if len(blind) > 1 else ''} "
+                          f"{', '.join(sorted(blind))} ({why}): give every node the credentials and endpoint "
+                          "in its own environment (AWS_*, ~/.aws/, an instance role) before `ray start`")
 
 
 @contextlib.contextmanager
@@ -193,7 +296,8 @@ class RayExecutor(Executor):
     name = "ray"
 
     def __init__(self, address: str | None = None, *, workers: int | None = None, in_flight: int | None = None,
-                 doc_timeout: float = 60.0):
+                 doc_timeout: float = 60.0, storage: str | None = None):
+        """`storage`: the output URL, when the nodes share only it (execute/exchange.py), not a filesystem."""
         try:
             import ray  # noqa: F401
         except ImportError:
@@ -202,6 +306,8 @@ class RayExecutor(Executor):
         self.workers = workers
         self.in_flight = in_flight
         self.doc_timeout = doc_timeout
+        self.storage = storage
+        self.exchange: Exchange | None = None
         self._started = False
         self._temp: str | None = None
 
@@ -225,12 +331,21 @@ class RayExecutor(Executor):
                              log_to_driver=False)
             self._started = True
         try:
-            check_shared(plan.output.path)
+            if self.storage:
+                check_reaches(self.storage)
+            else:
+                check_shared(plan.output.path)
         except BaseException:
             self.stop()
             raise
         self._run = ray.remote(_task)
         self._reduce = ray.remote(_job)
+        if self.storage:
+            self.exchange = Exchange(self.storage, plan.identity["fingerprint"][:16])
+            self._unit_job = ray.remote(_job_in_unit)
+            self._records = plan.spec.state_dir / "exchange"
+            self._records.mkdir(parents=True, exist_ok=True)
+            self._pushed = {p.name[:-5]: json.loads(p.read_bytes()) for p in self._records.glob("*.json")}
 
     def stop(self) -> None:
         if self._started:
@@ -259,14 +374,119 @@ class RayExecutor(Executor):
 
     def run_tasks(self, stage: int, tasks: list[Task], resources: Resources) -> Iterator[tuple[Task, dict[str, Any]]]:
         remote = self._run.options(**self._options(resources))
-        for t, res in self._drive(tasks, lambda t: remote.remote(self.spec, stage, t)):
+        if self.exchange is None:
+            def submit(t: Task):
+                return remote.remote(self.spec, stage, t)
+        else:
+            import ray
+
+            # What every task of the stage reads: what the reduce jobs before it wrote; and its own documents.
+            common = ray.put(self._recorded(lambda k: k.startswith(f"reduce{self._before(stage):02d}-"))
+                             if stage > 0 else {})
+            docs = self._rel(self.spec.docs_dir(stage - 1)) if stage > 0 else None
+
+            def submit(t: Task):
+                mine = self._pushed.get(f"stage{stage - 1}-task{t.index:05d}", {}) if docs else {}
+                own = {rel: size for rel, size in mine.items() if rel.startswith(docs + "/")}
+                return remote.remote(self.spec, stage, t, self.exchange, common, own)
+        for t, res in self._drive(tasks, submit):
+            if self.exchange is not None:
+                self._record(f"stage{stage}-task{t.index:05d}", res.pop("pushed"))
             self.progress.advance(res["documents"] if stage == 0 else 0, t.size if stage == 0 else 0)
             yield t, res
 
     def run_jobs(self, jobs: list[tuple[str, Callable[[], dict[str, int]]]]) -> Iterator[tuple[str, dict[str, int]]]:
-        remote = self._reduce.options(max_retries=MAX_RETRIES, retry_exceptions=False)
-        for (key, _), res in self._drive(jobs, lambda job: remote.remote(job[1])):
-            yield key, res
+        if self.exchange is None:
+            remote = self._reduce.options(max_retries=MAX_RETRIES, retry_exceptions=False)
+            for (key, _), res in self._drive(jobs, lambda job: remote.remote(job[1])):
+                yield key, res
+            return
+        import ray
+
+        remote = self._unit_job.options(max_retries=MAX_RETRIES, retry_exceptions=False)
+        pulls: dict[tuple[int, int], Any] = {}
+
+        def submit(job):
+            index, stage, name = parse_job_key(job[0])
+            if (index, stage) not in pulls:  # the map's files of this step, and what its earlier reduce stages wrote
+                map_stage = self.spec.global_indices().index(index)
+                work = self._rel(self.spec.step_workdir(index))
+                earlier = tuple(f"reduce{index:02d}-{k}-" for k in range(stage))
+                pulls[index, stage] = ray.put({
+                    **self._recorded(lambda k: k.startswith(f"stage{map_stage}-task"), work),
+                    **self._recorded(lambda k: k.startswith(earlier))})
+            return remote.remote(self.spec, self.exchange, index, stage, name, pulls[index, stage])
+
+        for (key, _), res in self._drive(jobs, submit):
+            self._record(key, res["pushed"])
+            yield key, res["counters"]
+
+    def stage_done(self, stage: int) -> None:
+        """With only object storage shared: the whole-corpus step whose filter this stage ran completes
+        what its tasks would have completed together in one folder (the dedup report's pairs)."""
+        if self.exchange is None or stage == 0:
+            return
+        index = self._before(stage)
+        if type(self.plan.steps[index]).complete is GlobalStep.complete:
+            return
+        key = f"complete{index:02d}"
+        work = self._rel(self.spec.step_workdir(index))
+        pull = {**self._recorded(lambda k: k.startswith(f"reduce{index:02d}-")),
+                **self._recorded(lambda k: k.startswith(f"stage{stage}-task"), work)}
+        remote = self._unit_job.options(max_retries=MAX_RETRIES, retry_exceptions=False)
+        for _, res in self._drive([key], lambda _: remote.remote(self.spec, self.exchange, index, None, key, pull)):
+            self._record(key, res["pushed"])
+
+    def gather(self) -> None:
+        """With only object storage shared: the steps' reports and the tasks' statistics, for the manifest
+        and report.html; then this run's cache on every node is removed."""
+        if self.exchange is None:
+            return
+        from fruitstand.io import fs
+        from fruitstand.report.sketch import SKETCHES
+
+        for index in self.spec.global_indices():
+            local = self.spec.step_workdir(index) / "report.json"
+            local.parent.mkdir(parents=True, exist_ok=True)
+            with contextlib.suppress(FileNotFoundError):
+                fs.download(self.exchange.key(self._rel(local)), local)
+        sketches = Path(self.spec.output) / SKETCHES
+        sketches.mkdir(parents=True, exist_ok=True)
+        prefix = self.exchange.key(SKETCHES)
+        for url, _, _ in fs.list_files(prefix + "/"):
+            fs.download(url, sketches / url[len(prefix) + 1:])
+        _ask_nodes(_forget, self.exchange)
+
+    def discard_docs(self) -> None:
+        if self.exchange is not None:
+            from fruitstand.io import fs
+
+            fs.delete(self.exchange.key(self._rel(self.spec.state_dir / "work" / "docs")))
+
+    # --- the driver's records of what each unit pushed (execute/exchange.py) ---
+
+    def _before(self, stage: int) -> int:
+        """The whole-corpus step whose filter runs in `stage` (> 0)."""
+        return self.spec.global_indices()[stage - 1]
+
+    def _rel(self, path: Path) -> str:
+        return path.relative_to(self.spec.output).as_posix()
+
+    def _record(self, key: str, pushed: dict[str, int]) -> None:
+        from fruitstand.io.writers import atomic_write_json
+
+        atomic_write_json(self._records / f"{key}.json", pushed)  # before the driver records the unit done
+        self._pushed[key] = pushed
+
+    def _recorded(self, which: Callable[[str], bool], under: str | None = None) -> dict[str, int]:
+        """The files the units chosen by `which` pushed (only those under folder `under`)."""
+        out: dict[str, int] = {}
+        for key in sorted(self._pushed):
+            if which(key):
+                for rel, size in self._pushed[key].items():
+                    if under is None or rel.startswith(under + "/"):
+                        out[rel] = size
+        return out
 
     def _drive(self, items: list, submit) -> Iterator[tuple[Any, Any]]:
         """Keep a window of items running; yield (item, result) as each ends."""

@@ -21,6 +21,7 @@ whole by one reader: it keeps only its server's version.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import io
@@ -377,3 +378,34 @@ def delete(url: str) -> None:
     fs_, inner = fsspec.core.url_to_fs(url)
     if fs_.exists(inner):
         fs_.rm(inner, recursive=True)
+
+
+def download(url: str, local: str | os.PathLike) -> None:
+    """Copy the object at `url` to the local file `local`, which appears whole or not at all
+    (written under a temporary name beside it, then moved); FileNotFoundError if there is none."""
+    import secrets
+
+    local = os.fspath(local)
+    tmp = os.path.join(os.path.dirname(local), f".{os.path.basename(local)}.dl{os.getpid()}-{secrets.token_hex(4)}")
+    fs, inner = _filesystem(url)
+    try:
+        with open(tmp, "wb") as dst:
+            if fs is not None:
+                import pyarrow.fs as pafs
+
+                if fs.get_file_info(inner).type != pafs.FileType.File:
+                    raise FileNotFoundError(url)
+                with fs.open_input_stream(inner) as src:
+                    while chunk := src.read(8 << 20):
+                        dst.write(chunk)
+            else:
+                import fsspec
+
+                with fsspec.open(url, "rb") as src:
+                    while chunk := src.read(8 << 20):
+                        dst.write(chunk)
+        os.replace(tmp, local)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise

@@ -57,10 +57,28 @@ def check_target(url: str, fingerprint: str, *, overwrite: bool) -> dict[str, An
     return None
 
 
-def publish(staging: Path, url: str, manifest: dict[str, Any]) -> None:
+def clear_run(url: str, side_outputs: list[str]) -> None:
+    """Remove what a run writes under `url` before it is published (nodes that share only object
+    storage write there as they go: execute/exchange.py), with its side outputs."""
+    for name in (".fruitstand", "data", *side_outputs):
+        fs.delete(_join(url, name))
+
+
+def publish(staging: Path, url: str, manifest: dict[str, Any], *, in_place: bool = False) -> None:
+    """Upload the shards and side outputs, then the manifest. `in_place`: the tasks wrote them at the
+    URL already (execute/exchange.py): one listing checks each is there, and only the manifest goes up."""
     files = list(manifest["output"]["files"])
     for names in manifest.get("side_outputs", {}).values():
         files += names
+    if in_place:
+        there = {u[len(url.rstrip("/")) + 1:] for name in ("data", *manifest.get("side_outputs", {}))
+                 for u, _, _ in fs.list_files(_join(url, name) + "/")}
+        missing = sorted(set(files) - there)
+        if missing:
+            raise RecipeError(f"{len(missing)} output file(s) are missing under {url} (first: {missing[0]}): "
+                              "run the same command again with --overwrite")
+        fs.upload(staging / MANIFEST, _join(url, MANIFEST))  # last: the dataset is complete
+        return
     for rel in files:
         local = staging / rel
         target = _join(url, rel)
