@@ -186,7 +186,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--overwrite", action="store_true", help="replace an earlier run in DIR (default: off)")
     p.add_argument("--staging", metavar="DIR", default=None,
                    help="with an s3:// or gs:// --output: the local folder the run works in before it is "
-                        "published (default: one under ~/.cache/fruitstand/staging/)")
+                        "published; with --nodes-share storage, only the driver's records (done tasks, manifest) "
+                        "(default: one under ~/.cache/fruitstand/staging/)")
     p.add_argument("--executor", choices=("local", "ray"), default="local",
                    help="where tasks run: this machine's processes, or a Ray cluster (default: local)")
     p.add_argument("--address", metavar="ADDR", default=None,

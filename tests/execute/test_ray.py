@@ -123,18 +123,21 @@ def test_a_stopped_run_resumes_on_a_local_ray(shared, cluster, local_default, tm
     assert json.loads((out / "manifest.json").read_text())["executor"] == "ray"
 
 
-def test_an_output_folder_a_node_does_not_see_is_refused_in_one_line(shared, cluster, tmp_path):
+def test_an_output_folder_a_node_does_not_see_is_refused_in_one_line(shared, cluster, s3, tmp_path):
     """The driver's output on a filesystem of its own (a tmpfs in a mount namespace only the driver is in):
-    no node sees it, and the run stops before its first task instead of losing those nodes' documents."""
+    no node sees it, and the run stops before its first task instead of losing those nodes' documents.
+    So does an s3:// output whose --staging is there, unless the nodes are told they share only the bucket."""
     private = tmp_path / "private"
     private.mkdir()
-    run = " ".join(map(shlex.quote, [*_cmd(shared, private / "out"), "--address", cluster.address]))
-    r = cluster.exec(["unshare", "--mount", "sh", "-c", f"mount -t tmpfs none {private} && exec {run}"],
-                     capture_output=True, text=True, timeout=300)
-    assert r.returncode != 0
-    last = r.stderr.strip().splitlines()[-1]
-    assert "not on a filesystem every Ray node reaches" in last and all(ip in last for ip in cluster.ips), last
-    assert not any(private.iterdir())  # nothing reached the real folder
+    for out, extra in ((private / "out", ()), (f"{s3}/refused", ("--staging", str(private / "st")))):
+        run = " ".join(map(shlex.quote, [*_cmd(shared, out, *extra), "--address", cluster.address]))
+        r = cluster.exec(["unshare", "--mount", "sh", "-c", f"mount -t tmpfs none {private} && exec {run}"],
+                         capture_output=True, text=True, timeout=300)
+        assert r.returncode != 0
+        last = r.stderr.strip().splitlines()[-1]
+        assert "not on a filesystem every Ray node reaches" in last and all(ip in last for ip in cluster.ips), last
+        assert "--nodes-share storage" in last
+        assert not any(private.iterdir())  # nothing reached the real folder
 
 
 def test_nodes_that_share_only_object_storage_match_local(shared, cluster, s3, tmp_path):
@@ -165,6 +168,8 @@ def test_nodes_that_share_only_object_storage_match_local(shared, cluster, s3, t
     assert not (got / ".fruitstand" / "work" / "docs").exists()  # documents between stages removed
     nodes = {json.loads(p.read_text())["node"] for p in (driver / ".fruitstand" / "done").glob("stage*.json")}
     assert nodes == set(cluster.ips)  # tasks ran on both nodes
+    moved = [json.loads(p.read_text()) for p in (driver / ".fruitstand" / "exchange").glob("*.json")]
+    assert sum(m["fetched"] for m in moved) > 0 and sum(len(m["pushed"]) for m in moved) > 0
     assert not (driver / "data").exists() and not (driver / ".fruitstand" / "work" / "docs").exists()
     for d in cluster.node_dirs:  # each node worked in its own folder, and its cache of the run is gone
         assert (d / "units").is_dir() and not any((d / "units").iterdir()) and not any((d / "cache").iterdir()), d

@@ -15,7 +15,7 @@ a fresh folder of the node it runs on (`Unit`), laid out as the output folder is
 3. *push*: every file it wrote or replaced there is uploaded to the same relative key under the
    output URL, each as one object written whole (io/fs.py `upload`: a local finished file, one PUT
    or one multipart upload, so no partial object is ever visible). Temporary files (names
-   starting with "." or holding ".tmp") and uncommitted side files are left out. The keys are the
+   starting with "." or ending in ".tmp" and digits) and uncommitted side files are left out. The keys are the
    relative paths, which a unit's inputs decide alone, so a unit retried on another node writes
    the same keys with the same bytes. The unit returns what it pushed; the driver records it
    (`.fruitstand/exchange/KEY.json` on its own disk) before it records the unit done, and tells
@@ -31,6 +31,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -48,8 +49,13 @@ def node_root() -> Path:
     return Path(os.environ.get(ENV) or Path(tempfile.gettempdir()) / "fruitstand-node")
 
 
+_TMP = re.compile(r"\.tmp\d*$")
+
+
 def _temporary(name: str) -> bool:
-    return name.startswith(".") or ".tmp" in name
+    """A writer's file not yet in place: `.NAME.tmp` (io/writers.py), `NAME.tmpPID` (dedup/runs.py),
+    `.NAME.dlPID-N` (io/fs.py `download`)."""
+    return name.startswith(".") or _TMP.search(name) is not None
 
 
 @dataclass(frozen=True)
@@ -107,6 +113,7 @@ class Unit:
     def __init__(self, exchange: Exchange, path: Path):
         self.exchange, self.path = exchange, path
         self._pulled: dict[str, tuple[int, int, int]] = {}  # rel -> (inode, size, mtime) as linked
+        self.fetched = 0  # bytes downloaded (the rest of what it pulled came from the node's cache)
 
     def pull(self, files: dict[str, int]) -> None:
         """Fetch each file (relative path: size) through this node's cache."""
@@ -130,6 +137,7 @@ class Unit:
         except FileNotFoundError:
             return False
         st = dest.stat()
+        self.fetched += st.st_size
         self._pulled[rel] = (st.st_ino, st.st_size, st.st_mtime_ns)
         return True
 
@@ -143,6 +151,7 @@ class Unit:
         path.parent.mkdir(parents=True, exist_ok=True)
         fs.download(self.exchange.key(rel), path)  # whole or not at all: units on this node may race here
         got = path.stat().st_size
+        self.fetched += got
         if got != size:
             raise OSError(f"{self.exchange.key(rel)} holds {got} bytes where {size} were written: "
                           "another run is writing to the same --output?")
@@ -167,6 +176,10 @@ class Unit:
                     continue  # pulled and left as it was
                 out.append(rel)
         return out
+
+    def report(self) -> dict[str, object]:
+        """What the unit moved, for the driver's record: the files it pushed, the bytes it downloaded."""
+        return {"pushed": self.push(), "fetched": self.fetched}
 
     def push(self, rels: list[str] | None = None) -> dict[str, int]:
         """Upload what the unit wrote (or just `rels`); return relative path: size."""

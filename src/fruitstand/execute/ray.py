@@ -22,6 +22,12 @@ again in a fresh child, which skips it and counts it as `doc_timeout`: the same 
 counters as a local run. A child that dies otherwise (out of memory, a crash) fails the
 Ray task with `WorkerDied`, which Ray retries like a lost worker.
 
+Nodes that share no filesystem (`storage`, `--nodes-share storage`, an s3:// or gs:// output): every
+task, reduce job and report completion runs in a folder of its own node, filled from the output URL
+with what it reads and emptied back into it with what it wrote (execute/exchange.py); the driver
+records what each pushed and tells the next units what to pull. The check before the first task is
+then that every node can read an object the driver wrote there (`check_reaches`).
+
 With no address, a Ray is started for the run on this machine, bound to 127.0.0.1 and with
 its temporary folder (logs, object spill files) removed at the end.
 """
@@ -85,7 +91,7 @@ def _task_in_unit(spec: RunSpec, stage: int, task: Task, exchange: Exchange, pul
             res = _watched(spec, stage, task, on_skip=lambda: unit.push([skips]))
         else:
             res = run_task(spec, stage, task)
-        res["pushed"] = unit.push()
+        res["exchange"] = unit.report()
     return res
 
 
@@ -106,7 +112,7 @@ def _job_in_unit(spec: RunSpec, exchange: Exchange, index: int, stage: int | Non
             counters: dict[str, int] = {}
         else:
             counters = dict(step.reduce_stages(work, spec.n_tasks)[stage])[name]()
-        return {"counters": counters, "pushed": unit.push()}
+        return {"counters": counters, "exchange": unit.report()}
 
 
 # In each Ray worker process: the child that runs its tasks, and the folder of its heartbeats.
@@ -345,7 +351,7 @@ class RayExecutor(Executor):
             self._unit_job = ray.remote(_job_in_unit)
             self._records = plan.spec.state_dir / "exchange"
             self._records.mkdir(parents=True, exist_ok=True)
-            self._pushed = {p.name[:-5]: json.loads(p.read_bytes()) for p in self._records.glob("*.json")}
+            self._pushed = {p.name[:-5]: json.loads(p.read_bytes())["pushed"] for p in self._records.glob("*.json")}
 
     def stop(self) -> None:
         if self._started:
@@ -391,7 +397,7 @@ class RayExecutor(Executor):
                 return remote.remote(self.spec, stage, t, self.exchange, common, own)
         for t, res in self._drive(tasks, submit):
             if self.exchange is not None:
-                self._record(f"stage{stage}-task{t.index:05d}", res.pop("pushed"))
+                self._record(f"stage{stage}-task{t.index:05d}", res.pop("exchange"))
             self.progress.advance(res["documents"] if stage == 0 else 0, t.size if stage == 0 else 0)
             yield t, res
 
@@ -418,7 +424,7 @@ class RayExecutor(Executor):
             return remote.remote(self.spec, self.exchange, index, stage, name, pulls[index, stage])
 
         for (key, _), res in self._drive(jobs, submit):
-            self._record(key, res["pushed"])
+            self._record(key, res["exchange"])
             yield key, res["counters"]
 
     def stage_done(self, stage: int) -> None:
@@ -435,7 +441,7 @@ class RayExecutor(Executor):
                 **self._recorded(lambda k: k.startswith(f"stage{stage}-task"), work)}
         remote = self._unit_job.options(max_retries=MAX_RETRIES, retry_exceptions=False)
         for _, res in self._drive([key], lambda _: remote.remote(self.spec, self.exchange, index, None, key, pull)):
-            self._record(key, res["pushed"])
+            self._record(key, res["exchange"])
 
     def gather(self) -> None:
         """With only object storage shared: the steps' reports and the tasks' statistics, for the manifest
@@ -472,11 +478,11 @@ class RayExecutor(Executor):
     def _rel(self, path: Path) -> str:
         return path.relative_to(self.spec.output).as_posix()
 
-    def _record(self, key: str, pushed: dict[str, int]) -> None:
+    def _record(self, key: str, moved: dict[str, Any]) -> None:
         from fruitstand.io.writers import atomic_write_json
 
-        atomic_write_json(self._records / f"{key}.json", pushed)  # before the driver records the unit done
-        self._pushed[key] = pushed
+        atomic_write_json(self._records / f"{key}.json", moved)  # before the driver records the unit done
+        self._pushed[key] = moved["pushed"]
 
     def _recorded(self, which: Callable[[str], bool], under: str | None = None) -> dict[str, int]:
         """The files the units chosen by `which` pushed (only those under folder `under`)."""
