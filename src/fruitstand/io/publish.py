@@ -7,6 +7,10 @@ is complete its shards and side outputs are uploaded, each object whole (io/fs.p
 and `manifest.json` last: its presence under the URL says the dataset is complete, as a
 local folder's does. A publish cut short is run again by the same command: objects already
 there with the right size are kept.
+
+With nodes that share only object storage (execute/exchange.py) the tasks upload their shards
+and side outputs as they go; the staging folder holds only the driver's records, and publishing
+is one listing that checks every file of the manifest is there, then the manifest.
 """
 
 from __future__ import annotations
