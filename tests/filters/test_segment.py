@@ -70,7 +70,7 @@ def test_chinese_is_jiebas_token_for_token(chinese_pages):
 def test_a_marked_block_is_cut_as_jieba_cuts_it_on_its_own_dictionary():
     """Blocks holding `+#&._%-` go to jieba's algorithm on a dictionary of their substrings alone:
     the same tokens as jieba with its whole dictionary (random blocks of its words, fixed seed)."""
-    words = segment._jieba_lexicon()[0]
+    words = segment._jieba_lexicon().words()
     rnd = random.Random(5)
     blocks = ["".join(rnd.choice(words) if rnd.random() < 0.5 else rnd.choice("+#&._%-0123456789abcXYZ中国人的")
                       for _ in range(rnd.randint(1, 8))) for _ in range(3000)]
