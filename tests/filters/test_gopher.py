@@ -22,6 +22,7 @@ from fruitstand.filters.gopher_repetition import (
     _LINES,
     _PARAGRAPHS,
     GopherRepetition,
+    hashes_and_lengths,
     lines_of,
     paragraphs_of,
     token_hashes,
@@ -64,6 +65,18 @@ def test_a_sentence_repeated_inside_one_line_is_a_repeated_ngram():
         s = sentences(code, 3)
         text = (" " if code == "ur" else "").join(s * 5)
         assert verdict(rep, text, meta).startswith(("gopher_rep_top_", "gopher_rep_dup_")), code
+
+
+def test_hashes_and_lengths_read_off_the_spaces_are_the_concatenations():
+    import numpy as np
+
+    cases = [tokens(english_article()), tokens(urdu_article(), "urd", "Arab"), tokens(chinese_article(), "cmn", "Hani"),
+             ["a"], ["", "a", "", "bc", ""], ["a b", "c"], [" ", "x"], ["\ud800", "é", "\U0001f600"]]
+    for toks in cases:
+        cum_len = np.concatenate(([0], np.cumsum([len(t) for t in toks]))).astype(np.int64)
+        got, got_len = hashes_and_lengths(toks)
+        want, _ = hashes_and_lengths(toks, cum_len)  # the tokens concatenated, bounded by their lengths
+        assert (got_len == cum_len).all() and (got == want).all()
 
 
 def test_token_hashes_do_not_depend_on_the_process():

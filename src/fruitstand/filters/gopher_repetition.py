@@ -88,18 +88,38 @@ def token_hashes(toks: list[str], cum_len: np.ndarray | None = None) -> np.ndarr
 
     `cum_len`: the tokens' cumulative lengths with a leading 0, when the caller has them.
     """
-    if cum_len is None:
-        cum_len = np.concatenate(([0], np.cumsum(np.fromiter(map(len, toks), dtype=np.int64, count=len(toks)))))
+    return hashes_and_lengths(toks, cum_len)[0]
+
+
+def hashes_and_lengths(toks: list[str], cum_len: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(`token_hashes(toks)`, the tokens' cumulative lengths with a leading 0). The tokens are joined
+    by spaces and their bounds read off the spaces' positions, where no token holds one (no Python
+    per token); a token's value depends on its own code points only, not on where it starts."""
     if not toks:
-        return np.empty(0, np.uint64)
-    codes = np.frombuffer("".join(toks).encode("utf-32-le", "surrogatepass"), dtype=np.uint32).astype(np.uint64)
+        return np.empty(0, np.uint64), np.zeros(1, np.int64)
+    if cum_len is None:
+        buf = np.frombuffer(" ".join(toks).encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+        seps = np.flatnonzero(buf == 32)
+        if len(seps) == len(toks) - 1:
+            starts = np.concatenate(([0], seps + 1))
+            ends = np.append(seps, len(buf))
+            n = np.arange(len(toks) + 1)
+            cum_len = np.append(starts, len(buf) + 1) - n
+            return _hashes(buf, starts, ends), cum_len
+        cum_len = np.concatenate(([0], np.cumsum(np.fromiter(map(len, toks), dtype=np.int64, count=len(toks)))))
+    buf = np.frombuffer("".join(toks).encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    return _hashes(buf, cum_len[:-1], cum_len[1:]), cum_len
+
+
+def _hashes(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """The hash of each span [start, end) of the code points `buf`."""
+    codes = buf.astype(np.uint64)
     pw, inv = _powers(len(codes) + 1)
     with np.errstate(over="ignore"):
         codes += np.uint64(1)
         codes *= inv[: len(codes)]
         prefix = np.concatenate((np.zeros(1, np.uint64), np.cumsum(codes, dtype=np.uint64)))
-        ends = cum_len[1:]
-        h = (prefix[ends] - prefix[cum_len[:-1]]) * pw[ends - 1]
+        h = (prefix[ends] - prefix[starts]) * pw[ends - 1]
         h ^= h >> np.uint64(33)
         h *= np.uint64(0xFF51AFD7ED558CCD)
         h ^= h >> np.uint64(33)
@@ -243,8 +263,7 @@ class GopherRepetition(Filter):
         toks = tokens(text, doc.metadata.get("language"), cfg.script)
         if not toks:
             return True
-        cum_len = np.concatenate(([0], np.cumsum(np.fromiter(map(len, toks), dtype=np.int64, count=len(toks)))))
-        tok_hashes = token_hashes(toks, cum_len)
+        tok_hashes, cum_len = hashes_and_lengths(toks)
         # No n-gram occurs more often than its first n-1 tokens do, so a shorter n-gram's top count
         # bounds every longer one's: where the longest n-gram times that bound is within the
         # limit, the rule for n needs no counting.
