@@ -157,6 +157,14 @@ def test_stop_words_are_the_languages_own():
     assert verdict(q, urdu_article(), {}) is True
 
 
+def test_stop_words_match_case_insensitively_and_as_given():
+    text = " ".join(["THE", "Of", "word"] * 30)
+    assert verdict(GopherQuality(stop_words=["the", "of"]), text, ENG) is True  # lower-cased to match
+    assert verdict(GopherQuality(stop_words=["the", "zz"]), text, ENG) == "gopher_enough_stop_words"
+    # A stop word with a capital never matches (tokens are lower-cased first), even as written.
+    assert verdict(GopherQuality(stop_words=["THE", "Of"]), text, ENG) == "gopher_enough_stop_words"
+
+
 def test_bullets_ellipses_and_hashes():
     q = GopherQuality()
     urdu = sentences("ur", 20)

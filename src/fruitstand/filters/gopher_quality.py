@@ -63,6 +63,18 @@ def token_stats(toks: list[str]) -> tuple[int, int, int]:
     return len(words), sum(map(len, words)), len(_HAS_LETTER.findall("\n".join(toks)))
 
 
+_LOWER: dict[frozenset, bool] = {}
+
+
+def _all_lower(words: frozenset) -> bool:
+    got = _LOWER.get(words)
+    if got is None:
+        if len(_LOWER) > 64:
+            _LOWER.clear()
+        got = _LOWER[words] = all(w == w.lower() for w in words)
+    return got
+
+
 @dataclass
 class GopherQuality(Filter):
     kind: ClassVar[str] = "gopher_quality"
@@ -137,6 +149,9 @@ class GopherQuality(Filter):
 
         stop = frozenset(p.stop_words) if p.stop_words is not None else p.language_stop_words
         if p.min_stop_words and stop:
-            if len(stop.intersection(map(str.lower, toks))) < p.min_stop_words:
-                return False, "gopher_enough_stop_words"
+            # A token equal to a lower-case stop word is one lower-cased too: where the stop words are
+            # all lower-case and enough tokens are stop words as they stand, no token is lower-cased.
+            if not (_all_lower(stop) and len(stop.intersection(toks)) >= p.min_stop_words):
+                if len(stop.intersection(map(str.lower, toks))) < p.min_stop_words:
+                    return False, "gopher_enough_stop_words"
         return True
