@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from fruitstand.dedup.shingles import Normaliser, ShingleHasher, _CharMap, _map_chars, tokenise
+from fruitstand.dedup.shingles import (
+    Normaliser,
+    ShingleHasher,
+    _char_value,
+    _CharMap,
+    _map_chars,
+    _map_chars_collapsed,
+    tokenise,
+)
 
 
 def test_normaliser_folds_case_punctuation_digits_and_space():
@@ -24,6 +32,17 @@ def test_normalisation_maps_every_code_point_as_the_per_character_table_does():
     astral = "".join(map(chr, rng.choice(np.arange(0x10000, 0x110000), 5000, replace=False).tolist()))
     for text in ("".join(map(chr, range(0x10000))), astral, "a\ud800b 𝟗 x", "Ünïcode ٣ ۔ 。", ""):
         assert _map_chars(text, table) == text.translate(table)
+
+
+def test_collapsed_mapping_is_the_mapping_split_and_joined():
+    assert all(_char_value(c) == 32 for c in range(0x110000) if chr(c).isspace())  # the only white space left
+    table = _CharMap()
+    rng = np.random.default_rng(2)
+    pieces = [" ", "  ", "\n", "\t\u3000", "a", "Bc", "\u00a0", "—", "٣", "\ud800", "𝟗", "x\u2028y", "\x1c", "é"]
+    texts = ["".join(rng.choice(pieces, rng.integers(0, 12)).tolist()) for _ in range(3000)]
+    texts += ["".join(map(chr, range(0x10000))), "", " ", "   a   "]
+    for text in texts:
+        assert _map_chars_collapsed(text, table) == " ".join(_map_chars(text, table).split()), repr(text)
 
 
 def test_unsegmented_scripts_become_characters(shared):

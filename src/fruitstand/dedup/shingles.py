@@ -65,17 +65,34 @@ def _bmp_values() -> np.ndarray:
 def _map_chars(text: str, table: _CharMap) -> str:
     """`text.translate(table)` through one NumPy lookup over its code points: a per-character
     dict lookup in `str.translate` costs more than the rest of normalisation together."""
+    return _mapped_codes(text, table).tobytes().decode("utf-32-le", "surrogatepass")
+
+
+def _mapped_codes(text: str, table: _CharMap) -> np.ndarray:
     codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
     values = _bmp_values()
     if not len(codes) or int(codes.max()) < 0x10000:
-        mapped = values[codes]
-    else:  # code points beyond the BMP (rare): the per-character table for those alone
-        mapped = codes.copy()
-        bmp = codes < 0x10000
-        mapped[bmp] = values[codes[bmp]]
-        for i in np.flatnonzero(~bmp).tolist():
-            mapped[i] = table[int(codes[i])]
-    return mapped.tobytes().decode("utf-32-le", "surrogatepass")
+        return values[codes]
+    mapped = codes.copy()  # code points beyond the BMP (rare): the per-character table for those alone
+    bmp = codes < 0x10000
+    mapped[bmp] = values[codes[bmp]]
+    for i in np.flatnonzero(~bmp).tolist():
+        mapped[i] = table[int(codes[i])]
+    return mapped
+
+
+def _map_chars_collapsed(text: str, table: _CharMap) -> str:
+    """`" ".join(_map_chars(text, table).split())`, the runs of spaces collapsed in the same array:
+    every white-space character maps to a space (Z*, Cc; tested over all of Unicode), so the spaces
+    are the only white space left."""
+    mapped = _mapped_codes(text, table)
+    space = mapped == 32
+    keep = ~space
+    keep[1:] |= keep[:-1].copy()  # a space right after another character stays
+    out = mapped[keep]
+    if len(out) and out[-1] == 32:
+        out = out[:-1]
+    return out.tobytes().decode("utf-32-le", "surrogatepass")
 
 
 _ASCII_TABLE = bytes(
@@ -92,8 +109,7 @@ class Normaliser:
     def __call__(self, text: str) -> str:
         if text.isascii():
             return " ".join(text.lower().encode().translate(_ASCII_TABLE).decode().split())
-        text = unicodedata.normalize("NFKC", text).lower()
-        return " ".join(_map_chars(text, self._table).split())
+        return _map_chars_collapsed(unicodedata.normalize("NFKC", text).lower(), self._table)
 
 
 def tokenise(norm: str, script: str | None = None) -> str:
