@@ -27,8 +27,9 @@ table, py3langid's model, jieba's dictionary), as any machine has after its firs
 
 The ratios come last: each side's docs per CPU-second as a share of the limit's, at each scale
 (start-up included) and in the steady state (added docs / added CPU seconds between the scales,
-which cancels the fixed start-up cost), and each side's fixed start-up (CPU seconds at x1 less
-x1's documents at the steady-state rate). The x4 copies repeat the x1 pages, so per-process
+which cancels the fixed start-up cost; also as CPU milliseconds per added page), and each side's
+fixed start-up (CPU seconds at x1 less x1's documents at the steady-state rate). At real crawl
+sizes the start-up amortises, so the marginal rate is the one a large run approaches. The x4 copies repeat the x1 pages, so per-process
 memos (the tokenizer's) are warmer there than on a crawl of new pages. Issue 21's goal:
 fineweb at 50% or more of the limit. Results: benchmarks/RESULTS.md and
 benchmarks/results/recipe-speed.md.
@@ -141,8 +142,10 @@ def main() -> None:
         n_lo = per_scale[lo][0]
         print(f"fixed start-up (CPU-s at x{lo} less its docs at the steady rate): "
               + ", ".join(f"{k} {per_scale[lo][1][k].cpu_s - n_lo * v / dn:.1f} s" for k, v in added.items() if v > 0))
+        print(f"marginal CPU per added page (x{lo} -> x{hi}): "
+              + ", ".join(f"{k} {1000 * v / dn:.1f} ms" for k, v in added.items() if v > 0))
         if ref in added and added[ref] > 0:
-            print("steady state, share of the limit's rate: "
+            print("steady state (marginal rate), share of the limit's rate: "
                   + ", ".join(f"{k} {100 * added[ref] / v:.0f}%" for k, v in added.items() if k != ref and v > 0))
 
 
