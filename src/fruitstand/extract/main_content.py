@@ -60,6 +60,7 @@ MIN_VOTED = 200  # bytes of paragraphs a page needs before a container is looked
 CONTAINER_SHARE = 0.9  # of the voted paragraph bytes, or of the voting paragraphs
 KEEP_SHARE = 0.5  # of the voted bytes the plain pass must keep, or the rules run instead
 BOILERPLATE_MAJORITY = 0.5  # of the paragraph bytes: an element holding more is no sidebar
+SPARED_PARAGRAPHS = 3  # the largest parent with this many paragraphs is never silenced by a name
 # Of the page's text bytes (white space out) the voting paragraphs must hold: below it the
 # article is in <div>s, <br>s or tables, and a few <p>s in a comment box would win the vote
 # (such real pages: 3-5%; articles in <p>s: 6-100%, most over 40%; a paywalled snippet 7%).
@@ -261,9 +262,16 @@ def _container(body) -> tuple:
     # ("blq-int-nav", "has-sidebar"): only smaller ones silence their paragraphs.
     everything, everything_counts = _tally(voters)
     wrapper = BOILERPLATE_MAJORITY * sum(n for _, n, _ in voters)
+    # Nor does a name silence the parent holding the most paragraph bytes, in SPARED_PARAGRAPHS or
+    # more paragraphs: that is the article's own element (an article opened in a "modal" over a
+    # stream of one-paragraph teasers that hold more text in all). Tags still do.
+    spared = max(voters, key=lambda v: v[1]) if voters else None
+    if spared is not None and spared[2] < SPARED_PARAGRAPHS:
+        spared = None
     boilerplate: dict = {}  # element -> _TAG, _NAME or 0
     kept = [v for v in voters if not any(
-        (kind := _boilerplate(a, boilerplate)) == _TAG or kind and everything[a] < wrapper for a in v[0])]
+        (kind := _boilerplate(a, boilerplate)) == _TAG or kind and everything[a] < wrapper and v is not spared
+        for a in v[0])]
     votes, counts = _tally(kept) if len(kept) < len(voters) else (everything, everything_counts)
     voters = kept
     voted, n_voters = sum(n for _, n, _ in voters), sum(k for _, _, k in voters)
