@@ -14,7 +14,9 @@ what is left is extracted:
    with their length, unless an ancestor is boilerplate by its tag or by a word of its
    class or id (`_BOILERPLATE`: nav, sidebar, comments, related, share, ...). A name
    spares an element holding over half of the paragraph text (a page wrapper with an
-   unlucky name); a tag (`<footer>`, `<nav>`, `<aside>`, `<form>`) never does.
+   unlucky name), and the parent holding the most paragraph bytes in `SPARED_PARAGRAPHS`
+   or more paragraphs (an article opened in a "modal" over a stream of teasers); a tag
+   (`<footer>`, `<nav>`, `<aside>`, `<form>`) never does.
 2. The container is the deepest element holding `CONTAINER_SHARE` of the voted bytes or
    of the voting paragraphs: the article body, without the sidebars, teasers and comment
    threads around it (the count rule keeps one long footer notice from widening it).
@@ -23,6 +25,9 @@ what is left is extracted:
    Should that keep under `KEEP_SHARE` of the voted bytes (a skip selector that matched a
    wrapper of the article), resiliparse's rules run on the container instead, and should
    they too (a "share-target" class fools both), the container's whole text is taken.
+   With the block model, the article's lead (standfirst) goes in front: prose paragraphs
+   between the page's `<h1>` and the container's body, beside the container or in a
+   `<header>` inside it (which `SKIP_INSIDE` drops with its bylines), `_leads`.
 4. Pages whose paragraphs hold under `PARAGRAPH_COVER` of the page's text, or under
    `MIN_VOTED` bytes (the article is in `<div>`s and `<br>`s, tables, listings), get
    resiliparse's main-content pass over the whole page.
@@ -42,6 +47,7 @@ resiliparse's main-content extraction as shipped, at trafilatura's F1 or better.
 
 from __future__ import annotations
 
+import html as _html
 import re
 
 from resiliparse.extract.html2text import extract_plain_text
@@ -81,6 +87,11 @@ SECOND_CHANCE_BELOW = 1000
 SECOND_CHANCE_CONTAINER = 300  # characters, where a container was found (short articles are many)
 SECOND_CHANCE_GAIN = 3.0
 SECOND_CHANCE_PROSE = 200  # bytes: the least long prose the second pass must add
+# Leads: an article's standfirst sits between its title (<h1>) and its body, often in the
+# article's <header> (skipped, with bylines and share bars) or in an element beside the
+# container. Paragraphs there that read as prose are handed to the model with the container's.
+LEAD_MIN = 80  # characters of a lead paragraph, white space collapsed
+LEAD_LINKS = 0.2  # of its characters inside links, at most
 # Bounds for pathological pages: paragraphs (more: no container step), ancestors walked.
 MAX_PARAGRAPHS = 5000
 MAX_DEPTH = 256
@@ -198,8 +209,10 @@ def _container_text(page: str, tree: HTMLTree, body, form: dict, size) -> tuple[
     """Text of the article's container (or of the page, by the rules, when none), how it was found,
     and the tree it came from (the page whole when the mode is MODE_PAGE_RULES)."""
     container, depth, voted = _container(body)
-    text, mode = "", blocks.MODE_CONTAINER
+    text, mode, leads = "", blocks.MODE_CONTAINER, []
     if container is not None:
+        if form:  # the model's input (without it, no lead is added)
+            leads = _leads(body, container)
         body.replace_children(container)  # the tree is the container's now
         text = extract_plain_text(tree, **PLAIN, **form)
         if size(text) < KEEP_SHARE * voted:
@@ -219,7 +232,63 @@ def _container_text(page: str, tree: HTMLTree, body, form: dict, size) -> tuple[
         if container is not None:
             tree = HTMLTree.parse(page)
         text, mode = extract_plain_text(tree, **OPTIONS, **form), blocks.MODE_PAGE_RULES
+    elif leads:
+        added = "".join(f"<p>{_html.escape(lead, quote=False)}</p>\n\n" for lead in leads if lead not in text)
+        text = added + text
     return text, mode, tree
+
+
+def _leads(body, container) -> list[str]:
+    """Prose paragraphs after the page's title and before the container's body, outside it or
+    in a <header> inside it: LEAD_MIN characters or more, ending like a sentence, few links, not
+    in a figure or under a boilerplate tag or name (other than the container's own ancestors)."""
+    above = {}  # the container and its ancestors -> how far up
+    node, i = container, 0
+    while node is not None:
+        above[node] = i
+        node, i = node.parent, i + 1
+    title, top = None, None  # the <h1> nearest the container, and their common ancestor
+    for h1 in body.get_elements_by_tag_name("h1").values():
+        node = h1
+        while node is not None and node not in above:
+            node = node.parent
+        if node is not None and (top is None or above[node] < above[top]):
+            title, top = h1, node
+    if title is None:
+        return []
+    out, after_title, memo = [], False, {}
+    for element in top.query_selector_all("h1, p").values():
+        if not after_title:
+            after_title = element == title
+            continue
+        if element.tag != "p":
+            continue
+        inside = in_header = bad = False
+        node = element.parent
+        while node is not None and node != top:
+            if node == container:
+                inside = True
+                break
+            tag = node.tag
+            if tag == "header":
+                in_header = True
+            elif tag == "figure" or node not in above and _boilerplate(node, memo):
+                bad = True
+            node = node.parent
+        if top == container:
+            inside = True
+        if inside and not in_header:
+            break  # the container's body has begun
+        if bad:
+            continue
+        text = " ".join(element.text.split())
+        if len(text) < LEAD_MIN or text[-1] not in blocks._SENTENCE_END:
+            continue
+        links = element.get_elements_by_tag_name("a")
+        if len(links) and sum(len(" ".join(a.text.split())) for a in links.values()) > LEAD_LINKS * len(text):
+            continue
+        out.append(text)
+    return out
 
 
 def _bytes(text: str) -> int:
