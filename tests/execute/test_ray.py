@@ -170,6 +170,7 @@ def test_nodes_that_share_only_object_storage_match_local(shared, cluster, s3, t
     assert nodes == set(cluster.ips)  # tasks ran on both nodes
     moved = [json.loads(p.read_text()) for p in (driver / ".fruitstand" / "exchange").glob("*.json")]
     assert sum(m["fetched"] for m in moved) > 0 and sum(len(m["pushed"]) for m in moved) > 0
+    assert len(list((driver / ".fruitstand" / "report").iterdir())) == 3 * m["tasks"] and (driver / "report.html").is_file()
     assert not (driver / "data").exists() and not (driver / ".fruitstand" / "work" / "docs").exists()
     for d in cluster.node_dirs:  # each node worked in its own folder, and its cache of the run is gone
         assert (d / "units").is_dir() and not any((d / "units").iterdir()) and not any((d / "cache").iterdir()), d

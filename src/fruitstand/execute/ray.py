@@ -53,7 +53,7 @@ from fruitstand.execute.exchange import Exchange
 from fruitstand.execute.executor import Executor, parse_job_key
 from fruitstand.execute.plan import Plan
 from fruitstand.execute.progress import Progress
-from fruitstand.execute.task import RunSpec, run_task
+from fruitstand.execute.task import RunSpec, run_task, sketch_path
 from fruitstand.execute.watchdog import Watchdog, skip_path
 from fruitstand.io.inputs import Task
 from fruitstand.registry import RecipeError
@@ -91,6 +91,11 @@ def _task_in_unit(spec: RunSpec, stage: int, task: Task, exchange: Exchange, pul
             res = _watched(spec, stage, task, on_skip=lambda: unit.push([skips]))
         else:
             res = run_task(spec, stage, task)
+        # The report's statistics go to the driver with the counters (one object per task fewer, and no
+        # listing of them all at the end); the rest goes up to the bucket.
+        sketch = sketch_path(spec, stage, task.index)
+        res["sketch"] = sketch.read_bytes()
+        sketch.unlink()
         res["exchange"] = unit.report()
     return res
 
@@ -397,6 +402,11 @@ class RayExecutor(Executor):
                 return remote.remote(self.spec, stage, t, self.exchange, common, own)
         for t, res in self._drive(tasks, submit):
             if self.exchange is not None:
+                from fruitstand.io.writers import atomic_write_bytes
+
+                sketch = sketch_path(self.spec, stage, t.index)
+                sketch.parent.mkdir(parents=True, exist_ok=True)
+                atomic_write_bytes(sketch, res.pop("sketch"))
                 self._record(f"stage{stage}-task{t.index:05d}", res.pop("exchange"))
             self.progress.advance(res["documents"] if stage == 0 else 0, t.size if stage == 0 else 0)
             yield t, res
@@ -444,23 +454,17 @@ class RayExecutor(Executor):
             self._record(key, res["exchange"])
 
     def gather(self) -> None:
-        """With only object storage shared: the steps' reports and the tasks' statistics, for the manifest
-        and report.html; then this run's cache on every node is removed."""
+        """With only object storage shared: the steps' reports, for the manifest (the tasks' statistics for
+        report.html came back with their counters); then this run's cache on every node is removed."""
         if self.exchange is None:
             return
         from fruitstand.io import fs
-        from fruitstand.report.sketch import SKETCHES
 
         for index in self.spec.global_indices():
             local = self.spec.step_workdir(index) / "report.json"
             local.parent.mkdir(parents=True, exist_ok=True)
             with contextlib.suppress(FileNotFoundError):
                 fs.download(self.exchange.key(self._rel(local)), local)
-        sketches = Path(self.spec.output) / SKETCHES
-        sketches.mkdir(parents=True, exist_ok=True)
-        prefix = self.exchange.key(SKETCHES)
-        for url, _, _ in fs.list_files(prefix + "/"):
-            fs.download(url, sketches / url[len(prefix) + 1:])
         _ask_nodes(_forget, self.exchange)
 
     def discard_docs(self) -> None:

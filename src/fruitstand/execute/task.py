@@ -246,9 +246,9 @@ def _run_task(spec: RunSpec, stage: int, task: Task, progress: Callable[[int, in
                                 else fs.streamed_sha256(part.path)})
                 _checked(part)
         # The run's own statistics, before the task is recorded done; a rerun writes the same bytes.
-        stats_dir = Path(spec.output) / SKETCHES
-        stats_dir.mkdir(parents=True, exist_ok=True)
-        atomic_write_bytes(stats_dir / f"stage{stage}-task{task.index:05d}.json", orjson.dumps(sketch.to_json()))
+        stats_file = sketch_path(spec, stage, task.index)
+        stats_file.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_bytes(stats_file, orjson.dumps(sketch.to_json()))
         side = outputs.commit()
     except BaseException:
         writer.abort()
@@ -273,6 +273,11 @@ def _run_task(spec: RunSpec, stage: int, task: Task, progress: Callable[[int, in
     if tracebacks:
         result["tracebacks"] = tracebacks
     return result
+
+
+def sketch_path(spec: RunSpec, stage: int, task: int) -> Path:
+    """Where a task keeps its run statistics for the report (report/sketch.py)."""
+    return Path(spec.output) / SKETCHES / f"stage{stage}-task{task:05d}.json"
 
 
 def _timed(docs: Iterator[Document], clocks: list[list], index: int | None) -> Iterator[Document]:
