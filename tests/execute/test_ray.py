@@ -145,7 +145,8 @@ def test_nodes_that_share_only_object_storage_match_local(shared, cluster, s3, t
     its own (FRUITSTAND_NODE_STAGING differs per node), the driver in a third, so whatever one needs of
     another's files must go through the bucket. The inputs hold one WARC twice (a copy under another
     name, in a task of its own), so the dedup steps match documents across tasks and the report's
-    sampled pairs have members in two tasks. Shards and manifest are the local executor's."""
+    sampled pairs have members in two tasks. The driver is killed once a stage-1 task is done, and the same
+    command resumes from its records of what each unit pushed. Shards and manifest are the local executor's."""
     copy = tmp_path / "again.warc.gz"
     copy.write_bytes((shared / "warc" / WARCS[1]).read_bytes())
     inputs = [*_inputs(shared), str(copy)]
@@ -155,8 +156,25 @@ def test_nodes_that_share_only_object_storage_match_local(shared, cluster, s3, t
     url, driver = f"{s3}/run", tmp_path / "driver"
     cmd = _cmd(shared, url, "--address", cluster.address, "--nodes-share", "storage", "--staging", str(driver))
     cmd[cmd.index("--input") + 1:cmd.index("--output")] = inputs
+    proc = cluster.popen(cmd, stderr=open(tmp_path / "err", "w"))
+    done = driver / ".fruitstand" / "done"
+    deadline = time.monotonic() + 240
+    try:
+        while proc.poll() is None and time.monotonic() < deadline:
+            if done.is_dir() and any(done.glob("stage1-*")):
+                os.killpg(proc.pid, signal.SIGKILL)
+                break
+            time.sleep(0.02)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    assert not (driver / "manifest.json").exists(), (tmp_path / "err").read_text()[-3000:]
+    kept = {p.name: p.stat().st_mtime_ns for p in done.iterdir()}
     r = cluster.exec(cmd, capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr[-3000:]
+    assert all(kept[p.name] == p.stat().st_mtime_ns for p in done.iterdir() if p.name in kept)  # not run again
+    assert len(kept) < len(list(done.iterdir()))
     got = tmp_path / "got"
     r = cluster.exec([sys.executable, "-m", "tests.execute.bucket", "fetch", url, str(got)], capture_output=True,
                      text=True, timeout=120, cwd=REPO)
@@ -169,11 +187,11 @@ def test_nodes_that_share_only_object_storage_match_local(shared, cluster, s3, t
     nodes = {json.loads(p.read_text())["node"] for p in (driver / ".fruitstand" / "done").glob("stage*.json")}
     assert nodes == set(cluster.ips)  # tasks ran on both nodes
     moved = [json.loads(p.read_text()) for p in (driver / ".fruitstand" / "exchange").glob("*.json")]
-    assert sum(m["fetched"] for m in moved) > 0 and sum(len(m["pushed"]) for m in moved) > 0
+    assert sum(rec["fetched"] for rec in moved) > 0 and sum(len(rec["pushed"]) for rec in moved) > 0
     assert len(list((driver / ".fruitstand" / "report").iterdir())) == 3 * m["tasks"] and (driver / "report.html").is_file()
     assert not (driver / "data").exists() and not (driver / ".fruitstand" / "work" / "docs").exists()
     for d in cluster.node_dirs:  # each node worked in its own folder, and its cache of the run is gone
-        assert (d / "units").is_dir() and not any((d / "units").iterdir()) and not any((d / "cache").iterdir()), d
+        assert (d / "units").is_dir() and not any((d / "cache").iterdir()), d
 
 
 def _hang_input(shared: Path) -> tuple[Path, str]:

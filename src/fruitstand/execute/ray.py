@@ -37,6 +37,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import dataclasses
+import hashlib
 import json
 import multiprocessing as mp
 import os
@@ -352,7 +353,10 @@ class RayExecutor(Executor):
         self._run = ray.remote(_task)
         self._reduce = ray.remote(_job)
         if self.storage:
-            self.exchange = Exchange(self.storage, plan.identity["fingerprint"][:16])
+            # The node caches are named by the run and the code's versions: a file cached by another is never used.
+            run = hashlib.sha256(json.dumps([plan.identity["fingerprint"], plan.identity["versions"]],
+                                            sort_keys=True).encode()).hexdigest()[:16]
+            self.exchange = Exchange(self.storage, run)
             self._unit_job = ray.remote(_job_in_unit)
             self._records = plan.spec.state_dir / "exchange"
             self._records.mkdir(parents=True, exist_ok=True)
