@@ -16,7 +16,7 @@ each one alone with `fix_and_explain`; a flagged page is often long (an archive 
 300,000 characters) and mostly plain ASCII. A line of printable ASCII, tabs and its newline is
 one that every fixer run here leaves as it is (ASCII is never mojibake to ftfy, and no control
 character, CR or escape is there to remove), so `fix_mojibake` gives only the other lines to
-ftfy: the same text as `ftfy.fix_text`, which `tests/extract/test_extract.py` checks.
+ftfy: the same text as `ftfy.fix_text`, which `tests/extract/test_mojibake.py` checks.
 """
 
 from __future__ import annotations
