@@ -92,6 +92,10 @@ SECOND_CHANCE_PROSE = 200  # bytes: the least long prose the second pass must ad
 # container. Paragraphs there that read as prose are handed to the model with the container's.
 LEAD_MIN = 80  # characters of a lead paragraph, white space collapsed
 LEAD_LINKS = 0.2  # of its characters inside links, at most
+# Bounds for pathological pages: pages with more <h1>s get no lead; paragraphs looked at after
+# the title; ancestors walked from each (MAX_DEPTH). A lead sits just under the title.
+LEAD_TITLES = 20
+LEAD_SCAN = 40
 # Bounds for pathological pages: paragraphs (more: no container step), ancestors walked.
 MAX_PARAGRAPHS = 5000
 MAX_DEPTH = 256
@@ -248,24 +252,35 @@ def _leads(body, container) -> list[str]:
         above[node] = i
         node, i = node.parent, i + 1
     title, top = None, None  # the <h1> nearest the container, and their common ancestor
-    for h1 in body.get_elements_by_tag_name("h1").values():
-        node = h1
-        while node is not None and node not in above:
-            node = node.parent
-        if node is not None and (top is None or above[node] < above[top]):
+    titles = body.get_elements_by_tag_name("h1")
+    if len(titles) > LEAD_TITLES:  # a listing, not an article
+        return []
+    for h1 in titles.values():
+        node, steps = h1, 0
+        while node is not None and node not in above and steps < MAX_DEPTH:
+            node, steps = node.parent, steps + 1
+        if node in above and (top is None or above[node] < above[top]):
             title, top = h1, node
     if title is None:
         return []
-    out, after_title, memo = [], False, {}
+    out, after_title, memo, scanned = [], False, {}, 0
+    # top holds at most MAX_PARAGRAPHS paragraphs (_container) and LEAD_TITLES titles
     for element in top.query_selector_all("h1, p").values():
         if not after_title:
             after_title = element == title
             continue
         if element.tag != "p":
             continue
+        scanned += 1
+        if scanned > LEAD_SCAN:
+            break
         inside = in_header = bad = False
-        node = element.parent
+        node, steps = element.parent, 0
         while node is not None and node != top:
+            steps += 1
+            if steps > MAX_DEPTH:
+                bad = True
+                break
             if node == container:
                 inside = True
                 break
