@@ -5,7 +5,7 @@ no node needs to see another's files, the driver's included. Each unit of work (
 stage, a reduce job, a report's completion) runs exactly as it does on a shared filesystem, but in
 a fresh folder of the node it runs on (`Unit`), laid out as the output folder is:
 
-1. *pull*: the files it reads are fetched from the output URL into that folder. The driver says
+1. *pull*: the files it reads are fetched from the output URL into that folder, 16 at a time. The driver says
    which (`files`: relative path and size, from what earlier units wrote), so a unit never lists
    the bucket. Each file is downloaded once per node into the node's cache for this run and
    hard-linked into the unit's folder; a cached file is used again only if its size is the one
@@ -34,13 +34,15 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from fruitstand.io import fs
 
 ENV = "FRUITSTAND_NODE_STAGING"
+T = TypeVar("T")
 # Under the unit's folder: never pushed (a task's side files before their commit; heartbeats).
 _PRIVATE = (".fruitstand/side/", ".fruitstand/heartbeat/")
 
@@ -116,15 +118,17 @@ class Unit:
         self.fetched = 0  # bytes downloaded (the rest of what it pulled came from the node's cache)
 
     def pull(self, files: dict[str, int]) -> None:
-        """Fetch each file (relative path: size) through this node's cache."""
-        for rel, size in sorted(files.items()):
-            cached = self._cached(rel, size)
+        """Fetch each file (relative path: size) through this node's cache, `TRANSFERS` at a time."""
+        got = dict(zip(sorted(files), _each(lambda rel: self._cached(rel, files[rel]), sorted(files))))
+        self.fetched += sum(n for _, n in got.values())
+        cached = {rel: path for rel, (path, _) in got.items()}
+        for rel in sorted(files):
             dest = self.path / rel
             dest.parent.mkdir(parents=True, exist_ok=True)
             try:
-                os.link(cached, dest)
+                os.link(cached[rel], dest)
             except OSError:  # another filesystem than the cache's
-                shutil.copyfile(cached, dest)
+                shutil.copyfile(cached[rel], dest)
             st = dest.stat()
             self._pulled[rel] = (st.st_ino, st.st_size, st.st_mtime_ns)
 
@@ -141,21 +145,21 @@ class Unit:
         self._pulled[rel] = (st.st_ino, st.st_size, st.st_mtime_ns)
         return True
 
-    def _cached(self, rel: str, size: int) -> Path:
+    def _cached(self, rel: str, size: int) -> tuple[Path, int]:
+        """The file in this node's cache, and the bytes downloaded for it (0: it was there)."""
         path = self.exchange.cache / rel
         try:
             if path.stat().st_size == size:
-                return path
+                return path, 0
         except FileNotFoundError:
             pass
         path.parent.mkdir(parents=True, exist_ok=True)
         fs.download(self.exchange.key(rel), path)  # whole or not at all: units on this node may race here
         got = path.stat().st_size
-        self.fetched += got
         if got != size:
             raise OSError(f"{self.exchange.key(rel)} holds {got} bytes where {size} were written: "
                           "another run is writing to the same --output?")
-        return path
+        return path, got
 
     def written(self) -> list[str]:
         """Relative paths of the files this unit wrote or replaced, sorted."""
@@ -183,11 +187,26 @@ class Unit:
 
     def push(self, rels: list[str] | None = None) -> dict[str, int]:
         """Upload what the unit wrote (or just `rels`); return relative path: size."""
+        todo = self.written() if rels is None else rels
+        _each(lambda rel: fs.upload(self.path / rel, self.exchange.key(rel)), todo)
         pushed = {}
-        for rel in self.written() if rels is None else rels:
-            local = self.path / rel
-            fs.upload(local, self.exchange.key(rel))
-            pushed[rel] = local.stat().st_size
-            st = local.stat()
+        for rel in todo:
+            st = (self.path / rel).stat()
+            pushed[rel] = st.st_size
             self._pulled[rel] = (st.st_ino, st.st_size, st.st_mtime_ns)  # pushed: not again
         return pushed
+
+
+# Downloads or uploads of one unit at once: objects are small and many (a reduce job may pull one map
+# file per task of the corpus), so their latency, not the bandwidth, is what one at a time would cost.
+TRANSFERS = 16
+
+
+def _each(fn: Callable[[str], T], rels: list[str]) -> list[T]:
+    """fn(rel) for each, in order, `TRANSFERS` at a time; the first error raised."""
+    if len(rels) <= 1:
+        return [fn(rel) for rel in rels]
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(min(TRANSFERS, len(rels))) as pool:
+        return list(pool.map(fn, rels))
