@@ -116,7 +116,7 @@ def texts(model: blocks.BlockModel, pages: list) -> dict:
     for bench, key, found, mode, x, *_, page in pages:
         kept = ""
         if found:
-            keep = model.probabilities(x) >= model.threshold
+            keep = model.keep(found, mode, x)
             kept = blocks.join([b for b, k in zip(found, keep) if k])
         kept = main_content.settle(page, kept, mode, model) if mode else kept  # its second chance
         out[bench, key] = kept or main_content._visible(main_content._trim(blocks.join(found)))

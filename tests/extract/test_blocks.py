@@ -88,3 +88,20 @@ def test_shipped_model_loads_and_scores_prose_above_a_link_list():
     # with the leads (0.42 against a threshold of 0.30) keeps it, but under both prose paragraphs
     assert p[0] > model.threshold and p[1] > model.threshold and p[3] < model.threshold
     assert p[2] < model.threshold and max(p[2:]) < min(p[:2])
+
+
+def test_orphan_headings_after_the_prose_are_dropped():
+    prose = ("The committee met on Tuesday to discuss the proposal, which would change how the city "
+             "funds its libraries over the next ten years.")
+    found = [("Libraries", blocks.HEADING, 0, True), ("By A. Writer", blocks.OTHER, 0, True),
+             (prose, blocks.PARAGRAPH, 0, True), ("Budget", blocks.HEADING, 0, True), (prose, blocks.PARAGRAPH, 0, True),
+             ("Das könnte Sie auch interessieren:", blocks.PARAGRAPH, 0, True),
+             ("Ten things to do", blocks.LIST_ITEM, 16, True), ("More", blocks.HEADING, 0, True),
+             ("Zobacz także", blocks.HEADING, 0, True)]
+    keep = np.array([1, 0, 1, 1, 1, 1, 0, 1, 1], bool)
+    # the title over a dropped byline stays (before the first prose); "Budget" heads prose; the
+    # notice over a dropped link list and the trailing headings go
+    assert blocks.drop_orphans(found, keep).tolist() == [1, 0, 1, 1, 1, 0, 0, 0, 0]
+    assert keep.tolist() == [1, 0, 1, 1, 1, 1, 0, 1, 1]  # not changed in place
+    no_prose = [("Test Case 1", blocks.HEADING, 0, True), ("Test Case 2", blocks.HEADING, 0, True)]
+    assert blocks.drop_orphans(no_prose, np.array([1, 1], bool)).tolist() == [1, 1]

@@ -209,8 +209,10 @@ class BlockModel:
         z = (x - self.mean) / self.scale
         return 1 / (1 + np.exp(-(np.tanh(z @ self.w1 + self.b1) @ self.w2 + self.b2)))
 
-    def keep(self, blocks: list, mode: int) -> np.ndarray:
-        return self.probabilities(features(blocks, mode)) >= self.threshold
+    def keep(self, blocks: list, mode: int, x: np.ndarray | None = None) -> np.ndarray:
+        """Which `blocks` are article (`x`: their features, when already computed)."""
+        x = features(blocks, mode) if x is None else x
+        return drop_orphans(blocks, self.probabilities(x) >= self.threshold)
 
     def save(self, path: Path) -> None:
         np.savez(path, mean=self.mean, scale=self.scale, w1=self.w1, b1=self.b1, w2=self.w2,
@@ -221,6 +223,39 @@ class BlockModel:
 def default_model() -> BlockModel:
     with np.load(MODEL_PATH) as weights:
         return BlockModel(dict(weights))
+
+
+# A kept block shorter than this that does not end like a sentence (a ":" or nothing after
+# it) is heading-like for drop_orphans: "Das könnte Sie auch interessieren:", "Zobacz także".
+ORPHAN_CHARS = 60
+_STATEMENT_END = frozenset('.!?。！？"”»)]')
+
+
+def drop_orphans(blocks: list, keep: np.ndarray) -> np.ndarray:
+    """`keep` without the headings (and heading-like short lines, ORPHAN_CHARS) after the first
+    kept long prose block that head nothing kept: the block right after one is dropped (or there
+    is none) and the next kept block is a heading (or there is none). A "Related" / "Zobacz
+    także" / "Explore further" heading over the link list the model dropped, a "Share this" line
+    at the end. Walked from the end, so a heading over only such headings goes too. Before the
+    first long prose block (titles, standfirsts over a dropped byline) nothing is dropped.
+    Chosen on the choose halves' CV (benchmarks/results/extraction.md)."""
+    first = next((i for i, b in enumerate(blocks) if keep[i] and len(b[0]) >= LONG_BLOCK
+                  and b[0][-1] in _SENTENCE_END), None)
+    if first is None:
+        return keep
+    keep = keep.copy()
+    next_kept = -1  # kind of the next kept block; -1: none
+    for i in range(len(blocks) - 1, first, -1):
+        if not keep[i]:
+            continue
+        text, kind = blocks[i][0], blocks[i][1]
+        heading = kind == HEADING or (kind != LIST_ITEM and len(text) < ORPHAN_CHARS
+                                      and text[-1] not in _STATEMENT_END)
+        if heading and (i + 1 == len(blocks) or not keep[i + 1]) and next_kept in (-1, HEADING):
+            keep[i] = False
+        else:
+            next_kept = kind
+    return keep
 
 
 def join(blocks: list[tuple[str, int, int, bool]]) -> str:
