@@ -105,3 +105,5 @@ def test_orphan_headings_after_the_prose_are_dropped():
     assert keep.tolist() == [1, 0, 1, 1, 1, 1, 0, 1, 1]  # not changed in place
     no_prose = [("Test Case 1", blocks.HEADING, 0, True), ("Test Case 2", blocks.HEADING, 0, True)]
     assert blocks.drop_orphans(no_prose, np.array([1, 1], bool)).tolist() == [1, 1]
+    with_notice = found[:5] + [("© 2020 Example Media. All rights reserved.", blocks.PARAGRAPH, 0, True)]
+    assert blocks.drop_orphans(with_notice, np.ones(6, bool)).tolist() == [1, 1, 1, 1, 1, 0]
