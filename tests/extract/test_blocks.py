@@ -107,7 +107,3 @@ def test_orphan_headings_after_the_prose_are_dropped():
     assert blocks.drop_orphans(no_prose, np.array([1, 1], bool)).tolist() == [1, 1]
     with_notice = found[:5] + [("© 2020 Example Media. All rights reserved.", blocks.PARAGRAPH, 0, True)]
     assert blocks.drop_orphans(with_notice, np.ones(6, bool)).tolist() == [1, 1, 1, 1, 1, 0]
-    follow = found[:5] + [("Follow us on Twitter and Instagram", blocks.PARAGRAPH, 20, True)]
-    assert blocks.drop_orphans(follow, np.ones(6, bool)).tolist() == [1, 1, 1, 1, 1, 0]
-    assert blocks.drop_orphans(follow[:5] + [("Follow us on Twitter.", blocks.PARAGRAPH, 0, True)],
-                               np.ones(6, bool)).tolist() == [1, 1, 1, 1, 1, 1]  # no links: stays

@@ -228,9 +228,6 @@ def default_model() -> BlockModel:
 # A kept block shorter than this that does not end like a sentence (a ":" or nothing after
 # it) is heading-like for drop_orphans: "Das könnte Sie auch interessieren:", "Zobacz także".
 ORPHAN_CHARS = 60
-# A short kept block (under LONG_BLOCK) with nothing kept after it, this share of it in links,
-# goes: "Follow us on ...", "Weitere Infos unter www...", "LE PUEDE INTERESAR: ..." at the end.
-TRAILING_LINKS = 0.1
 COPYRIGHT_CHARS = 300  # a copyright notice ("©", "Copyright ...") shorter than this, after the prose, goes
 _STATEMENT_END = frozenset('.!?。！？"”»)]')
 
@@ -241,9 +238,8 @@ def drop_orphans(blocks: list, keep: np.ndarray) -> np.ndarray:
     is none) and the next kept block is a heading (or there is none). A "Related" / "Zobacz
     także" / "Explore further" heading over the link list the model dropped, a "Share this" line
     at the end. Walked from the end, so a heading over only such headings goes too. Copyright
-    lines ("©", "Copyright ...") after that block go as well, and short linked lines with nothing
-    kept after them (TRAILING_LINKS). Before the first long prose block (titles, standfirsts over
-    a dropped byline) nothing is dropped.
+    lines ("©", "Copyright ...") after that block go as well. Before the first long prose block
+    (titles, standfirsts over a dropped byline) nothing is dropped.
     Chosen on the choose halves' CV (benchmarks/results/extraction.md)."""
     first = next((i for i, b in enumerate(blocks) if keep[i] and len(b[0]) >= LONG_BLOCK
                   and b[0][-1] in _SENTENCE_END), None)
@@ -258,9 +254,6 @@ def drop_orphans(blocks: list, keep: np.ndarray) -> np.ndarray:
         heading = kind == HEADING or (kind != LIST_ITEM and len(text) < ORPHAN_CHARS
                                       and text[-1] not in _STATEMENT_END)
         if len(text) < COPYRIGHT_CHARS and ("©" in text or text[:9].lower() == "copyright"):
-            keep[i] = False
-            continue
-        if next_kept == -1 and len(text) < LONG_BLOCK and blocks[i][2] >= TRAILING_LINKS * len(text):
             keep[i] = False
             continue
         if heading and (i + 1 == len(blocks) or not keep[i + 1]) and next_kept in (-1, HEADING):
