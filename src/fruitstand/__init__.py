@@ -20,7 +20,16 @@ from fruitstand.io.readers import read
 from fruitstand.recipe import Recipe
 from fruitstand.registry import RecipeError
 from fruitstand.report import report
-from fruitstand.tokens.run import tokenize
 
 __version__ = "0.1.0"
 __all__ = ["Document", "NoDocumentsError", "Recipe", "RecipeError", "read", "report", "run", "tokenize", "__version__"]
+
+
+def __getattr__(name: str):
+    # `tokenize` (tokens/run.py, with NumPy and the BPE) loads on first use: neither `fruitstand run`'s
+    # parent nor its workers need it, and every process imports this package.
+    if name == "tokenize":
+        from fruitstand.tokens.run import tokenize
+
+        return tokenize
+    raise AttributeError(f"module 'fruitstand' has no attribute {name!r}")

@@ -23,6 +23,7 @@ import xxhash
 
 from fruitstand import params
 from fruitstand.dedup import reference as ref
+from fruitstand.dedup.clusters import distinct
 from fruitstand.dedup.report import SampleCollector, choose_pairs, complete_report, start_report
 from fruitstand.dedup.runs import (
     U64,
@@ -145,7 +146,7 @@ def _dedup_range(workdir: str, part: int, parts: int, memory_mb: int, refs: list
     keys, roots = keys[order], roots[order]
     (work / "removed").mkdir(exist_ok=True)
     atomic_write(work / "removed" / f"r{part:03d}.bin", [keys, roots])
-    counters = {"clusters": len(np.unique(roots[roots != 0])), "removed": len(keys),
+    counters = {"clusters": len(distinct(roots[roots != 0])), "removed": len(keys),
                 "removed_by_reference": int((roots == 0).sum())}
     atomic_write_json(work / "removed" / f"r{part:03d}.json",
                       {"counters": counters, "pairs": choose_pairs(keys, roots)})

@@ -32,7 +32,7 @@ import rensa
 
 from fruitstand import params
 from fruitstand.dedup import reference as ref
-from fruitstand.dedup.clusters import components
+from fruitstand.dedup.clusters import components, distinct
 from fruitstand.dedup.report import SampleCollector, choose_pairs, complete_report, start_report
 from fruitstand.dedup.runs import (
     U64,
@@ -269,7 +269,7 @@ def _clusters(workdir: str, kind: str, params: dict[str, Any]) -> dict[str, int]
     keys, roots = components(u, v)
     del u, v
     atomic_write(work / "removed.bin", [keys, roots])
-    counters = {"clusters": len(np.unique(roots[roots != 0])), "removed": len(keys),
+    counters = {"clusters": len(distinct(roots[roots != 0])), "removed": len(keys),
                 "removed_by_reference": int((roots == 0).sum())}
     start_report(work, counters, choose_pairs(keys, roots))
     ref.write_index(work, kind, params)
