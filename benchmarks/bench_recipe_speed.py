@@ -105,6 +105,8 @@ def main() -> None:
                     help="also run the FineWeb recipe with this `src` folder first on PYTHONPATH (e.g. a "
                          "`git archive` of the commit before a change), alternated with the others")
     args = ap.parse_args()
+    if args.baseline_src is not None:
+        h.compile_sources(args.baseline_src)
     sides = h.ready_sides(args.sides.split(","))
     if not h.DATATROVE_PY.exists():
         print("no .venv-datatrove (benchmarks/setup_datatrove.sh): skipping the datatrove sides")
