@@ -19,7 +19,9 @@ one with the best mean of the four benchmarks' own metrics over those out-of-fol
 averaged over networks trained from CV_SEEDS (one seed's pick moved between 0.35 and 0.55
 on a plateau flat to 0.001).
 `--lobo` also trains once per benchmark on the choose halves of the other three and scores
-the left-out benchmark's held-out half (leave one benchmark out).
+the left-out benchmark's held-out half (leave one benchmark out). To compare a change of rules
+or features before retraining, benchmarks/extraction_cv.py prints the same CV (and leave one
+benchmark out inside the choose halves) without writing anything.
 
     .venv/bin/python benchmarks/train_block_model.py [--lobo] [--dry-run]
 """

@@ -6,6 +6,7 @@ from what it looks like and where it sits, in the spirit of dragnet, Web2Text an
 its length and words, link density, whether it is a paragraph, heading, list item or
 preformatted text, whether it ends like a sentence, its position against the long
 paragraphs of the page (before the first, after the last), and the same for its neighbours.
+After the model, `drop_orphans` drops kept headings that head nothing kept and copyright lines.
 
 The blocks come from resiliparse's own pass in its "minimal HTML" form (paragraphs, headings,
 list items, `<pre>` and links kept as tags), so no second walk over the DOM is made: parsing
