@@ -1,8 +1,8 @@
 """Cross-validation of `extract`'s block model inside the choose halves: the figure every
 extraction choice is made on (benchmarks/results/extraction.md records each variant's).
 
-Only the "choose" half of each labelled set is read (`extraction_quality.half`): held-out
-pages are never parsed, trained on or scored here (benchmarks/extraction_quality.py scores
+Only the "choose" half of each labelled set is used (`extraction_quality.half`): held-out
+pages are loaded with their sets but never parsed, trained on or scored here (benchmarks/extraction_quality.py scores
 them, once per kept change).
 
 For each of SEEDS (initial seeds of the network, `train_block_model.fit`), with the code as it
