@@ -180,6 +180,7 @@ def test_nodes_that_share_only_object_storage_match_local(shared, cluster, s3, t
                      text=True, timeout=120, cwd=REPO)
     assert r.returncode == 0, r.stderr[-2000:]
     assert tree_digest(got / "data") == tree_digest(ref / "data")
+    assert (got / "report.html").is_file() and (got / "README.md").is_file()  # published beside the data
     m = json.loads((got / "manifest.json").read_text())
     assert without_timings(m) == without_timings(ref_m)
     assert any(s.get("report", {}).get("pairs") for s in m["steps"])  # completed from every task's part

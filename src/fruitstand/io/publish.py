@@ -24,6 +24,8 @@ from fruitstand.execute.state import MANIFEST
 from fruitstand.io import fs
 from fruitstand.registry import RecipeError
 
+REPORT_FILES = ("report.html", "README.md")
+
 
 def staging_for(url: str, staging: str | None = None) -> Path:
     if staging is not None:
@@ -57,7 +59,8 @@ def check_target(url: str, fingerprint: str, *, overwrite: bool) -> dict[str, An
                           "choose another --output, or pass --overwrite to replace it")
     for name in ("data", *previous.get("side_outputs", {})):
         fs.delete(_join(url, name))
-    fs.delete(_join(url, MANIFEST))
+    for name in (*REPORT_FILES, MANIFEST):
+        fs.delete(_join(url, name))
     return None
 
 
@@ -81,6 +84,7 @@ def publish(staging: Path, url: str, manifest: dict[str, Any], *, in_place: bool
         if missing:
             raise RecipeError(f"{len(missing)} output file(s) are missing under {url} (first: {missing[0]}): "
                               "run the same command again with --overwrite")
+        _upload_report(staging, url)
         fs.upload(staging / MANIFEST, _join(url, MANIFEST))  # last: the dataset is complete
         return
     for rel in files:
@@ -92,4 +96,14 @@ def publish(staging: Path, url: str, manifest: dict[str, Any], *, in_place: bool
         except FileNotFoundError:
             pass
         fs.upload(local, target)
+    _upload_report(staging, url)
     fs.upload(staging / MANIFEST, _join(url, MANIFEST))  # last: the dataset is complete
+
+
+def _upload_report(staging: Path, url: str) -> None:
+    """report.html and the dataset card README.md, drawn in the staging folder after the run: a
+    person opening the URL finds them beside the data (re-uploaded on every publish: they are small,
+    and a report drawn again must replace the old one)."""
+    for name in REPORT_FILES:
+        if (staging / name).exists():
+            fs.upload(staging / name, _join(url, name))
