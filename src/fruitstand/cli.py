@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from importlib import resources
 from pathlib import Path
@@ -298,6 +299,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.func in (cmd_run, cmd_tokenize):
+        # One process per core already: OpenBLAS's own thread pool, started when NumPy loads (one
+        # thread per core, in every process), only costs each process ~0.11 CPU-s here
+        # (benchmarks/results/recipe-speed.md). Set before NumPy loads, where the user has not chosen;
+        # the small matrices of the block model give the same bits either way (extract_check --check).
+        os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     try:
         return args.func(args)
     except RecipeError as exc:
