@@ -9,6 +9,7 @@ import shlex
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -117,8 +118,11 @@ def test_a_stopped_run_resumes_on_a_local_ray(shared, cluster, local_default, tm
         proc.wait()
     assert not (out / "manifest.json").exists()
     # No --address: a Ray of its own, on loopback, in a namespace holding nothing else.
+    before = set(Path(tempfile.gettempdir()).glob("fruitstand-ray-*"))
     r = cluster.exec(_cmd(shared, out), ns=2, capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr[-3000:]
+    # ... whose temporary folder (session logs, object spill files) is gone with it
+    assert set(Path(tempfile.gettempdir()).glob("fruitstand-ray-*")) == before
     assert tree_digest(out / "data") == tree_digest(ref / "data")
     assert json.loads((out / "manifest.json").read_text())["executor"] == "ray"
 
