@@ -23,6 +23,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from tests.io.servers import moto_env
+
 REPO = Path(__file__).resolve().parents[2]
 PORT = 6379
 S3_PORT = 6390
@@ -63,9 +65,7 @@ class Cluster:
         self.env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO / "src"), str(REPO)]),
                     "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "1", "RAY_USAGE_STATS_ENABLED": "0",
                     "RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": secrets.token_hex(32),
-                    "AWS_ENDPOINT_URL": self.s3_endpoint, "AWS_ACCESS_KEY_ID": "testing",
-                    "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1",
-                    "AWS_EC2_METADATA_DISABLED": "true"}
+                    **moto_env(self.s3_endpoint)}
 
     def up(self) -> Cluster:
         h, w = self.ns[:2]

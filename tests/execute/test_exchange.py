@@ -12,14 +12,13 @@ import pytest
 import fruitstand
 from fruitstand.execute.exchange import ENV, Exchange
 from fruitstand.io import fs
-from tests.io.servers import start_moto, stop
+from tests.io.servers import moto_env, start_moto, stop
 
 
 @pytest.fixture(scope="module")
 def bucket(tmp_path_factory):
     endpoint, proc = start_moto(tmp_path_factory.mktemp("moto"))
-    env = {"AWS_ENDPOINT_URL": endpoint, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-           "AWS_DEFAULT_REGION": "us-east-1", "AWS_EC2_METADATA_DISABLED": "true"}
+    env = moto_env(endpoint)
     with pytest.MonkeyPatch.context() as mp:
         for k, v in env.items():
             mp.setenv(k, v)

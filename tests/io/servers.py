@@ -74,6 +74,12 @@ http {{
     return f"http://127.0.0.1:{port}", log, proc
 
 
+def moto_env(endpoint: str) -> dict[str, str]:
+    """The environment that points boto3 and pyarrow at moto's server, with its test credentials."""
+    return {"AWS_ENDPOINT_URL": endpoint, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_DEFAULT_REGION": "us-east-1", "AWS_EC2_METADATA_DISABLED": "true"}
+
+
 def start_moto(work: Path):
     """moto's S3 server on 127.0.0.1; returns (endpoint URL, process)."""
     port = free_port()

@@ -11,7 +11,7 @@ import pytest
 import fruitstand
 from fruitstand.io import fs
 from tests.conftest import tree_digest, without_timings
-from tests.io.servers import start_moto, start_nginx, stop
+from tests.io.servers import moto_env, start_moto, start_nginx, stop
 
 EXTRACT = Path(__file__).resolve().parents[1] / "execute" / "extract.toml"
 RANGED = ["articles-61.warc.gz", "aut-example.warc.gz"]  # gzipped per record: cut into byte ranges
@@ -33,8 +33,7 @@ def http(shared, tmp_path_factory):
 @pytest.fixture(scope="module")
 def s3(shared, tmp_path_factory):
     endpoint, proc = start_moto(tmp_path_factory.mktemp("moto"))
-    env = {"AWS_ENDPOINT_URL": endpoint, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-           "AWS_DEFAULT_REGION": "us-east-1", "AWS_EC2_METADATA_DISABLED": "true"}
+    env = moto_env(endpoint)
     with pytest.MonkeyPatch.context() as mp:
         for k, v in env.items():
             mp.setenv(k, v)

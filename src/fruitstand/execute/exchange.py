@@ -81,7 +81,7 @@ class Exchange:
         units.mkdir(parents=True, exist_ok=True)
         for old in units.iterdir():  # those of units whose process was killed
             pid = old.name.split("-", 1)[0]
-            if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
+            if pid.isdigit() and int(pid) != os.getpid() and not alive(int(pid)):
                 shutil.rmtree(old, ignore_errors=True)
         path = units / f"{os.getpid()}-{next(_counter)}"
         shutil.rmtree(path, ignore_errors=True)
@@ -99,7 +99,8 @@ class Exchange:
 _counter = itertools.count()
 
 
-def _alive(pid: int) -> bool:
+def alive(pid: int) -> bool:
+    """Whether process `pid` of this machine still exists (one of another user's counts)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

@@ -50,7 +50,7 @@ from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any
 
-from fruitstand.execute.exchange import Exchange
+from fruitstand.execute.exchange import Exchange, alive
 from fruitstand.execute.executor import Executor, parse_job_key
 from fruitstand.execute.plan import Plan
 from fruitstand.execute.progress import Progress
@@ -132,22 +132,12 @@ def _beat_folder() -> str:
     root = Path(tempfile.gettempdir()) / "fruitstand-beats"
     root.mkdir(exist_ok=True)
     for old in root.iterdir():
-        if old.name.isdigit() and not _alive(int(old.name)):
+        if old.name.isdigit() and not alive(int(old.name)):
             shutil.rmtree(old, ignore_errors=True)
     mine = root / str(os.getpid())
     mine.mkdir(exist_ok=True)
     atexit.register(shutil.rmtree, mine, True)
     return str(mine)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _watched(spec: RunSpec, stage: int, task: Task, on_skip: Callable[[], None] | None = None) -> dict[str, Any]:
