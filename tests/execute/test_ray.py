@@ -105,17 +105,7 @@ def test_a_stopped_run_resumes_on_a_local_ray(shared, cluster, local_default, tm
     out = tmp_path / "ray"
     proc = cluster.popen([*_cmd(shared, out), "--address", cluster.address], stderr=open(os.devnull, "w"))
     done = out / ".fruitstand" / "done"
-    deadline = time.monotonic() + 240
-    try:
-        while proc.poll() is None and time.monotonic() < deadline:
-            if done.is_dir() and any(done.iterdir()):
-                os.killpg(proc.pid, signal.SIGKILL)
-                break
-            time.sleep(0.02)
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
+    _kill_once(proc, done, "*")
     assert not (out / "manifest.json").exists()
     # No --address: a Ray of its own, on loopback, in a namespace holding nothing else.
     before = set(Path(tempfile.gettempdir()).glob("fruitstand-ray-*"))
@@ -162,17 +152,7 @@ def test_nodes_that_share_only_object_storage_match_local(shared, cluster, s3, t
     cmd[cmd.index("--input") + 1:cmd.index("--output")] = inputs
     proc = cluster.popen(cmd, stderr=open(tmp_path / "err", "w"))
     done = driver / ".fruitstand" / "done"
-    deadline = time.monotonic() + 240
-    try:
-        while proc.poll() is None and time.monotonic() < deadline:
-            if done.is_dir() and any(done.glob("stage1-*")):
-                os.killpg(proc.pid, signal.SIGKILL)
-                break
-            time.sleep(0.02)
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
+    _kill_once(proc, done, "stage1-*")
     assert not (driver / "manifest.json").exists(), (tmp_path / "err").read_text()[-3000:]
     kept = {p.name: p.stat().st_mtime_ns for p in done.iterdir()}
     r = cluster.exec(cmd, capture_output=True, text=True, timeout=300)
@@ -197,6 +177,21 @@ def test_nodes_that_share_only_object_storage_match_local(shared, cluster, s3, t
     assert not (driver / "data").exists() and not (driver / ".fruitstand" / "work" / "docs").exists()
     for d in cluster.node_dirs:  # each node worked in its own folder, and its cache of the run is gone
         assert (d / "units").is_dir() and not any((d / "cache").iterdir()), d
+
+
+def _kill_once(proc: subprocess.Popen, done: Path, pattern: str, within: float = 240) -> None:
+    """Kill the driver's whole process group as soon as a done file matching `pattern` appears
+    (or when it ends or `within` seconds pass), and reap it."""
+    deadline = time.monotonic() + within
+    try:
+        while proc.poll() is None and time.monotonic() < deadline:
+            if done.is_dir() and any(done.glob(pattern)):
+                break
+            time.sleep(0.02)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
 
 
 def _hang_input(shared: Path) -> tuple[Path, str]:
