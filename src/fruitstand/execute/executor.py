@@ -79,7 +79,7 @@ def execute(plan: Plan, executor: Executor, *, progress: bool | float = False,
     executor.start(plan, bar)
     try:
         for stage in range(plan.n_stages):
-            keys = {t.index: f"stage{stage}-task{t.index:05d}" for t in plan.tasks}
+            keys = {t.index: task_key(stage, t.index) for t in plan.tasks}
             results: dict[int, dict[str, Any]] = {}
             todo = []
             recorded = out.done_keys()
@@ -129,9 +129,24 @@ def _write_report(path) -> None:
               f"`fruitstand report {path}` draws it again", file=sys.stderr)
 
 
+def task_prefix(stage: int) -> str:
+    """What the done keys of every task of `stage` start with."""
+    return f"stage{stage}-task"
+
+
+def task_key(stage: int, index: int) -> str:
+    """The done key of task `index` of `stage`."""
+    return f"{task_prefix(stage)}{index:05d}"
+
+
+def job_prefix(index: int, stage: int | None = None) -> str:
+    """What the done keys of the reduce jobs of global step `index` start with (of one reduce stage)."""
+    return f"reduce{index:02d}-" + ("" if stage is None else f"{stage}-")
+
+
 def job_key(index: int, stage: int, name: str) -> str:
     """The done key of reduce job `name` of reduce stage `stage` of global step `index`."""
-    return f"reduce{index:02d}-{stage}-{name}"
+    return job_prefix(index, stage) + name
 
 
 def parse_job_key(key: str) -> tuple[int, int, str]:

@@ -51,7 +51,7 @@ from pathlib import Path
 from typing import Any
 
 from fruitstand.execute.exchange import Exchange, alive
-from fruitstand.execute.executor import Executor, parse_job_key
+from fruitstand.execute.executor import Executor, job_prefix, parse_job_key, task_key, task_prefix
 from fruitstand.execute.plan import Plan
 from fruitstand.execute.progress import Progress
 from fruitstand.execute.task import RunSpec, run_task, sketch_path
@@ -386,12 +386,12 @@ class RayExecutor(Executor):
             import ray
 
             # What every task of the stage reads: what the reduce jobs before it wrote; and its own documents.
-            common = ray.put(self._recorded(lambda k: k.startswith(f"reduce{self._before(stage):02d}-"))
+            common = ray.put(self._recorded(lambda k: k.startswith(job_prefix(self._before(stage))))
                              if stage > 0 else {})
             docs = self._rel(self.spec.docs_dir(stage - 1)) if stage > 0 else None
 
             def submit(t: Task):
-                mine = self._pushed.get(f"stage{stage - 1}-task{t.index:05d}", {}) if docs else {}
+                mine = self._pushed.get(task_key(stage - 1, t.index), {}) if docs else {}
                 own = {rel: size for rel, size in mine.items() if rel.startswith(docs + "/")}
                 return remote.remote(self.spec, stage, t, self.exchange, common, own)
         for t, res in self._drive(tasks, submit):
@@ -401,7 +401,7 @@ class RayExecutor(Executor):
                 sketch = sketch_path(self.spec, stage, t.index)
                 sketch.parent.mkdir(parents=True, exist_ok=True)
                 atomic_write_bytes(sketch, res.pop("sketch"))
-                self._record(f"stage{stage}-task{t.index:05d}", res.pop("exchange"))
+                self._record(task_key(stage, t.index), res.pop("exchange"))
             self.progress.advance(res["documents"] if stage == 0 else 0, t.size if stage == 0 else 0)
             yield t, res
 
@@ -421,9 +421,9 @@ class RayExecutor(Executor):
             if (index, stage) not in pulls:  # the map's files of this step, and what its earlier reduce stages wrote
                 map_stage = self.spec.global_indices().index(index)
                 work = self._rel(self.spec.step_workdir(index))
-                earlier = tuple(f"reduce{index:02d}-{k}-" for k in range(stage))
+                earlier = tuple(job_prefix(index, k) for k in range(stage))
                 pulls[index, stage] = ray.put({
-                    **self._recorded(lambda k: k.startswith(f"stage{map_stage}-task"), work),
+                    **self._recorded(lambda k: k.startswith(task_prefix(map_stage)), work),
                     **self._recorded(lambda k: k.startswith(earlier))})
             return remote.remote(self.spec, self.exchange, index, stage, name, pulls[index, stage])
 
@@ -441,8 +441,8 @@ class RayExecutor(Executor):
             return
         key = f"complete{index:02d}"
         work = self._rel(self.spec.step_workdir(index))
-        pull = {**self._recorded(lambda k: k.startswith(f"reduce{index:02d}-")),
-                **self._recorded(lambda k: k.startswith(f"stage{stage}-task"), work)}
+        pull = {**self._recorded(lambda k: k.startswith(job_prefix(index))),
+                **self._recorded(lambda k: k.startswith(task_prefix(stage)), work)}
         remote = self._unit_job.options(max_retries=MAX_RETRIES, retry_exceptions=False)
         for _, res in self._drive([key], lambda _: remote.remote(self.spec, self.exchange, index, None, key, pull)):
             self._record(key, res["exchange"])
