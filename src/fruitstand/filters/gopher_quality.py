@@ -24,6 +24,7 @@ case-insensitively (datatrove matches case-sensitively; "The" counts here).
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from itertools import compress
 from operator import not_
@@ -63,16 +64,9 @@ def token_stats(toks: list[str]) -> tuple[int, int, int]:
     return len(words), sum(map(len, words)), len(_HAS_LETTER.findall("\n".join(toks)))
 
 
-_LOWER: dict[frozenset, bool] = {}
-
-
+@functools.lru_cache(maxsize=64)
 def _all_lower(words: frozenset) -> bool:
-    got = _LOWER.get(words)
-    if got is None:
-        if len(_LOWER) > 64:
-            _LOWER.clear()
-        got = _LOWER[words] = all(w == w.lower() for w in words)
-    return got
+    return all(w == w.lower() for w in words)
 
 
 @dataclass
