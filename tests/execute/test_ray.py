@@ -141,9 +141,14 @@ def test_nodes_that_share_only_object_storage_match_local(shared, cluster, s3, t
     name, in a task of its own), so the dedup steps match documents across tasks and the report's
     sampled pairs have members in two tasks. The driver is killed once a stage-1 task is done, and the same
     command resumes from its records of what each unit pushed. Shards and manifest are the local executor's."""
-    copy = tmp_path / "again.warc.gz"
-    copy.write_bytes((shared / "warc" / WARCS[1]).read_bytes())
-    inputs = [*_inputs(shared), str(copy)]
+    # All in one folder of the test's own, so their order (and so how the small ones are packed into tasks)
+    # is the same wherever tmp_path and ../shared are: "again" sorts first and is packed alone, its twin last.
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for w in WARCS:
+        (folder / w).write_bytes((shared / "warc" / w).read_bytes())
+    (folder / "again.warc.gz").write_bytes((shared / "warc" / WARCS[1]).read_bytes())
+    inputs = [str(p) for p in sorted(folder.iterdir())]
     ref = tmp_path / "local"
     ref_m = fruitstand.run(inputs=inputs, output=ref, workers=2, shard_size_mb=0.05)
     assert len(list((ref / ".fruitstand" / "work" / "09-exact_dedup" / "sample").iterdir())) == 2
