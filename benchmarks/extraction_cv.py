@@ -9,9 +9,9 @@ For each of SEEDS (initial seeds of the network, `train_block_model.fit`), with 
 is in `src/` (its rules, its features) and the trainer's labels, network and `settle` emulation:
 
 - **CV**: 3 folds of the choose pages (md5 of the page key, as train_block_model.py); each
-  fold's pages scored by a network trained on the other two folds' pages of all four sets.
+  fold's pages scored by a network trained on the other two folds' pages of all five sets.
 - **LOBO** (leave one benchmark out): each set's choose half scored by a network trained on the
-  other three sets' choose halves only (how the model does on a kind of page it never saw).
+  other four sets' choose halves only (how the model does on a kind of page it never saw).
 
 Printed: per seed, then the mean over seeds, each benchmark's own metric and their mean.
 One retraining moves scattered pages: CV means differing by under ~0.002 (trafilatura-eval's

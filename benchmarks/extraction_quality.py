@@ -1,6 +1,6 @@
 """Main-content extraction: F1 and speed of the `extract` default against trafilatura, per benchmark.
 
-Four labelled sets of real pages (../shared/data; SOURCES.md there), each with its own metric:
+Five labelled sets of real pages (../shared/data; SOURCES.md there), each with its own metric:
 
 - `article`: scrapinghub/article-extraction-benchmark, 61 pages with hand-made article bodies,
   scored as its evaluate.py does: word tokens (`\\w+`), 4-gram shingle multisets, per-page
@@ -13,6 +13,9 @@ Four labelled sets of real pages (../shared/data; SOURCES.md there), each with i
   expected word 4-grams found (recall; precision cannot be measured there).
 - `readability`: Mozilla Readability's 130 test pages; the expected text is Readability's
   reviewed output (its `expected.html`, as text); scored like `article`.
+- `warc-pages`: 54 real pages of the shared WARCs (archive.org, iana.org, personal and lab
+  sites, blogs, a Wikipedia article, spammy Dutch, Russian and Chinese pages), main content
+  labelled by hand for this project (benchmarks/data/warc-pages/README.md); scored like `article`.
 
 Every set is cut in two by a hash of the page's key (`half`): the "choose" half is what the
 block model was trained and its threshold chosen on (benchmarks/train_block_model.py), the
@@ -45,12 +48,17 @@ from resiliparse.parse.html import HTMLTree
 from fruitstand.document import Document
 from fruitstand.extract.decode import decode_html
 from fruitstand.extract.extract import Extract
+from fruitstand.io.archives import read_warc
+from fruitstand.io.base import ReadLimits
+from fruitstand.io.inputs import Task
+from fruitstand.step import StepStats
 
 DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
 BENCH = DATA / "extraction"
 TRAF_EVAL = DATA / "html" / "trafilatura-eval"
 GOOSE3 = DATA / "html" / "goose3" / "content"
 READABILITY = DATA / "html" / "readability"
+WARC_PAGES = Path(__file__).resolve().parent / "data" / "warc-pages" / "labels.jsonl.gz"
 
 _TOKEN = re.compile(r"\w+")
 
@@ -140,12 +148,28 @@ def load_readability() -> tuple[dict[str, bytes], dict[str, str]]:
     return pages, truth
 
 
-# ---- the four benchmarks, each cut in two -------------------------------------------------
+def load_warc_pages() -> tuple[dict[str, bytes], dict[str, str]]:
+    """The hand-labelled WARC pages: HTML read from ../shared/data/warc as a pipeline reads it."""
+    labels = [json.loads(line) for line in gzip.open(WARC_PAGES, "rt", encoding="utf-8")]
+    wanted: dict[str, dict[str, str]] = {}
+    for label in labels:
+        wanted.setdefault(label["warc"], {})[label["record_id"]] = label["key"]
+    pages = {}
+    for warc, ids in wanted.items():
+        task = Task(0, str(DATA / "warc" / warc), "warc")
+        for doc in read_warc(task, StepStats(), ReadLimits(), lambda _: None):
+            if doc.id in ids:
+                pages[ids[doc.id]] = doc.html
+    return pages, {label["key"]: label["text"] for label in labels}
+
+
+# ---- the five benchmarks, each cut in two -------------------------------------------------
 BENCHMARKS: dict[str, tuple[Callable, Callable]] = {  # name -> (loader, scorer)
     "article": (load_benchmark, benchmark_scores),
     "trafilatura-eval": (load_trafilatura_eval, snippet_scores),
     "goose3": (load_goose3, shingle_recall),
     "readability": (load_readability, benchmark_scores),
+    "warc-pages": (load_warc_pages, benchmark_scores),
 }
 CHOOSE, HELD_OUT = 0, 1
 

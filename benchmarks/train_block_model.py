@@ -5,7 +5,7 @@ threshold (`extraction_quality.half`); the held-out halves are scored by
 benchmarks/extraction_quality.py and by tests/extract/test_blocks.py, never here.
 
 Labels per block (blocks.py), from each set's own ground truth:
-- `article`, `readability`: 1 when half or more of the block's word 4-grams are in the
+- `article`, `readability`, `warc-pages`: 1 when half or more of the block's word 4-grams are in the
   expected text (blocks under 4 words: when its words occur there in a row), else 0; a
   block weighs its word count, each page 1 in all.
 - `trafilatura-eval`: 1 for a block holding a `with` snippet (or held by one), 0 for one
@@ -15,10 +15,10 @@ Labels per block (blocks.py), from each set's own ground truth:
 
 The network (one hidden layer of HIDDEN tanh units, L2, full-batch Adam, fixed seed) and its
 size were chosen by 3-fold cross-validation inside the choose halves; the threshold is the
-one with the best mean of the four benchmarks' own metrics over those out-of-fold pages,
+one with the best mean of the five benchmarks' own metrics over those out-of-fold pages,
 averaged over networks trained from CV_SEEDS (one seed's pick moved between 0.35 and 0.55
 on a plateau flat to 0.001).
-`--lobo` also trains once per benchmark on the choose halves of the other three and scores
+`--lobo` also trains once per benchmark on the choose halves of the other four and scores
 the left-out benchmark's held-out half (leave one benchmark out). To compare a change of rules
 or features before retraining, benchmarks/extraction_cv.py prints the same CV (and leave one
 benchmark out inside the choose halves) without writing anything.
@@ -188,13 +188,13 @@ def main() -> None:
 
     if args.lobo:
         held = [p for p in pages if p[7] == HELD_OUT]
-        print("leave one benchmark out (trained on the other three's choose halves; held-out half scored):")
+        print("leave one benchmark out (trained on the other four's choose halves; held-out half scored):")
         for bench in data:
             lobo = fit(*stack([p for p in choose if p[0] != bench]))
             lobo.threshold = best
             mine = [p for p in held if p[0] == bench]
             print(f"  {bench}: {scores(data, mine, texts(lobo, mine))[bench]:.4f} "
-                  f"(all four in training: {scores(data, mine, texts(model, mine))[bench]:.4f})")
+                  f"(all five in training: {scores(data, mine, texts(model, mine))[bench]:.4f})")
 
 
 if __name__ == "__main__":
