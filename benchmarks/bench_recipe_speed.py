@@ -97,7 +97,7 @@ def main() -> None:
     ap.add_argument("--base", choices=sorted(RECIPE_BASES), default="mixed")
     ap.add_argument("--scales", default="1,4", help="copies of the base set, two comma-separated")
     ap.add_argument("--repeats", type=int, default=3)
-    ap.add_argument("--sides", default=",".join(DEFAULT_SIDES), help=f"any of: {', '.join(ALL_SIDES)}")
+    ap.add_argument("--sides", default=",".join(DEFAULT_SIDES), help="any of: " + ", ".join(s.split(" ", 1)[0] for s in ALL_SIDES))
     ap.add_argument("--datatrove-scales", default="1", help="scales at which the datatrove sides run")
     ap.add_argument("--datatrove-repeats", type=int, default=1,
                     help="datatrove's runs per scale (~25 CPU-s each even at x1: start-up dominates)")
@@ -107,7 +107,11 @@ def main() -> None:
     args = ap.parse_args()
     if args.baseline_src is not None:
         h.compile_sources(args.baseline_src)
-    sides = h.ready_sides(args.sides.split(","))
+    names = {s.split(" ", 1)[0]: s for s in ALL_SIDES}  # "limit" names "limit (1 process)"
+    unknown = [s for s in args.sides.split(",") if s not in names and s not in ALL_SIDES]
+    if unknown:
+        ap.error(f"unknown side(s) {', '.join(unknown)}: use any of {', '.join(names)}")
+    sides = h.ready_sides([names.get(s, s) for s in args.sides.split(",")])
     if not h.DATATROVE_PY.exists():
         print("no .venv-datatrove (benchmarks/setup_datatrove.sh): skipping the datatrove sides")
         sides = [s for s in sides if not s.startswith("datatrove")]
