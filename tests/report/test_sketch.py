@@ -13,7 +13,17 @@ import pytest
 import fruitstand
 from fruitstand.document import Document
 from fruitstand.filters.gopher_quality import GopherQuality
-from fruitstand.report.sketch import SAMPLES, TaskSketch, doc_hash, domain, merge, signals
+from fruitstand.report.sketch import (
+    SAMPLES,
+    TERMINAL_CHARS,
+    TaskSketch,
+    doc_hash,
+    domain,
+    merge,
+    signals,
+    terminal_lines,
+    word_stats,
+)
 from fruitstand.step import StepStats
 
 
@@ -164,3 +174,27 @@ def test_documents_a_step_makes_are_kept_not_dropping_others(docs):
     assert st.docs_out == len(kept) == stats.docs_out
     for *_, entry in sketch.steps[0].samples.heaps["short"]:
         assert entry["chars"] < 1500
+
+
+def _plain_signals(text: str) -> tuple:
+    """The signals' definitions, plainly: `str.split()` words, a per-line regex for the endings."""
+    import re
+
+    words = text.split()
+    ends = re.compile(r"[.!?\u3002\uff01\uff1f\u06d4\u0964\u0965\u061f\u2026\"'\u201d\u2019\u00bb)\]][ \t]*$", re.M)
+    return len(words), sum(map(len, words)), len(ends.findall(text))
+
+
+def test_word_stats_and_endings_match_their_plain_definitions(shared):
+    import random
+
+    texts = [d.text for d in itertools.islice(fruitstand.read(shared / "text" / "bbc-news.jsonl.gz"), 200)]
+    texts += [(shared / "lang" / f"{lang}.txt").read_text()[:20_000] for lang in ("zh", "ur", "hi", "th", "ja")]
+    spaces = [chr(c) for c in range(0x3001) if chr(c).isspace()] + ["\u3000"]
+    alphabet = spaces + list("ab.!?)\"'") + list(TERMINAL_CHARS) + ["\u3001", "\u3002", "\U0001f600", "\ud800", "\x1f", "\x00"]
+    rng = random.Random(21)
+    texts += ["".join(rng.choice(alphabet) for _ in range(rng.randint(1, 60))) for _ in range(20_000)]
+    for text in texts:
+        n_words, chars, endings = _plain_signals(text)
+        assert word_stats(text) == (n_words, chars), repr(text)
+        assert terminal_lines(text.split("\n")) == endings, repr(text)

@@ -15,19 +15,23 @@ input gives the same report whatever `--workers` or task split. The domain count
 one approximation: each task keeps its `DOMAIN_CAP` most frequent domains and adds the rest
 under "(other)".
 
-Signals are measured once per document, when it is dropped or written, with string methods
-that run in C (split, count, one regex): their cost is measured in benchmarks/bench_report.py.
+Signals are measured once per document, when it is dropped or written, with no Python per word
+or character: the words' count and characters from a NumPy table of the white-space code points
+(what `str.split()` splits at), the lines by `str.split`; their cost is measured in
+benchmarks/bench_report.py.
 """
 
 from __future__ import annotations
 
+import functools
 import heapq
 import math
-import re
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
+from itertools import repeat
 from typing import Any
 
+import numpy as np
 import xxhash
 
 from fruitstand.document import Document
@@ -77,8 +81,35 @@ SIGNALS: dict[str, tuple[str, Any]] = {
 _BIN = {name: (log_bin if scale == "log" else _linear(*scale)) for name, (_, scale) in SIGNALS.items()}
 NBINS = {name: (LOG_BINS if scale == "log" else scale[2]) for name, (_, scale) in SIGNALS.items()}
 
-# A line ends a sentence: Latin, CJK, Arabic/Urdu, Devanagari marks, closing quotes and brackets.
-_TERMINAL = re.compile(r"[.!?\u3002\uff01\uff1f\u06d4\u0964\u0965\u061f\u2026\"'\u201d\u2019\u00bb)\]][ \t]*$", re.M)
+# A line ends a sentence when its last character but spaces and tabs is one of these: Latin, CJK,
+# Arabic/Urdu, Devanagari marks, closing quotes and brackets.
+TERMINAL_CHARS = ".!?\u3002\uff01\uff1f\u06d4\u0964\u0965\u061f\u2026\"'\u201d\u2019\u00bb)]"
+_TERMINAL_ENDS = tuple(TERMINAL_CHARS)
+_LAST_SPACE = 0x3000  # the highest white-space code point (ideographic space)
+
+
+@functools.cache
+def _is_space() -> np.ndarray:
+    """`chr(c).isspace()` for every code point up to U+3000, then one False for all above."""
+    return np.array([chr(c).isspace() for c in range(_LAST_SPACE + 1)] + [False], dtype=bool)
+
+
+def word_stats(text: str) -> tuple[int, int]:
+    """(`len(text.split())`, the characters in those words), from the white-space code points."""
+    table = _is_space()
+    if text.isascii():
+        space = table[np.frombuffer(text.encode("ascii"), dtype=np.uint8)]
+    else:
+        codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+        space = table[np.minimum(codes, _LAST_SPACE + 1)]
+    # A word starts at a non-space character after a space, or at the start.
+    starts = int(np.count_nonzero(space[:-1] > space[1:])) + (not space[0])
+    return starts, len(text) - int(np.count_nonzero(space))
+
+
+def terminal_lines(lines: list[str]) -> int:
+    """Lines ending in one of TERMINAL_CHARS, spaces and tabs after it aside."""
+    return sum(map(str.endswith, map(str.rstrip, lines, repeat(" \t")), repeat(_TERMINAL_ENDS)))
 
 
 def signals(doc: Document) -> dict[str, float]:
@@ -87,18 +118,18 @@ def signals(doc: Document) -> dict[str, float]:
     n = len(text)
     if not n:
         return {}
-    words = text.split()
+    n_words, word_chars = word_stats(text)
     lines = text.split("\n")
     filled = len(lines) - lines.count("")
-    out = {"length": n, "words": len(words)}
-    if words:
-        out["mean_word_length"] = sum(map(len, words)) / len(words)
+    out = {"length": n, "words": n_words}
+    if n_words:
+        out["mean_word_length"] = word_chars / n_words
     if filled:
         out["mean_line_length"] = n / filled
         distinct = set(lines)
         distinct.discard("")
         out["duplicate_lines"] = 1 - len(distinct) / filled
-        out["terminal_punctuation"] = min(1.0, len(_TERMINAL.findall(text)) / filled)
+        out["terminal_punctuation"] = min(1.0, terminal_lines(lines) / filled)
     score = doc.metadata.get("language_score")
     if isinstance(score, (int, float)):
         out["language_score"] = float(score)
