@@ -92,10 +92,17 @@ class C4Quality(Mapper):
             line = line.strip()
             if not line:
                 continue
-            line_words = words(line, language, cfg.script) if segmented else line.split()
             # Words are parts of the line: only a line longer than the limit can hold a longer word.
-            if (p.max_word_length != -1 and len(line) > p.max_word_length
-                    and any(len(w) > p.max_word_length for w in line_words)):
+            # Elsewhere only their count up to min_words_per_line is read: a stripped line split at
+            # most that many times has min(words, min_words_per_line + 1) parts, without the rest made.
+            long_line = p.max_word_length != -1 and len(line) > p.max_word_length
+            if segmented:
+                line_words = words(line, language, cfg.script)
+            elif long_line or p.min_words_per_line < 0:
+                line_words = line.split()
+            else:
+                line_words = line.split(None, p.min_words_per_line)
+            if long_line and any(len(w) > p.max_word_length for w in line_words):
                 line_stats["c4_lines_too_long_word"] += 1
                 continue
             if p.remove_citations:

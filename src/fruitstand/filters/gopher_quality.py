@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-from itertools import compress
+from itertools import compress, repeat
 from operator import not_
 from typing import ClassVar
 
@@ -128,12 +128,12 @@ class GopherQuality(Filter):
             return False, "gopher_too_many_ellipsis"
 
         lines = text.splitlines() or [""]
-        if p.max_bullet_lines_ratio:
-            bullets = sum(line.lstrip().startswith(("•", "-")) for line in lines)
+        if p.max_bullet_lines_ratio:  # map, not a generator: no Python per line
+            bullets = sum(map(str.startswith, map(str.lstrip, lines), repeat(("•", "-"))))
             if bullets / len(lines) > p.max_bullet_lines_ratio:
                 return False, "gopher_too_many_bullets"
         if p.max_ellipsis_lines_ratio:
-            ellipses = sum(line.rstrip().endswith(("...", "…")) for line in lines)
+            ellipses = sum(map(str.endswith, map(str.rstrip, lines), repeat(("...", "…"))))
             if ellipses / len(lines) > p.max_ellipsis_lines_ratio:
                 return False, "gopher_too_many_end_ellipsis"
 
