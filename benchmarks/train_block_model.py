@@ -43,7 +43,11 @@ from fruitstand.extract.prune import drop_inert
 
 HIDDEN, L2, EPOCHS, RATE, SEED = 8, 1e-3, 300, 0.01, 0
 CV_SEEDS = (0, 1, 2)
-THRESHOLDS = (0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6)
+THRESHOLDS = (0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6)
+# A threshold is eligible only where no benchmark's CV falls more than this (one retraining's
+# noise, extraction_cv.py) below its CV at the shipped model's threshold: the CV mean alone
+# would buy recall on the full-text sets with trafilatura-eval's precision (results/extraction.md).
+MAX_FALL = 0.002
 _TOKEN = re.compile(r"\w+")
 
 
@@ -170,13 +174,20 @@ def main() -> None:
                 out_of_fold[t].update(texts(model, [p for p in choose if fold[p[1]] == f]))
         for t in THRESHOLDS:
             per_seed[t].append(scores(data, choose, out_of_fold[t]))
+    cv = {t: {b: float(np.mean([r[b] for r in per_seed[t]])) for b in per_seed[t][0]} for t in THRESHOLDS}
+    shipped = None
+    if blocks.MODEL_PATH.exists():
+        with np.load(blocks.MODEL_PATH) as weights:
+            shipped = float(weights["threshold"])
+    floor = cv.get(shipped)
     best, best_mean = None, -1.0
-    for t in THRESHOLDS:
-        s = {b: float(np.mean([r[b] for r in per_seed[t]])) for b in per_seed[t][0]}
+    for t, s in cv.items():
         mean = float(np.mean(list(s.values())))
+        eligible = floor is None or all(s[b] >= floor[b] - MAX_FALL for b in s)
         print(f"threshold {t:.2f}: 3-fold CV on the choose halves (mean of {len(CV_SEEDS)} seeds) "
-              + ", ".join(f"{b} {v:.4f}" for b, v in s.items()) + f"; mean {mean:.4f}")
-        if mean > best_mean:
+              + ", ".join(f"{b} {v:.4f}" for b, v in s.items()) + f"; mean {mean:.4f}"
+              + ("" if eligible else f" (a benchmark {MAX_FALL}+ below its CV at the shipped {shipped})"))
+        if eligible and mean > best_mean:
             best, best_mean = t, mean
     model = fit(*stack(choose))
     model.threshold = best
