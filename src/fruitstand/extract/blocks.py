@@ -13,9 +13,10 @@ list items, `<pre>` and links kept as tags), so no second walk over the DOM is m
 that small text is all the extra cost (benchmarks/results/extraction.md).
 
 The weights (`data/block_model.npz`, a few KB of NumPy arrays) were trained by
-`benchmarks/train_block_model.py` on the "choose" half of four labelled sets (article-extraction
-benchmark, trafilatura's evaluation pages, goose3's and Readability's test pages); the other
-half of each is only scored (benchmarks/extraction_quality.py).
+`benchmarks/train_block_model.py` on the "choose" half of five labelled sets (article-extraction
+benchmark, trafilatura's evaluation pages, goose3's and Readability's test pages, and pages of
+the shared WARCs labelled by hand, benchmarks/data/warc-pages); the other half of each is only
+scored (benchmarks/extraction_quality.py).
 """
 
 from __future__ import annotations
