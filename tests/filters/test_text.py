@@ -13,12 +13,14 @@ from fruitstand.filters import configs
 from fruitstand.filters import text as text_module
 from fruitstand.filters.text import (
     dominant_script,
+    drop_punctuation,
     min_tokens,
     sentence_count,
     space_tokens,
     terminal_marks,
     terminal_punctuation,
     tokens,
+    word_count,
     words,
 )
 
@@ -174,3 +176,21 @@ def test_every_config_file_parses_and_names_only_real_parameters():
         cfg = configs._read(name, script or "Latn")
         for kind, table in cfg.tables.items():
             assert set(table) <= fields[kind], (name, kind)
+
+
+def test_word_count_is_the_length_of_the_words():
+    # C4 counts a segmented line's words with word_count: the same number drop_punctuation keeps.
+    import random
+
+    cases = []
+    for code in sorted(p.stem for p in LANG.glob("*.txt")):
+        for s in sentences(code, 40):
+            script = dominant_script(s)
+            cases.append(tokens(s, None, script))
+    rng = random.Random(21)
+    alphabet = ["a", "7", "٣", "。", "，", "-", "$", "…", "\u0301", "\n", "", "ab", "\u200b", "\x85", "🙂", "²"]
+    cases += [[rng.choice(alphabet) + rng.choice(alphabet) for _ in range(rng.randint(0, 8))] for _ in range(5000)]
+    assert all(word_count(t) == len(drop_punctuation(t)) for t in cases)
+    # every alphanumeric code point is neither punctuation nor a symbol: such a token is a word
+    punct = regex.compile(r"[\p{P}\p{S}]")
+    assert not [hex(c) for c in range(sys.maxunicode + 1) if chr(c).isalnum() and punct.match(chr(c))]

@@ -23,6 +23,7 @@ longer than English ones need fewer of them (`min_num_sentences` in their config
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -32,7 +33,15 @@ from typing import ClassVar
 from fruitstand import params
 from fruitstand.document import Document
 from fruitstand.filters import configs
-from fruitstand.filters.text import CLOSERS, SEGMENTED_SCRIPTS, sentence_count, terminal_punctuation, words
+from fruitstand.filters.text import (
+    CLOSERS,
+    SEGMENTED_SCRIPTS,
+    sentence_count,
+    terminal_punctuation,
+    tokens,
+    word_count,
+    words,
+)
 from fruitstand.step import Mapper, StepStats
 
 CITATION = re.compile(r"\[\d*]|\[edit]|\[citation needed]")
@@ -42,6 +51,7 @@ POLICY_SUBSTRINGS = ("terms of use", "privacy policy", "cookie policy", "uses co
 POLICY_KEYS = ("polic", "cookies", "terms of use")
 
 
+@functools.cache
 def end_punctuation(script: str) -> tuple[str, ...]:
     """C4's line endings plus the script's own terminal marks, each also followed by a
     closing quote (`۔”`, `。」`; right-to-left text often closes with `“`)."""
@@ -95,22 +105,22 @@ class C4Quality(Mapper):
             # Words are parts of the line: only a line longer than the limit can hold a longer word.
             # Elsewhere only their count up to min_words_per_line is read: a stripped line split at
             # most that many times has min(words, min_words_per_line + 1) parts, without the rest made.
-            long_line = p.max_word_length != -1 and len(line) > p.max_word_length
-            if segmented:
-                line_words = words(line, language, cfg.script)
-            elif long_line or p.min_words_per_line < 0:
-                line_words = line.split()
+            if p.max_word_length != -1 and len(line) > p.max_word_length:
+                line_words = words(line, language, cfg.script) if segmented else line.split()
+                if any(len(w) > p.max_word_length for w in line_words):
+                    line_stats["c4_lines_too_long_word"] += 1
+                    continue
+                n_words = len(line_words)
+            elif segmented:
+                n_words = word_count(tokens(line, language, cfg.script))
             else:
-                line_words = line.split(None, p.min_words_per_line)
-            if long_line and any(len(w) > p.max_word_length for w in line_words):
-                line_stats["c4_lines_too_long_word"] += 1
-                continue
+                n_words = len(line.split(None, p.min_words_per_line))
             if p.remove_citations:
                 line = CITATION.sub("", line)
             if p.filter_no_terminal_punct and (not line.endswith(ends) or line.endswith("...")):
                 line_stats["c4_lines_no_terminal_punct"] += 1
                 continue
-            if len(line_words) < p.min_words_per_line:
+            if n_words < p.min_words_per_line:
                 line_stats["c4_lines_too_few_words"] += 1
                 continue
             lower = line.lower()

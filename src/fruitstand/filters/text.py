@@ -28,6 +28,8 @@ When a segmenter is not installed, the text falls back to characters (CJK) or to
 from __future__ import annotations
 
 from functools import cache, lru_cache
+from itertools import compress
+from operator import not_
 
 import regex
 
@@ -133,6 +135,19 @@ def is_punctuation(token: str) -> bool:
 def drop_punctuation(toks: list[str]) -> list[str]:
     """The tokens that are not punctuation alone (one regex pass, no per-token Python)."""
     return _WORD_LINES.findall("\n".join(toks))
+
+
+def word_count(toks: list[str]) -> int:
+    """`len(drop_punctuation(toks))`, the regex run on the tokens that are not `str.isalnum` alone
+    (an alphanumeric character is a letter or a number, never punctuation or a symbol, nor a
+    newline: such a token is a word, a line of its own in the joined tokens)."""
+    rest = list(compress(toks, map(not_, map(str.isalnum, toks))))
+    if not rest:
+        return len(toks)
+    joined = "\n".join(rest)
+    if joined.count("\n") != len(rest) - 1 or "" in rest:  # a token holds a newline, or is empty
+        return len(drop_punctuation(toks))
+    return len(toks) - len(rest) + len(_WORD_LINES.findall(joined))
 
 
 # A run of terminal marks (an ellipsis is not one), then closers, then a space or the end;
