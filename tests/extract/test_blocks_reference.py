@@ -1,7 +1,8 @@
-"""blocks.py's fast features against their plain definition (issue 21).
+"""blocks.py's fast split_blocks and features against their plain definitions (issue 21).
 
-`features` counts digits with a code-point table, computes its windows side by side and fills its
-matrix in place; the definition below is the straightforward per-block code it replaced. Both must
+`features` counts digits and spaces with code-point tables, computes its windows side by side and
+fills its matrix in place; `split_blocks` skips the tests for tags the text never holds. The
+definitions below are the straightforward per-line and per-block code they replaced. Both must
 agree exactly, bit for bit, on the blocks of resiliparse's minimal-HTML output of real pages and of
 generated lines built to break the shortcuts (tags spanning lines, a `<` with no `>`, entities
 beside white space, digits of many scripts).
@@ -9,8 +10,10 @@ beside white space, digits of many scripts).
 
 from __future__ import annotations
 
+import html
 import math
 import random
+import re
 
 import numpy as np
 import pytest
@@ -22,6 +25,41 @@ from fruitstand.extract.decode import decode_html
 from fruitstand.extract.main_content import PLAIN
 from fruitstand.extract.prune import drop_inert
 from fruitstand.io.readers import open_binary
+
+_TAG = re.compile(r"<[^>]*>")
+_ANCHOR = re.compile(r"<a\b[^>]*>(.*?)</a>", re.S)
+
+
+def reference_split_blocks(text: str) -> list:
+    out = []
+    in_list = 0
+    in_pre = gap = False
+    for line in text.split("\n"):
+        s = line.strip()
+        if not s:
+            gap = True
+            continue
+        if in_pre:
+            kind = blocks.PRE
+        elif s.startswith("<p>"):
+            kind = blocks.LIST_ITEM if in_list else blocks.PARAGRAPH
+        elif re.match(r"<h[1-6]>", s):
+            kind = blocks.HEADING
+        elif in_list or s.startswith("<li>"):
+            kind = blocks.LIST_ITEM
+        else:
+            kind = blocks.OTHER
+        if "<pre>" in s:
+            in_pre, kind = True, blocks.PRE
+        if "</pre>" in s:
+            in_pre = False
+        in_list = max(0, in_list + s.count("<li>") - s.count("</li>"))
+        links = sum(len(_TAG.sub("", a).strip()) for a in _ANCHOR.findall(s))
+        s = html.unescape(_TAG.sub("", s)).strip()
+        if s:
+            out.append((s, kind, links, gap))
+            gap = False
+    return out
 
 
 def _shift(a, k):
@@ -75,6 +113,7 @@ def reference_features(found: list, mode: int) -> np.ndarray:
 
 def _same(text: str, mode: int = blocks.MODE_CONTAINER) -> None:
     found = blocks.split_blocks(text)
+    assert found == reference_split_blocks(text), text
     if found:
         x, ref = blocks.features(found, mode), reference_features(found, mode)
         assert x.shape == ref.shape and x.dtype == ref.dtype and x.flags.c_contiguous
@@ -117,5 +156,7 @@ def test_digit_table_is_str_isdigit():
     texts = ["".join(map(chr, range(start, start + 4096))) for start in range(0, 0x110000, 4096)]
     texts = [t.replace("\n", "") for t in texts if t.strip()]
     lengths = np.array([len(t) for t in texts])
-    got = blocks._digit_counts(texts, np.cumsum(lengths) - lengths)
-    assert got.tolist() == [float(sum(map(str.isdigit, t))) for t in texts]
+    got = blocks._char_counts(texts, np.cumsum(lengths) - lengths, lengths)
+    assert got[0].tolist() == [float(sum(map(str.isdigit, t))) for t in texts]
+    assert got[1].tolist() == [float(t.count(" ")) for t in texts]
+    assert got[2].tolist() == [ord(t[-1]) for t in texts]

@@ -62,36 +62,40 @@ FEATURES = (
 def split_blocks(text: str) -> list[tuple[str, int, int, bool]]:
     """(plain text, kind, characters inside links, blank line before) of each block of `text`,
     resiliparse's minimal-HTML output; blocks without text are left out."""
+    has_pre, has_li, has_a, has_amp = "<pre>" in text, "li>" in text, "<a " in text, "&" in text
     out = []
     in_list = 0
     in_pre = gap = False
     for line in text.split("\n"):
-        s = line.strip()
-        if not s:
+        line = line.strip()
+        if not line:
             gap = True
             continue
         if in_pre:
             kind = PRE
-        elif s.startswith("<p>"):
+        elif line.startswith("<p>"):
             kind = LIST_ITEM if in_list else PARAGRAPH
-        elif s.startswith("<h") and _HEADING.match(s):
+        elif line.startswith("<h") and _HEADING.match(line):
             kind = HEADING
-        elif in_list or s.startswith("<li>"):
+        elif in_list or line.startswith("<li>"):
             kind = LIST_ITEM
         else:
             kind = OTHER
-        if "<pre>" in s:
-            in_pre, kind = True, PRE
-        if "</pre>" in s:
-            in_pre = False
-        if "li>" in s:
-            in_list = max(0, in_list + s.count("<li>") - s.count("</li>"))
+        if has_pre:
+            if "<pre>" in line:
+                in_pre, kind = True, PRE
+            if "</pre>" in line:
+                in_pre = False
+        if has_li and "li>" in line:
+            in_list = max(0, in_list + line.count("<li>") - line.count("</li>"))
         links = 0
-        if "<a " in s:
-            links = sum(len(_TAG.sub("", a).strip()) for a in _ANCHOR.findall(s))
-        if "<" in s:
-            s = _TAG.sub("", s)
-        if "&" in s:
+        if has_a and "<a " in line:
+            anchors = _ANCHOR.findall(line)
+            if "<" in "".join(anchors):
+                anchors = [_TAG.sub("", a) for a in anchors]
+            links = sum(map(len, map(str.strip, anchors)))
+        s = _TAG.sub("", line) if "<" in line else line
+        if has_amp and "&" in s:
             s = _html.unescape(s)
         s = s.strip()
         if s:
@@ -103,15 +107,15 @@ def split_blocks(text: str) -> list[tuple[str, int, int, bool]]:
 def features(blocks: list[tuple[str, int, int, bool]], mode: int) -> np.ndarray:
     """One row per block, the columns of FEATURES."""
     n = len(blocks)
-    texts = [b[0] for b in blocks]
-    lengths = np.array([len(t) for t in texts])
+    texts, kinds, links, _ = zip(*blocks)
+    lengths = np.array(list(map(len, texts)))
     starts = np.cumsum(lengths) - lengths  # of each block in the joined texts
     chars = lengths.astype(float)
-    kind = np.array([b[1] for b in blocks])
     per_char = np.maximum(chars, 1)
-    link = np.minimum(np.array([b[2] for b in blocks], float) / per_char, 1)
-    ends = np.array([t[-1] in _SENTENCE_END for t in texts], float)
-    words = np.array([t.count(" ") for t in texts], float) + 1
+    link = np.minimum(np.array(links, float) / per_char, 1)
+    digits, spaces, last = _char_counts(texts, starts, lengths)
+    ends = _IS_SENTENCE_END[last].astype(float)
+    words = spaces + 1
     log_chars = np.log1p(chars)
     long = (chars >= LONG_BLOCK) & (ends > 0)
     weight = chars * long
@@ -121,58 +125,82 @@ def features(blocks: list[tuple[str, int, int, bool]], mode: int) -> np.ndarray:
         before, after = (cum - weight) / total, (total - cum) / total
     else:
         before = after = np.zeros(n)
-    paragraph = (kind == PARAGRAPH).astype(float)
-    heading = (kind == HEADING).astype(float)
-    windows = _windows(link, log_chars, paragraph)
-    columns = {
-        "log_chars": log_chars, "link_density": link, "sentence_end": ends, "log_words": np.log1p(words),
-        "digit_share": _digit_counts(texts, starts) / per_char, "long_text_before": before,
-        "long_text_after": after, "position": np.arange(n) / max(1, n - 1),
-        "text_position": starts / max(chars.sum(), 1),
-        "prev_log_chars": _shift(log_chars, 1), "next_log_chars": _shift(log_chars, -1),
-        "prev_link_density": _shift(link, 1), "next_link_density": _shift(link, -1),
-        "prev_sentence_end": _shift(ends, 1), "next_sentence_end": _shift(ends, -1),
-        "window_link_density": windows[:, 0], "window_log_chars": windows[:, 1],
-        "window_paragraphs": windows[:, 2], "log_blocks": math.log1p(n),
-        "log_page_chars": math.log1p(chars.sum()), "before_first_long": before == 0,
-        "after_last_long": after == 0, "is_long": long, "paragraph": paragraph, "heading": heading,
-        "list_item": kind == LIST_ITEM, "pre": kind == PRE, "other": kind == OTHER,
-        "prev_heading": _shift(heading, 1), "prev_paragraph": _shift(paragraph, 1),
-        "next_paragraph": _shift(paragraph, -1), "mode_container": mode == MODE_CONTAINER,
-        "mode_page_rules": mode == MODE_PAGE_RULES, "mode_fallback": mode >= MODE_CONTAINER_RULES,
-    }
-    # Filled column by column (scalars and booleans broadcast and cast): cheaper than stacking.
+    # Filled in place, in FEATURES' order (scalars and booleans broadcast and cast); the kinds'
+    # indicators in one comparison, the neighbours' columns copied from the rows around.
     x = np.empty((n, len(FEATURES)))
-    for i, name in enumerate(FEATURES):
-        x[:, i] = columns[name]
+    x[:, 0] = log_chars
+    x[:, 1] = link
+    x[:, 2] = ends
+    x[:, 3] = np.log1p(words)
+    x[:, 4] = digits / per_char
+    x[:, 5] = before
+    x[:, 6] = after
+    x[:, 7] = np.arange(n) / max(1, n - 1)
+    x[:, 8] = starts / max(chars.sum(), 1)
+    x[:, _KIND_COLUMNS] = np.array(kinds)[:, None] == _KINDS
+    x[:, 15:18] = _windows(link, log_chars, x[:, _PARAGRAPH_COLUMN])
+    x[:, 18] = math.log1p(n)
+    x[:, 19] = math.log1p(chars.sum())
+    x[:, 20] = before == 0
+    x[:, 21] = after == 0
+    x[:, 22] = long
+    x[:, 31:34] = (mode == MODE_CONTAINER, mode == MODE_PAGE_RULES, mode >= MODE_CONTAINER_RULES)
+    x[0, _PREV] = 0
+    x[1:, _PREV] = x[:-1, _PREV_OF]
+    x[-1, _NEXT] = 0
+    x[:-1, _NEXT] = x[1:, _NEXT_OF]
     return x
 
 
+# Where features() puts what: the literal column numbers above are FEATURES' order (checked here).
+_KINDS = np.array([PARAGRAPH, HEADING, LIST_ITEM, PRE, OTHER])
+_KIND_COLUMNS = slice(23, 28)
+_PARAGRAPH_COLUMN = 23
+_PREV, _PREV_OF = [9, 11, 13, 28, 29], [0, 1, 2, 24, 23]  # prev_x: x of the block before
+_NEXT, _NEXT_OF = [10, 12, 14, 30], [0, 1, 2, 23]  # next_x: x of the block after
+assert FEATURES[:9] == ("log_chars", "link_density", "sentence_end", "log_words", "digit_share",
+                        "long_text_before", "long_text_after", "position", "text_position")
+assert FEATURES[15:28] == ("window_link_density", "window_log_chars", "window_paragraphs", "log_blocks",
+                           "log_page_chars", "before_first_long", "after_last_long", "is_long",
+                           "paragraph", "heading", "list_item", "pre", "other")
+assert FEATURES[31:] == ("mode_container", "mode_page_rules", "mode_fallback")
+assert all(FEATURES[i] == "prev_" + FEATURES[j] for i, j in zip(_PREV, _PREV_OF))
+assert all(FEATURES[i] == "next_" + FEATURES[j] for i, j in zip(_NEXT, _NEXT_OF))
+assert sorted([*range(9), *range(15, 28), *range(31, 34), *_PREV, *_NEXT]) == list(range(len(FEATURES)))
+
+
 # What each code point's str.isdigit() says, filled in as the code points are met: 1, 0, or -1
-# (not looked up yet). One table lookup per character instead of one Python call.
+# (not looked up yet). One table lookup per non-ASCII character instead of one Python call.
 _IS_DIGIT: np.ndarray | None = None
+# Whether a code point is one of _SENTENCE_END's (the last character of a block, looked up).
+_IS_SENTENCE_END = np.zeros(0x110000, bool)
+_IS_SENTENCE_END[[ord(c) for c in _SENTENCE_END]] = True
 
 
-def _digit_counts(texts: list[str], starts: np.ndarray) -> np.ndarray:
-    """How many characters of each text are digits (str.isdigit), as floats; `starts`: where
-    each text starts in their concatenation."""
+def _char_counts(texts, starts: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Digits (str.isdigit) and spaces in each text, as floats, and each text's last code point;
+    `starts`: where each (non-empty) text starts in their concatenation, `lengths`: their lengths."""
     global _IS_DIGIT
     joined = "".join(texts)
     if joined.isascii():
         codes = np.frombuffer(joined.encode("ascii"), np.uint8)
         digit = (codes >= 48) & (codes <= 57)
     else:
+        codes = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), np.uint32)
+        digit = (codes >= 48) & (codes <= 57)
+        high = np.flatnonzero(codes >= 128)  # the code points past ASCII, looked up in the table
         if _IS_DIGIT is None:
             _IS_DIGIT = np.full(0x110000, -1, np.int8)
-            _IS_DIGIT[:128] = [chr(c).isdigit() for c in range(128)]
-        codes = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), np.uint32)
-        known = _IS_DIGIT[codes]
+        high_codes = codes[high]
+        known = _IS_DIGIT[high_codes]
         if (known < 0).any():
-            new = list(set(codes[known < 0].tolist()))  # not np.unique: it imports numpy.ma (~15 ms)
+            new = list(set(high_codes[known < 0].tolist()))  # not np.unique: it imports numpy.ma (~15 ms)
             _IS_DIGIT[new] = [chr(c).isdigit() for c in new]
-            known = _IS_DIGIT[codes]
-        digit = known > 0
-    return np.add.reduceat(digit, starts, dtype=float)
+            known = _IS_DIGIT[high_codes]
+        digit[high] = known > 0
+    # Both counts in one pass: spaces in the high 32 bits, digits in the low (a text is shorter than 2**32).
+    both = np.add.reduceat(digit + ((codes == 32).astype(np.int64) << 32), starts)
+    return (both & 0xFFFFFFFF).astype(float), (both >> 32).astype(float), codes[starts + lengths - 1]
 
 
 def _shift(a: np.ndarray, k: int) -> np.ndarray:
