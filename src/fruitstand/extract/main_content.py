@@ -265,7 +265,9 @@ def _leads(body, container) -> list[str]:
         return []
     out, after_title, memo, scanned = [], False, {}, 0
     # top holds at most MAX_PARAGRAPHS paragraphs (_container) and LEAD_TITLES titles
-    for element in top.query_selector_all("h1, p").values():
+    found = top.query_selector_all("h1, p")  # item(i) makes one node object; the loop stops early
+    for i in range(len(found)):
+        element = found.item(i)
         if not after_title:
             after_title = element == title
             continue
