@@ -187,6 +187,7 @@ def test_word_count_is_the_length_of_the_words():
         for s in sentences(code, 40):
             script = dominant_script(s)
             cases.append(tokens(s, None, script))
+    assert len(cases) > 400  # the real sentences of every lang/*.txt
     rng = random.Random(21)
     alphabet = ["a", "7", "٣", "。", "，", "-", "$", "…", "\u0301", "\n", "", "ab", "\u200b", "\x85", "🙂", "²"]
     cases += [[rng.choice(alphabet) + rng.choice(alphabet) for _ in range(rng.randint(0, 8))] for _ in range(5000)]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import itertools
 import json
+import sys
 from collections import Counter
 from collections.abc import Iterator
 
@@ -13,6 +14,7 @@ import pytest
 import fruitstand
 from fruitstand.document import Document
 from fruitstand.filters.gopher_quality import GopherQuality
+from fruitstand.report import sketch
 from fruitstand.report.sketch import (
     SAMPLES,
     TERMINAL_CHARS,
@@ -193,7 +195,9 @@ def test_word_stats_and_endings_match_their_plain_definitions(shared):
     spaces = [chr(c) for c in range(0x3001) if chr(c).isspace()] + ["\u3000"]
     alphabet = spaces + list("ab.!?)\"'") + list(TERMINAL_CHARS) + ["\u3001", "\u3002", "\U0001f600", "\ud800", "\x1f", "\x00"]
     rng = random.Random(21)
-    texts += ["".join(rng.choice(alphabet) for _ in range(rng.randint(1, 60))) for _ in range(20_000)]
+    texts += ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 60))) for _ in range(20_000)]
+    # the table stops at the highest white-space code point
+    assert max(c for c in range(sys.maxunicode + 1) if chr(c).isspace()) == sketch._LAST_SPACE
     for text in texts:
         n_words, chars, endings = _plain_signals(text)
         assert word_stats(text) == (n_words, chars), repr(text)

@@ -203,16 +203,6 @@ def _char_counts(texts, starts: np.ndarray, lengths: np.ndarray) -> tuple[np.nda
     return (both & 0xFFFFFFFF).astype(float), (both >> 32).astype(float), codes[starts + lengths - 1]
 
 
-def _shift(a: np.ndarray, k: int) -> np.ndarray:
-    """a moved k places later (k < 0: earlier), zeros where nothing moved in."""
-    out = np.zeros_like(a)
-    if k > 0:
-        out[k:] = a[:-k]
-    else:
-        out[:k] = a[-k:]
-    return out
-
-
 def _windows(*columns: np.ndarray, r: int = 2) -> np.ndarray:
     """Mean of each column over the 2r+1 blocks around each block (zeros past the ends), side by side."""
     n = len(columns[0])

@@ -96,6 +96,8 @@ def _is_space() -> np.ndarray:
 
 def word_stats(text: str) -> tuple[int, int]:
     """(`len(text.split())`, the characters in those words), from the white-space code points."""
+    if not text:
+        return 0, 0
     table = _is_space()
     if text.isascii():
         space = table[np.frombuffer(text.encode("ascii"), dtype=np.uint8)]
