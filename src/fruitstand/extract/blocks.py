@@ -6,7 +6,8 @@ from what it looks like and where it sits, in the spirit of dragnet, Web2Text an
 its length and words, link density, whether it is a paragraph, heading, list item or
 preformatted text, whether it ends like a sentence, its position against the long
 paragraphs of the page (before the first, after the last), and the same for its neighbours.
-After the model, `drop_orphans` drops kept headings that head nothing kept and copyright lines.
+After the model, `drop_orphans` drops kept headings that head nothing kept, copyright lines,
+and after the prose, headings over link lists and linked lines addressed to the reader.
 
 The blocks come from resiliparse's own pass in its "minimal HTML" form (paragraphs, headings,
 list items, `<pre>` and links kept as tags), so no second walk over the DOM is made: parsing
@@ -259,7 +260,7 @@ def drop_orphans(blocks: list, keep: np.ndarray) -> np.ndarray:
     także" / "Explore further" heading over the link list the model dropped, a "Share this" line
     at the end. Walked from the end, so a heading over only such headings goes too. Copyright
     lines ("©", "Copyright ...") after that block go as well. Before the first long prose block
-    (titles, standfirsts over a dropped byline) nothing is dropped.
+    (titles, standfirsts over a dropped byline) nothing is dropped. Then `_drop_tail`.
     Chosen on the choose halves' CV (benchmarks/results/extraction.md)."""
     first = next((i for i, b in enumerate(blocks) if keep[i] and len(b[0]) >= LONG_BLOCK
                   and b[0][-1] in _SENTENCE_END), None)
@@ -280,6 +281,48 @@ def drop_orphans(blocks: list, keep: np.ndarray) -> np.ndarray:
             keep[i] = False
         else:
             next_kept = kind
+    return _drop_tail(blocks, keep)
+
+
+# After the last kept long prose block, a block this much in links is a link (teaser, "next
+# article"); a kept block shorter than READER_CHARS with a link in it that speaks to the reader
+# (second-person pronouns, in the languages of the labelled sets) is a call to action.
+LINK_SHARE = 0.8
+READER_CHARS = 200
+_READER = re.compile(r"\b(you|your|sie|ihnen|du|dich|dir|dein|deine|euch|vous|votre|vos|usted|ustedes"
+                     r"|você|vocês|twój|wasz|państwo|вы|вас|ваш)\b")
+
+
+def _drop_tail(blocks: list, keep: np.ndarray) -> np.ndarray:
+    """`keep` (a copy) without, after its last long prose block: a heading-like line (as in
+    drop_orphans) over one or more blocks LINK_SHARE in links, with those blocks ("Verwandte
+    Artikel:", "Lee también...", "Weitere Videos" over teasers the model kept); and short
+    linked lines addressed to the reader ("Subscribe to ... via RSS", "You can keep up with me
+    on Twitter", "Alles über ... findest Du hier"). Chosen on the choose halves' CV
+    (benchmarks/results/extraction.md)."""
+    last = next((i for i in range(len(blocks) - 1, -1, -1) if keep[i] and len(blocks[i][0]) >= LONG_BLOCK
+                 and blocks[i][0][-1] in _SENTENCE_END), None)
+    if last is None:
+        return keep
+    n = len(blocks)
+    i = last + 1
+    while i < n:
+        text, kind, links = blocks[i][0], blocks[i][1], blocks[i][2]
+        dense = links >= LINK_SHARE * len(text)
+        if not dense and (kind == HEADING or (kind != LIST_ITEM and len(text) < ORPHAN_CHARS
+                                              and text[-1] not in _STATEMENT_END)):
+            j = i + 1
+            while j < n and blocks[j][2] >= LINK_SHARE * len(blocks[j][0]):
+                j += 1
+            if j > i + 1:
+                keep[i:j] = False
+                i = j
+                continue
+        i += 1
+    for i in range(last + 1, n):
+        text = blocks[i][0]
+        if keep[i] and len(text) < READER_CHARS and blocks[i][2] and _READER.search(text.lower()):
+            keep[i] = False
     return keep
 
 
