@@ -156,11 +156,16 @@ def load_warc_pages() -> tuple[dict[str, bytes], dict[str, str]]:
         wanted.setdefault(label["warc"], {})[label["record_id"]] = label["key"]
     pages = {}
     for warc, ids in wanted.items():
-        task = Task(0, str(DATA / "warc" / warc), "warc")
-        for doc in read_warc(task, StepStats(), ReadLimits(), lambda _: None):
-            if doc.id in ids:
-                pages[ids[doc.id]] = doc.html
+        for rid, html in warc_html(warc).items():
+            if rid in ids:
+                pages[ids[rid]] = html
     return pages, {label["key"]: label["text"] for label in labels}
+
+
+def warc_html(warc: str) -> dict[str, bytes]:
+    """Record id -> HTML bytes of a ../shared/data/warc file's HTML responses, as read_warc gives them."""
+    task = Task(0, str(DATA / "warc" / warc), "warc")
+    return {doc.id: doc.html for doc in read_warc(task, StepStats(), ReadLimits(), lambda _: None) if doc.html}
 
 
 # ---- the five benchmarks, each cut in two -------------------------------------------------

@@ -1,7 +1,9 @@
 """The hand-labelling view behind benchmarks/data/warc-pages (its README.md says the protocol).
 
 A page's record (as `fruitstand.io.archives.read_warc` hands it to `extract`: chunks and gzip
-undone) is parsed with lxml, not with anything of fruitstand's or trafilatura's, and every
+undone) is decoded to text as `extract` decodes it (`fruitstand.extract.decode.decode_html`: so a
+charset mistake there would be shared by the labels and the extractor), then parsed with lxml,
+not with fruitstand's or trafilatura's extraction, and every
 block-level element's own text becomes one numbered line with the last four elements of its
 path (tag, id, classes). A labeller reads these lines and writes down which of them are the
 page's main content; the label is those lines, in order, joined by newlines.
@@ -22,24 +24,14 @@ from pathlib import Path
 
 import lxml.html
 
+from extraction_quality import warc_html
 from fruitstand.extract.decode import decode_html
-from fruitstand.io.archives import read_warc
-from fruitstand.io.base import ReadLimits
-from fruitstand.io.inputs import Task
-from fruitstand.step import StepStats
 
-WARCS = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "warc"
 LABELS = Path(__file__).resolve().parent / "data" / "warc-pages" / "labels.jsonl.gz"
 BLOCK = frozenset(
     "p div h1 h2 h3 h4 h5 h6 li ul ol dl dt dd table tr td th section article header footer nav aside main "
     "form blockquote pre br hr figure figcaption address center title option select label button".split())
 SKIP = frozenset(("script", "style", "noscript", "template", "head"))
-
-
-def records(warc: str) -> dict[str, bytes]:
-    """record id -> HTML bytes of the WARC's HTML responses, as read_warc gives them."""
-    task = Task(0, str(WARCS / warc), "warc")
-    return {doc.id: doc.html for doc in read_warc(task, StepStats(), ReadLimits(), lambda _: None) if doc.html}
 
 
 def _name(el) -> str:
@@ -98,11 +90,11 @@ def main() -> None:
     sub.add_parser("check")
     args = parser.parse_args()
     if args.what == "dump":
-        for i, (path, text) in enumerate(view(records(args.warc)[args.record_id])):
+        for i, (path, text) in enumerate(view(warc_html(args.warc)[args.record_id])):
             print(f"{i:03d} [{path}] {text}")
         return
     labels = [json.loads(line) for line in gzip.open(LABELS, "rt", encoding="utf-8")]
-    pages = {warc: records(warc) for warc in {r["warc"] for r in labels}}
+    pages = {warc: warc_html(warc) for warc in {r["warc"] for r in labels}}
     bad = [r["key"] for r in labels if label_text(view(pages[r["warc"]][r["record_id"]]), r["lines"]) != r["text"]]
     print(f"{len(labels)} labels, {len(bad)} differ from their lines" + "".join(f"\n  {k}" for k in bad))
     sys.exit(1 if bad else 0)
