@@ -284,8 +284,8 @@ def drop_orphans(blocks: list, keep: np.ndarray) -> np.ndarray:
     return _drop_tail(blocks, keep)
 
 
-# After the last kept long prose block, a block this much in links is a link (teaser, "next
-# article"); a kept block shorter than READER_CHARS with a link in it that speaks to the reader
+# After the first kept long prose block, a block this much in links is a link (teaser, "next
+# article"); after the last, a kept block shorter than READER_CHARS with a link in it that speaks to the reader
 # (second-person pronouns, in the languages of the labelled sets) is a call to action.
 LINK_SHARE = 0.8
 READER_CHARS = 200
@@ -294,18 +294,17 @@ _READER = re.compile(r"\b(you|your|sie|ihnen|du|dich|dir|dein|deine|euch|vous|vo
 
 
 def _drop_tail(blocks: list, keep: np.ndarray) -> np.ndarray:
-    """`keep` (a copy) without, after its last long prose block: a heading-like line (as in
+    """`keep` (a copy) without, after its first long prose block, a heading-like line (as in
     drop_orphans) over one or more blocks LINK_SHARE in links, with those blocks ("Verwandte
-    Artikel:", "Lee también...", "Weitere Videos" over teasers the model kept); and short
-    linked lines addressed to the reader ("Subscribe to ... via RSS", "You can keep up with me
+    Artikel:", "Lee también...", "Weitere Videos" over teasers the model kept); after its last
+    long prose block, short linked lines addressed to the reader ("Subscribe to ... via RSS", "You can keep up with me
     on Twitter", "Alles über ... findest Du hier"). Chosen on the choose halves' CV
     (benchmarks/results/extraction.md)."""
-    last = next((i for i in range(len(blocks) - 1, -1, -1) if keep[i] and len(blocks[i][0]) >= LONG_BLOCK
-                 and blocks[i][0][-1] in _SENTENCE_END), None)
-    if last is None:
+    long = [i for i, b in enumerate(blocks) if keep[i] and len(b[0]) >= LONG_BLOCK and b[0][-1] in _SENTENCE_END]
+    if not long:
         return keep
     n = len(blocks)
-    i = last + 1
+    i = long[0] + 1
     while i < n:
         text, kind, links = blocks[i][0], blocks[i][1], blocks[i][2]
         dense = links >= LINK_SHARE * len(text)
@@ -319,7 +318,7 @@ def _drop_tail(blocks: list, keep: np.ndarray) -> np.ndarray:
                 i = j
                 continue
         i += 1
-    for i in range(last + 1, n):
+    for i in range(long[-1] + 1, n):
         text = blocks[i][0]
         if keep[i] and len(text) < READER_CHARS and blocks[i][2] and _READER.search(text.lower()):
             keep[i] = False
