@@ -84,11 +84,19 @@ def test_shipped_model_loads_and_scores_prose_above_a_link_list():
     found = [(prose, blocks.PARAGRAPH, 0, True), (prose.replace("Tuesday", "Wednesday"), blocks.PARAGRAPH, 0, True),
              ("Related stories", blocks.HEADING, 0, True), ("Ten things to do this weekend", blocks.LIST_ITEM, 29, True),
              ("Sign up for our newsletter", blocks.LIST_ITEM, 26, False)]
-    p = model.probabilities(blocks.features(found, blocks.MODE_CONTAINER))
-    # Alone, without a page around them, the wholly linked items are kept by the model retrained
-    # with warc-pages (0.71 and 0.57 against 0.25: that set's truths hold link lists, publication
-    # lists and link-heavy table rows), but they score under both prose paragraphs
+    x = blocks.features(found, blocks.MODE_CONTAINER)
+    p = model.probabilities(x)
+    # Alone, without a page around them, the wholly linked items pass the threshold of the model
+    # retrained with warc-pages (0.71 and 0.57 against 0.25: that set's truths hold link lists,
+    # publication lists and link-heavy table rows), but they score under both prose paragraphs ...
     assert p[0] > model.threshold and p[1] > model.threshold and max(p[2:]) < min(p[:2])
+    # ... and what `extract` keeps (the model, then drop_orphans and _drop_tail) is the prose alone:
+    # the "Related" heading over linked teasers goes with them, however long the list
+    assert model.keep(found, blocks.MODE_CONTAINER, x).tolist() == [True, True, False, False, False]
+    teasers = [(t, blocks.LIST_ITEM, len(t), True) for t in
+               ("Five new cafes opened in the old town", "Why the river flooded again this spring")]
+    longer = found[:4] + teasers + found[4:]
+    assert model.keep(longer, blocks.MODE_CONTAINER).tolist() == [True, True] + [False] * 5
 
 
 def test_orphan_headings_after_the_prose_are_dropped():
