@@ -41,3 +41,13 @@ def test_every_subcommand_has_an_example_and_every_option_its_default():
 def test_help_runs_from_the_command_line():
     res = subprocess.run([sys.executable, "-m", "fruitstand", "report", "--help"], capture_output=True, text=True)
     assert res.returncode == 0 and "example: fruitstand report out/" in res.stdout
+
+
+def test_numpy_loads_after_the_cli_has_set_openblas_threads():
+    """`main` sets OPENBLAS_NUM_THREADS for run/tokenize before NumPy loads; a module the CLI imports
+    at start that imports NumPy at its top (report/sketch.py did) starts OpenBLAS's thread pool
+    first, ~0.1 CPU-s a run (benchmarks/results/recipe-speed.md)."""
+    code = ("import sys, fruitstand.cli, fruitstand.execute.local, fruitstand.report.sketch; "
+            "assert 'numpy' not in sys.modules, 'numpy imported'")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr[-2000:]

@@ -29,12 +29,14 @@ import math
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
 from itertools import repeat
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import xxhash
 
 from fruitstand.document import Document
+
+if TYPE_CHECKING:
+    import numpy as np
 
 # Where each task's sketch is written (atomically, before the task is recorded done), under the output folder.
 SKETCHES = ".fruitstand/report"
@@ -91,6 +93,8 @@ _LAST_SPACE = 0x3000  # the highest white-space code point (ideographic space)
 @functools.cache
 def _is_space() -> np.ndarray:
     """`chr(c).isspace()` for every code point up to U+3000, then one False for all above."""
+    import numpy as np  # here, not at the top: the parent imports this module and needs no NumPy
+
     return np.array([chr(c).isspace() for c in range(_LAST_SPACE + 1)] + [False], dtype=bool)
 
 
@@ -98,6 +102,8 @@ def word_stats(text: str) -> tuple[int, int]:
     """(`len(text.split())`, the characters in those words), from the white-space code points."""
     if not text:
         return 0, 0
+    import numpy as np
+
     table = _is_space()
     if text.isascii():
         space = table[np.frombuffer(text.encode("ascii"), dtype=np.uint8)]
