@@ -253,6 +253,16 @@ COPYRIGHT_CHARS = 300  # a copyright notice ("©", "Copyright ...") shorter than
 _STATEMENT_END = frozenset('.!?。！？"”»)]')
 
 
+def _long_prose(block: tuple) -> bool:
+    """A long prose block: LONG_BLOCK characters or more, ending like a sentence (as `long` in features)."""
+    return len(block[0]) >= LONG_BLOCK and block[0][-1] in _SENTENCE_END
+
+
+def _heading_like(text: str, kind: int) -> bool:
+    """A heading, or a short line (under ORPHAN_CHARS, not a list item) that does not end like a statement."""
+    return kind == HEADING or (kind != LIST_ITEM and len(text) < ORPHAN_CHARS and text[-1] not in _STATEMENT_END)
+
+
 def drop_orphans(blocks: list, keep: np.ndarray) -> np.ndarray:
     """`keep` without the headings (and heading-like short lines, ORPHAN_CHARS) after the first
     kept long prose block that head nothing kept: the block right after one is dropped (or there
@@ -262,8 +272,7 @@ def drop_orphans(blocks: list, keep: np.ndarray) -> np.ndarray:
     lines ("©", "Copyright ...") after that block go as well. Before the first long prose block
     (titles, standfirsts over a dropped byline) nothing is dropped. Then `_drop_tail`.
     Chosen on the choose halves' CV (benchmarks/results/extraction.md)."""
-    first = next((i for i, b in enumerate(blocks) if keep[i] and len(b[0]) >= LONG_BLOCK
-                  and b[0][-1] in _SENTENCE_END), None)
+    first = next((i for i, b in enumerate(blocks) if keep[i] and _long_prose(b)), None)
     if first is None:
         return keep
     keep = keep.copy()
@@ -272,8 +281,7 @@ def drop_orphans(blocks: list, keep: np.ndarray) -> np.ndarray:
         if not keep[i]:
             continue
         text, kind = blocks[i][0], blocks[i][1]
-        heading = kind == HEADING or (kind != LIST_ITEM and len(text) < ORPHAN_CHARS
-                                      and text[-1] not in _STATEMENT_END)
+        heading = _heading_like(text, kind)
         if len(text) < COPYRIGHT_CHARS and ("©" in text or text[:9].lower() == "copyright"):
             keep[i] = False
             continue
@@ -300,16 +308,14 @@ def _drop_tail(blocks: list, keep: np.ndarray) -> np.ndarray:
     long prose block, short linked lines addressed to the reader ("Subscribe to ... via RSS", "You can keep up with me
     on Twitter", "Alles über ... findest Du hier"). Chosen on the choose halves' CV
     (benchmarks/results/extraction.md)."""
-    long = [i for i, b in enumerate(blocks) if keep[i] and len(b[0]) >= LONG_BLOCK and b[0][-1] in _SENTENCE_END]
+    long = [i for i, b in enumerate(blocks) if keep[i] and _long_prose(b)]
     if not long:
         return keep
     n = len(blocks)
     i = long[0] + 1
     while i < n:
         text, kind, links = blocks[i][0], blocks[i][1], blocks[i][2]
-        dense = links >= LINK_SHARE * len(text)
-        if not dense and (kind == HEADING or (kind != LIST_ITEM and len(text) < ORPHAN_CHARS
-                                              and text[-1] not in _STATEMENT_END)):
+        if links < LINK_SHARE * len(text) and _heading_like(text, kind):
             j = i + 1
             while j < n and blocks[j][2] >= LINK_SHARE * len(blocks[j][0]):
                 j += 1
