@@ -41,7 +41,6 @@ import warnings
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from resiliparse.extract.html2text import extract_plain_text
 from resiliparse.parse.html import HTMLTree
@@ -52,6 +51,7 @@ from fruitstand.extract.extract import Extract
 from fruitstand.io.archives import read_warc
 from fruitstand.io.base import ReadLimits
 from fruitstand.io.inputs import Task
+from fruitstand.report.sketch import domain
 from fruitstand.step import StepStats
 
 DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
@@ -279,11 +279,8 @@ def main() -> None:
 
 def _unseen_hosts(labels: dict) -> dict:
     """The held-out labels whose URL's host has no page in the choose half."""
-    def host(url: str) -> str:
-        return urlsplit(url).netloc.lower().removeprefix("www.")
-
-    seen = {host(k) for k in labels if half(k) == CHOOSE}
-    return {k: v for k, v in labels.items() if half(k) == HELD_OUT and host(k) not in seen}
+    seen = {domain(k) for k in labels if half(k) == CHOOSE}
+    return {k: v for k, v in labels.items() if half(k) == HELD_OUT and domain(k) not in seen}
 
 
 if __name__ == "__main__":
