@@ -22,14 +22,10 @@ import numpy as np
 
 import train_block_model as trainer
 from extraction_cv import choose_pages
-from extraction_quality import load_all
+from extraction_quality import load_all, snippet_norm
 from fruitstand.extract import blocks
 
 KINDS = "other paragraph heading item pre".split()
-
-
-def _norm(s: str) -> str:
-    return " ".join(s.split())
 
 
 def _block_line(found: list, i: int, prob, keep) -> str:
@@ -76,12 +72,12 @@ def main() -> None:
             keep = model.keep(found, mode, x)
             lines = []
             if bench == "trafilatura-eval":
-                text = _norm(out[bench, key])
+                text = snippet_norm(out[bench, key])
                 spec = data[bench][1][key]
-                normed = [_norm(b[0]) for b in found]
+                normed = [snippet_norm(b[0]) for b in found]
                 for sign, snippets, bad in (("+", spec["without"], True), ("-", spec["with"], False)):
                     for s in snippets:
-                        s = _norm(s)
+                        s = snippet_norm(s)
                         if (s in text) != bad:
                             continue
                         counts["kept without" if bad else "dropped with"] += 1

@@ -106,10 +106,13 @@ def load_trafilatura_eval() -> tuple[dict[str, bytes], dict[str, dict]]:
     return pages, spec
 
 
-def snippet_scores(spec: dict[str, dict], pred: dict[str, str]) -> tuple[float, float, float]:
-    def norm(s: str) -> str:
-        return " ".join(s.split())
+def snippet_norm(s: str) -> str:
+    """A text or snippet as the snippet metric compares them: white space runs as one space."""
+    return " ".join(s.split())
 
+
+def snippet_scores(spec: dict[str, dict], pred: dict[str, str]) -> tuple[float, float, float]:
+    norm = snippet_norm
     tp = fp = fn = 0
     for url, want in spec.items():
         text = norm(pred.get(url) or "")

@@ -36,7 +36,7 @@ import warnings
 import numpy as np
 from resiliparse.parse.html import HTMLTree
 
-from extraction_quality import CHOOSE, HELD_OUT, half, load_all, score
+from extraction_quality import CHOOSE, HELD_OUT, half, load_all, score, snippet_norm
 from fruitstand.extract import blocks, main_content
 from fruitstand.extract.decode import decode_html
 from fruitstand.extract.prune import drop_inert
@@ -72,8 +72,8 @@ def labels(bench: str, found: list, truth) -> tuple[np.ndarray, np.ndarray]:
     n = len(found)
     y, w = np.zeros(n), np.zeros(n)
     if bench == "trafilatura-eval":
-        want = [" ".join(s.split()) for s in truth["with"]]
-        avoid = [" ".join(s.split()) for s in truth["without"]]
+        want = [snippet_norm(s) for s in truth["with"]]
+        avoid = [snippet_norm(s) for s in truth["without"]]
         for i, (text, *_) in enumerate(found):
             t = " ".join(text.split())
             if any(s in t or (len(t) > 15 and t in s) for s in want):
