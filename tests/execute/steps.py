@@ -140,3 +140,17 @@ class Crash(_OnMarker):
 
     def misbehave(self, doc):
         os._exit(3)
+
+
+@dataclass
+class CrashOnce(_OnMarker):
+    """Ends its process on the first document holding `marker` of the first attempt only: it creates the
+    file `flag` first, so a retry (which finds it) keeps every document, as a run that never crashed would."""
+
+    kind = "tests.execute.steps:CrashOnce"
+    flag: str = ""
+
+    def misbehave(self, doc):
+        if not os.path.exists(self.flag):
+            open(self.flag, "x").close()
+            os._exit(3)

@@ -263,3 +263,27 @@ def test_a_killed_worker_then_a_killed_node_lose_and_duplicate_nothing(shared, c
     assert node, "no task was seen running on the second node"
     assert tree_digest(out / "data") == tree_digest(ref / "data")
     assert without_timings(json.loads((out / "manifest.json").read_text())) == without_timings(ref_m)
+
+
+def test_a_task_whose_watched_child_dies_is_retried_by_ray(shared, cluster, tmp_path, monkeypatch):
+    """The process a Ray worker runs its task in (execute/ray.py `_watched`) dies on a real document, once:
+    the task fails with WorkerDied, Ray runs it again (retry_exceptions), and the run ends as if nothing
+    had died. The local run, with the flag already there, never crashes: the reference."""
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[2]))
+    src = shared / "text" / "cc_en_head-0174.jsonl.gz"
+    flag = tmp_path / "crashed"
+    recipe = tmp_path / "crash.toml"
+    recipe.write_text(f'[[step]]\nkind = "tests.execute.steps:CrashOnce"\nflag = {json.dumps(str(flag))}\n')
+    flag.touch()
+    local = fruitstand.run(recipe, inputs=[src], output=tmp_path / "local", workers=1)
+    flag.unlink()
+    out = tmp_path / "ray"
+    cmd = [sys.executable, "-m", "fruitstand", "run", str(recipe), "--input", str(src), "--output", str(out),
+           "--quiet", "--executor", "ray", "--address", cluster.address]
+    r = cluster.exec(cmd, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert flag.exists()  # the child did die once
+    m = json.loads((out / "manifest.json").read_text())
+    assert m["output"]["documents"] == local["output"]["documents"] > 0
+    assert without_timings(m) == without_timings(local)
+    assert tree_digest(out / "data") == tree_digest(tmp_path / "local" / "data")
