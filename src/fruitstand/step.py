@@ -37,6 +37,10 @@ thrown away and the task runs again). `ctx` gives:
   a pure function of the task's documents (name files after `ctx.part`, e.g.
   f"{ctx.part}.bin", so tasks never collide). Each is listed in the manifest under
   `side_outputs` and removed with `data/` by `--overwrite`;
+- `ctx.log(message, **fields)`: a line in the run's per-step log, `OUTPUT/logs/` (one JSON
+  line per event, with the step's index and kind; committed with the task like a side output,
+  so a rerun does not repeat it). The executor writes there too: the first tracebacks of the
+  documents a step raised on, and the documents skipped after timing out;
 - `ctx.workdir`: a folder of this step's own, shared by all tasks (whole-corpus side data).
 
 `GlobalStep.map`/`filter` also receive the context as an argument (`TaskContext` is the
@@ -164,6 +168,7 @@ class StepContext:
     outputs: Any = None
     declared: tuple[str, ...] = ()
     heartbeat: Any = field(default_factory=_NoBeat)
+    kind: str = ""
 
     @property
     def part(self) -> str:
@@ -179,6 +184,18 @@ class StepContext:
         if self.outputs is None:
             raise RuntimeError(f"side output {name!r}: this step is not running inside fruitstand.run")
         return self.outputs.get(name, self.part)
+
+    def log(self, message: str, **fields: Any) -> None:
+        """Add a line to the per-step log (OUTPUT/logs/); outside a run, to Python's logging."""
+        record = {"step": self.step_index, "kind": self.kind, "event": "log", "message": message, **fields}
+        if self.outputs is None:
+            import logging
+
+            logging.getLogger(f"fruitstand.{self.kind or 'step'}").info("%s %s", message, fields or "")
+            return
+        from fruitstand.io.side import LOGS, run_part
+
+        self.outputs.get(LOGS, run_part(self.stage, self.task_index)).write(record)
 
 
 TaskContext = StepContext  # the name whole-corpus steps were written against

@@ -37,7 +37,7 @@ class Sampler(BatchMapper):
     """Counts batches and words, writes one JSON line per document and one binary file per task."""
 
     kind = "tests.execute.steps:Sampler"
-    side_outputs = ("samples", "tokens")
+    side_outputs = ("picked", "tokens")
     batch_size: int = 7
     fail_on: str = ""  # a batch holding this text raises; alone, only its document does
 
@@ -49,13 +49,14 @@ class Sampler(BatchMapper):
             raise ValueError("poisoned batch")
         self.ctx.count("batches")
         for d in docs:
-            self.ctx.output("samples").write({"id": d.id, "chars": len(d.text)})
+            self.ctx.output("picked").write({"id": d.id, "chars": len(d.text)})
             self._words += len(d.text.split())
         return docs
 
     def finish(self):
         with self.ctx.output("tokens").open(f"{self.ctx.part}.bin") as fh:
             fh.write(self._words.to_bytes(8, "little"))
+        self.ctx.log("words", words=self._words)
 
 
 @dataclass

@@ -43,22 +43,32 @@ def test_batch_steps_counters_and_side_outputs(news, tmp_path):
     assert short["dropped"] == {"too_long": len(texts) - len(kept)} == {"too_long": short["extra"]["long"]}
     assert sampler["extra"]["batches"] >= len(kept) / 7
     out = tmp_path / "o"
-    samples = m["side_outputs"]["samples"]
-    assert samples == [f"samples/part-{i:05d}.jsonl" for i in range(m["tasks"])]
+    samples = m["side_outputs"]["picked"]
+    assert samples == [f"picked/part-{i:05d}.jsonl" for i in range(m["tasks"])]
     rows = [json.loads(line) for f in samples for line in (out / f).read_text().splitlines()]
     ids = pq.read_table(out / "data").column("id").to_pylist()
     assert [r["id"] for r in rows] == ids and [r["chars"] for r in rows] == [len(t) for t in kept]
     words = sum(int.from_bytes((out / f).read_bytes(), "little") for f in m["side_outputs"]["tokens"])
     assert words == sum(len(t.split()) for t in kept)
     assert not any(p.name.endswith(".tmp") for p in out.rglob("*"))
+    # The step's log lines (ctx.log) are the run's `logs` side output: one file per task, one line per call.
+    logs = m["side_outputs"]["logs"]
+    assert logs == [f"logs/stage0-part-{i:05d}.jsonl" for i in range(m["tasks"])]
+    lines = [json.loads(line) for f in logs for line in (out / f).read_text().splitlines()]
+    assert [(r["step"], r["kind"], r["event"], r["message"]) for r in lines] == \
+        [(1, "tests.execute.steps:Sampler", "log", "words")] * m["tasks"]
+    assert sum(r["words"] for r in lines) == words
+    # The report's samples go the same way; ShortOnly's drops are among them.
+    picked = [json.loads(line) for f in m["side_outputs"]["samples"] for line in (out / f).read_text().splitlines()]
+    assert {r["outcome"] for r in picked if r["step"] == 0} == {"kept", "too_long"}
     # The same run in-process writes the same bytes: side outputs are a pure function of the tasks.
     fruitstand.run(SAMPLER, inputs=[news], output=tmp_path / "p", workers=0, split_mb=1)
-    assert tree_digest(out / "samples") == tree_digest(tmp_path / "p" / "samples")
-    assert tree_digest(out / "tokens") == tree_digest(tmp_path / "p" / "tokens")
+    for name in ("picked", "tokens", "logs", "samples"):
+        assert tree_digest(out / name) == tree_digest(tmp_path / "p" / name), name
     # --overwrite with another recipe removes the side outputs the earlier run wrote.
     fruitstand.run([{"kind": "tests.execute.steps:ShortOnly"}], inputs=[news], output=out, workers=1,
                    overwrite=True, split_mb=1)
-    assert not (out / "samples").exists() and not (out / "tokens").exists()
+    assert not (out / "picked").exists() and not (out / "tokens").exists() and not (out / "logs").exists()
 
 
 def test_a_failing_batch_is_retried_document_by_document(shared, tmp_path):
@@ -71,6 +81,12 @@ def test_a_failing_batch_is_retried_document_by_document(shared, tmp_path):
     assert m["steps"][0]["dropped"] == {"error:ValueError": 1}
     ids = pq.read_table(tmp_path / "o" / "data").column("id").to_pylist()
     assert ids == [str(r["id"]) for i, r in enumerate(recs) if i != 4]
+    # The per-step log holds the document's traceback (and the step's own line), as does the errors file.
+    lines = [json.loads(line) for line in (tmp_path / "o" / "logs" / "stage0-part-00000.jsonl").read_text().splitlines()]
+    errors = [r for r in lines if r["event"] == "error"]
+    assert len(errors) == 1 and errors[0]["step"] == 0 and errors[0]["reason"] == "error:ValueError"
+    assert repr(str(recs[4]["id"])) in errors[0]["traceback"] and "poisoned batch" in errors[0]["traceback"]
+    assert [r["event"] for r in lines] == ["log", "error"]
 
 
 @pytest.mark.slow
@@ -86,6 +102,8 @@ def test_a_stuck_batch_splits_and_only_its_stuck_document_is_skipped(shared, tmp
     assert ids == [str(r["id"]) for i, r in enumerate(recs) if i != 5]
     skips = json.loads(next((tmp_path / "o" / ".fruitstand" / "skips").glob("*.json")).read_text())
     assert skips == {"skip": [5], "alone": [[4, 7]]}  # the batch once, then its one stuck document
+    logged = [json.loads(line) for f in m["side_outputs"]["logs"] for line in (tmp_path / "o" / f).read_text().splitlines()]
+    assert logged == [{"step": None, "kind": "read", "event": "doc_timeout", "document": str(recs[5]["id"]), "position": 5}]
 
 
 def test_a_heavy_step_runs_on_fewer_processes(news, tmp_path):
@@ -146,11 +164,11 @@ def test_sigkill_then_resume_keeps_side_outputs_exact(shared, tmp_path, monkeypa
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(repo / "src"), str(repo)]))
     ref = tmp_path / "ref"
     subprocess.run(_side_cmd(shared, ref), check=True, stderr=subprocess.PIPE)
-    expected = {name: tree_digest(ref / name) for name in ("data", "samples", "tokens")}
-    assert len(expected["samples"]) >= 2 and len(expected["tokens"]) == len(expected["samples"])  # small WARCs are packed: 2 tasks
+    expected = {name: tree_digest(ref / name) for name in ("data", "picked", "tokens")}
+    assert len(expected["picked"]) >= 2 and len(expected["tokens"]) == len(expected["picked"])  # small WARCs are packed: 2 tasks
 
     def committed(out: Path) -> bool:  # a task's side files are in place, maybe not its done file
-        return (out / "samples").is_dir() and any((out / "samples").iterdir())
+        return (out / "picked").is_dir() and any((out / "picked").iterdir())
 
     def side_tmp(out: Path) -> bool:  # a task is writing its side files
         side = out / ".fruitstand" / "side"
@@ -163,6 +181,6 @@ def test_sigkill_then_resume_keeps_side_outputs_exact(shared, tmp_path, monkeypa
         subprocess.run(_side_cmd(shared, out), check=True, stderr=subprocess.PIPE)
         assert {n: tree_digest(out / n) for n in expected} == expected, name
         m = json.loads((out / "manifest.json").read_text())
-        assert m["side_outputs"]["samples"] == sorted(f"samples/{f}" for f in expected["samples"])
+        assert m["side_outputs"]["picked"] == sorted(f"picked/{f}" for f in expected["picked"])
         assert not (out / ".fruitstand" / "side").exists() or not any((out / ".fruitstand" / "side").iterdir())
     assert killed >= 1

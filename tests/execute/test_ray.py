@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import re
 import shlex
 import signal
 import subprocess
@@ -92,8 +93,9 @@ def test_batch_step_and_side_outputs_on_ray_match_local(shared, cluster, tmp_pat
     r = cluster.exec([*_cmd(shared, out, str(SAMPLER)), "--address", cluster.address], capture_output=True, text=True,
                      timeout=300)
     assert r.returncode == 0, r.stderr[-3000:]
-    for name in ("data", "samples", "tokens"):
+    for name in ("data", "picked", "tokens", "samples", "logs"):  # the step's and the run's side outputs
         assert tree_digest(out / name) == tree_digest(tmp_path / "local" / name), name
+    assert len(tree_digest(out / "logs")) >= 2 and tree_digest(out / "samples")
     m = json.loads((out / "manifest.json").read_text())
     assert m["side_outputs"] == local["side_outputs"] and without_timings(m["steps"]) == without_timings(local["steps"])
     assert m["steps"][2]["extra"]["batches"] > 0
@@ -170,6 +172,15 @@ def test_nodes_that_share_only_object_storage_match_local(shared, cluster, s3, t
     assert r.returncode == 0, r.stderr[-2000:]
     assert tree_digest(got / "data") == tree_digest(ref / "data")
     assert (got / "report.html").is_file() and (got / "README.md").is_file()  # published beside the data
+    # The report's sampled documents: a side output in the bucket, and sent to the driver too for its report
+    # (the driver's copy goes once the output is published, as the shards' do).
+    assert tree_digest(got / "samples") == tree_digest(ref / "samples") and not (driver / "samples").exists()
+    assert tree_digest(got / "logs") == tree_digest(ref / "logs")
+
+    def shown(page: Path) -> str:
+        return re.search(r'<section id="samples">.*?</section>', page.read_text(), re.S).group(0)
+
+    assert shown(got / "report.html") == shown(ref / "report.html") and "dropped: <code>" in shown(ref / "report.html")
     m = json.loads((got / "manifest.json").read_text())
     assert without_timings(m) == without_timings(ref_m)
     assert any(s.get("report", {}).get("pairs") for s in m["steps"])  # completed from every task's part
@@ -232,6 +243,9 @@ def test_a_document_past_the_time_limit_is_skipped_on_ray_as_locally(shared, clu
     assert m["read"]["skipped"] == {"doc_timeout": 1} and m["output"]["documents"] == 9
     assert without_timings(m) == without_timings(local)
     assert tree_digest(out / "data") == tree_digest(tmp_path / "local" / "data")
+    logged = [json.loads(line) for f in m["side_outputs"]["logs"] for line in (out / f).read_text().splitlines()]
+    assert [(r["event"], r["position"]) for r in logged] == [("doc_timeout", 3)]  # logged once, by the retried task
+    assert tree_digest(out / "logs") == tree_digest(tmp_path / "local" / "logs")
 
 
 def test_a_killed_worker_then_a_killed_node_lose_and_duplicate_nothing(shared, cluster, local_default, tmp_path):

@@ -133,8 +133,11 @@ def test_output_to_s3_is_published_whole_and_resumes(shared, s3, tmp_path, monke
     m = fruitstand.run(EXTRACT, inputs=inputs, output=url, workers=2, shard_size_mb=0.05, staging=tmp_path / "st")
     report = [f for f in ("report.html", "README.md") if (tmp_path / "local" / f).exists()]
     assert report == ["report.html", "README.md"]  # the report and the dataset card are published with the data
-    assert keys() == sorted(["out/run1/manifest.json", *(f"out/run1/{f}" for f in [*local["output"]["files"], *report])])
-    for f in local["output"]["files"]:
+    side = [f for files in local["side_outputs"].values() for f in files]
+    assert side  # the report's sampled documents (samples/), published as side outputs are
+    assert keys() == sorted(["out/run1/manifest.json",
+                             *(f"out/run1/{f}" for f in [*local["output"]["files"], *side, *report])])
+    for f in [*local["output"]["files"], *side]:
         body = client.get_object(Bucket="crawl", Key=f"out/run1/{f}")["Body"].read()
         assert body == (tmp_path / "local" / f).read_bytes(), f
     assert m["output"] == local["output"]

@@ -81,6 +81,33 @@ def test_samples_are_what_the_rules_did(parquet_run):
             assert all(p["kept_text"] and p["removed_text"] for p in pairs)
 
 
+def test_samples_are_a_side_output_the_report_reads(parquet_run, tmp_path):
+    """The sampled documents are files of the run's `samples` side output, listed in the manifest;
+    the report shows what they hold and nothing when they are gone."""
+    out, manifest = parquet_run
+    files = manifest["side_outputs"]["samples"]
+    assert files and all((out / f).is_file() for f in files)
+    lines = [json.loads(line) for f in files for line in (out / f).read_text().splitlines()]
+    steps = {(r["step"], r["kind"]) for r in lines}
+    assert {k for _, k in steps} >= {"extract", "gopher_quality", "minhash_dedup"}
+    assert all(manifest["steps"][i]["kind"] == k for i, k in steps)
+    dropped = [r for r in lines if r["outcome"] != "kept"]
+    assert dropped and all(r["outcome"] in manifest["steps"][r["step"]]["dropped"] for r in dropped)
+    # Each task wrote its own few; the report shows the few of smallest hash over all tasks.
+    sketch = load(out).sketch
+    for i, step in enumerate(sketch["steps"]):
+        for outcome, docs in step["samples"].items():
+            mine = sorted((r["hash"], r["id"]) for r in lines if (r["step"], r["outcome"]) == (i, outcome))
+            assert [d["id"] for d in docs] == [doc_id for _, doc_id in mine[:3]]
+    assert sum(len(docs) for step in sketch["steps"] for docs in step["samples"].values()) >= 20
+    copy = tmp_path / "copy"
+    shutil.copytree(out, copy)
+    shutil.rmtree(copy / "samples")
+    assert all(not step["samples"] for step in load(copy).sketch["steps"])
+    html = Path(fruitstand.report(copy)).read_text()
+    assert dropped[0]["id"] not in html and dropped[0]["id"] in (out / "report.html").read_text()
+
+
 def test_report_again_gives_the_same_bytes(parquet_run):
     out, _ = parquet_run
     before = (out / "report.html").read_bytes(), (out / "README.md").read_bytes()

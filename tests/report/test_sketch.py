@@ -114,18 +114,21 @@ def test_reasons_follow_batched_steps(docs, truth):
 
 def test_merge_does_not_depend_on_the_task_split(docs, truth):
     def sketch_of(parts):
-        out = []
+        out, samples = [], []
         for part in parts:
             s = TaskSketch(2)
             kept, _ = _watch(s, GopherQuality(), part, 0)
             list(s.written(kept))
             out.append(json.loads(json.dumps(s.to_json())))
-        return merge(out)
+            samples += json.loads(json.dumps(list(s.sample_records(["gopher_quality", "unused"]))))
+        assert all("samples" not in step for part in out for step in part["steps"])  # they go to samples/
+        return merge(out, samples[::-1])  # the files' order does not matter either
 
     whole = sketch_of([docs])
     assert sketch_of([docs[:37], docs[37:120], docs[120:]]) == whole
     assert sketch_of([docs[::2], docs[1::2]]) == whole
     # bottom-k: the samples are the SAMPLES documents of smallest hash among all those kept / dropped for a reason
+    assert len(whole["steps"][0]["samples"]) >= 3  # "kept" and at least two drop reasons
     for reason, entries in whole["steps"][0]["samples"].items():
         smallest = sorted((doc_hash(i), i) for i, v in truth.items() if v == reason)[:SAMPLES]
         assert [e["id"] for e in entries] == [i for _, i in smallest]

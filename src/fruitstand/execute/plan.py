@@ -23,6 +23,7 @@ from fruitstand.execute.state import OutputDir
 from fruitstand.execute.task import RunSpec, stage_steps
 from fruitstand.io.inputs import InputFile, Task, default_split, find_inputs, plan_tasks
 from fruitstand.io.readers import ReadLimits
+from fruitstand.io.side import RUN_OUTPUTS
 from fruitstand.io.writers import Schema
 from fruitstand.recipe import Recipe
 from fruitstand.registry import RecipeError
@@ -124,13 +125,13 @@ def _side_outputs(steps: list[Step]) -> list[str]:
     names: dict[str, str] = {}
     for s in steps:
         for name in s.side_outputs:
-            if not _SIDE_NAME.fullmatch(name) or name in _RESERVED:
+            if not _SIDE_NAME.fullmatch(name) or name in _RESERVED or name in RUN_OUTPUTS:
                 raise RecipeError(f"step {s.kind!r}: side output name {name!r} must be lower-case letters, digits, "
-                                  "'-' or '_', and not 'data'")
+                                  f"'-' or '_', and none of 'data', {', '.join(map(repr, RUN_OUTPUTS))}")
             if name in names and names[name] != s.kind:
                 raise RecipeError(f"steps {names[name]!r} and {s.kind!r} both write side output {name!r}")
             names[name] = s.kind
-    return sorted(names)
+    return sorted([*names, *RUN_OUTPUTS])
 
 
 def _fingerprint(identity: dict[str, Any]) -> str:

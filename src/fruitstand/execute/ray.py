@@ -57,6 +57,7 @@ from fruitstand.execute.progress import Progress
 from fruitstand.execute.task import RunSpec, run_task, sketch_path
 from fruitstand.execute.watchdog import Watchdog, skip_path
 from fruitstand.io.inputs import Task
+from fruitstand.io.side import SAMPLES, run_part
 from fruitstand.registry import RecipeError
 from fruitstand.step import GlobalStep, Resources
 
@@ -97,6 +98,11 @@ def _task_in_unit(spec: RunSpec, stage: int, task: Task, exchange: Exchange, pul
         sketch = sketch_path(spec, stage, task.index)
         res["sketch"] = sketch.read_bytes()
         sketch.unlink()
+        # Its sampled documents go up with its other side outputs, and to the driver too: the driver
+        # draws report.html on its own disk.
+        samples = Path(unit.path) / SAMPLES / f"{run_part(stage, task.index)}.jsonl"
+        if samples.exists():
+            res["samples"] = samples.read_bytes()
         res["exchange"] = unit.report()
     return res
 
@@ -401,6 +407,10 @@ class RayExecutor(Executor):
                 sketch = sketch_path(self.spec, stage, t.index)
                 sketch.parent.mkdir(parents=True, exist_ok=True)
                 atomic_write_bytes(sketch, res.pop("sketch"))
+                if "samples" in res:
+                    mine = Path(self.spec.output) / SAMPLES / f"{run_part(stage, t.index)}.jsonl"
+                    mine.parent.mkdir(parents=True, exist_ok=True)
+                    atomic_write_bytes(mine, res.pop("samples"))
                 self._record(task_key(stage, t.index), res.pop("exchange"))
             self.progress.advance(res["documents"] if stage == 0 else 0, t.size if stage == 0 else 0)
             yield t, res

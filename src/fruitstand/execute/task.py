@@ -34,7 +34,7 @@ from fruitstand.execute.watchdog import Heartbeat, skip_path
 from fruitstand.io import fs
 from fruitstand.io.inputs import Task, sha256_file
 from fruitstand.io.readers import ReadLimits, read_task
-from fruitstand.io.side import TaskOutputs
+from fruitstand.io.side import LOGS, SAMPLES, TaskOutputs, run_part
 from fruitstand.io.writers import METADATA, Schema, ShardWriter, atomic_write_bytes, loads_json
 from fruitstand.registry import RecipeError, make_step
 from fruitstand.report.sketch import SKETCHES, TaskSketch
@@ -164,6 +164,7 @@ def _run_task(spec: RunSpec, stage: int, task: Task, progress: Callable[[int, in
         for part in task.files():
             _checked(part)
     outputs = TaskOutputs(Path(spec.output), spec.side_tmp(stage, task.index))
+    log = outputs.get(LOGS, run_part(stage, task.index))  # the per-step log (io/side.py); a file once written
     stats = {i: StepStats() for i in range(len(steps))}
     read_stats = StepStats()
     sketch = TaskSketch(len(steps))  # what each step kept and dropped, for the report
@@ -193,7 +194,8 @@ def _run_task(spec: RunSpec, stage: int, task: Task, progress: Callable[[int, in
             report(0, total - bytes_done[0])
             bytes_done[0] = total
 
-        docs: Iterator[Document] = watchdog.guard(read_task(task, read_stats, spec.limits, on_bytes), read_stats, counted=True)
+        docs: Iterator[Document] = watchdog.guard(read_task(task, read_stats, spec.limits, on_bytes), read_stats,
+                                                  counted=True, on_skip=_log_skip(log, None, "read"))
         first = 0
     else:
         g = globals_[stage - 1]
@@ -207,7 +209,8 @@ def _run_task(spec: RunSpec, stage: int, task: Task, progress: Callable[[int, in
         ctx = _ctx(spec, stage, g, task, stats[g], outputs, steps, watchdog)
 
         def filtered(docs: Iterator[Document], ctx: StepContext = ctx, gstep: GlobalStep = gstep) -> Iterator[Document]:
-            return watchdog.guard(_global(gstep, "filter", ctx, docs), ctx.stats, counted=True)
+            return watchdog.guard(_global(gstep, "filter", ctx, docs), ctx.stats, counted=True,
+                                  on_skip=_log_skip(log, g, gstep.kind))
 
         docs = sketch.watch(g, filtered, docs, stats[g], gstep.kind)
         first = g + 1
@@ -245,7 +248,16 @@ def _run_task(spec: RunSpec, stage: int, task: Task, progress: Callable[[int, in
                 digests.append({"path": part.path, "sha256": sha256_file(part.path) if not fs.is_url(part.path)
                                 else fs.streamed_sha256(part.path)})
                 _checked(part)
-        # The run's own statistics, before the task is recorded done; a rerun writes the same bytes.
+        # The report's samples and the steps' tracebacks go with the task's side outputs; its
+        # statistics are written before the task is recorded done. A rerun writes the same bytes.
+        kinds = [step.kind for step in steps]
+        samples = outputs.get(SAMPLES, run_part(stage, task.index))
+        for record in sketch.sample_records(kinds):
+            samples.write(record)
+        for i, st in stats.items():
+            for reason, tbs in sorted(st.tracebacks.items()):
+                for tb in tbs:
+                    log.write({"step": i, "kind": kinds[i], "event": "error", "reason": reason, "traceback": tb})
         stats_file = sketch_path(spec, stage, task.index)
         stats_file.parent.mkdir(parents=True, exist_ok=True)
         atomic_write_bytes(stats_file, orjson.dumps(sketch.to_json()))
@@ -278,6 +290,13 @@ def _run_task(spec: RunSpec, stage: int, task: Task, progress: Callable[[int, in
 def sketch_path(spec: RunSpec, stage: int, task: int) -> Path:
     """Where a task keeps its run statistics for the report (report/sketch.py)."""
     return Path(spec.output) / SKETCHES / f"stage{stage}-task{task:05d}.json"
+
+
+def _log_skip(log: Any, index: int | None, kind: str) -> Callable[[Document, int], None]:
+    def on_skip(doc: Document, position: int) -> None:
+        log.write({"step": index, "kind": kind, "event": "doc_timeout", "document": doc.id, "position": position})
+
+    return on_skip
 
 
 def _timed(docs: Iterator[Document], clocks: list[list], index: int | None) -> Iterator[Document]:
@@ -320,7 +339,7 @@ def _share_cpu(clocks: list[list], stats: dict[int, StepStats], read_stats: Step
 def _ctx(spec: RunSpec, stage: int, index: int, task: Task, stats: StepStats, outputs: TaskOutputs,
          steps: list[Step], heartbeat: Heartbeat) -> StepContext:
     return StepContext(spec.step_workdir(index), task.index, spec.n_tasks, stage, index, stats, outputs,
-                       tuple(steps[index].side_outputs), heartbeat)
+                       tuple(steps[index].side_outputs), heartbeat, steps[index].kind)
 
 
 def _global(step: GlobalStep, phase: str, ctx: StepContext, docs: Iterator[Document]) -> Iterator[Document]:

@@ -32,7 +32,7 @@ import os
 import signal
 import struct
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from fruitstand.document import Document
@@ -126,11 +126,13 @@ class Heartbeat:
     def alone(self, position: int) -> bool:
         return any(a <= position <= b for a, b in self._alone)
 
-    def guard(self, docs: Iterator[Document], stats: StepStats, *, counted: bool) -> Iterator[Document]:
+    def guard(self, docs: Iterator[Document], stats: StepStats, *, counted: bool,
+              on_skip: Callable[[Document, int], None] | None = None) -> Iterator[Document]:
         """Pass documents on, skipping the ones that timed out before; time each one.
 
         Positions count the documents `docs` yields, whatever was skipped. `counted`: `stats`
-        already counted the document as out, so take it back.
+        already counted the document as out, so take it back. `on_skip(doc, position)` is told
+        of each document skipped (the task logs it).
         """
         beat = self._beat if self._mm is not None else None
         stop = min((-p - 2 for p in self.skips if p < -1), default=None)
@@ -152,6 +154,8 @@ class Heartbeat:
             if skipped:
                 stats.drop("doc_timeout")
                 stats.docs_out -= counted
+                if on_skip is not None:
+                    on_skip(doc, pos)
             else:
                 self.position = pos
                 yield doc

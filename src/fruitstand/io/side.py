@@ -6,6 +6,17 @@ once the task's documents are written, just before the task is recorded done. A 
 before that leaves nothing visible (the temporary folder is cleared when it, or the run,
 starts again); one killed between the moves is run again and writes the same bytes over
 them, exactly as its data shards are. Each moved file is fsynced first.
+
+Two side outputs the run writes itself, whatever the recipe, through the same path as the
+steps' own (so a step cannot take their names):
+
+- `samples/`: the few documents the report shows per step and outcome (report/sketch.py);
+- `logs/`: the per-step log, one JSON line per event: the first tracebacks of documents a step
+  raised on, documents skipped after timing out, and whatever a step writes with `ctx.log`.
+
+Their files are named by stage and task (`stage0-part-00003.jsonl`): every stage of a task
+writes them, where a step's own outputs belong to the one stage it runs in. A task with
+nothing to write leaves no file.
 """
 
 from __future__ import annotations
@@ -14,6 +25,15 @@ import os
 import shutil
 from pathlib import Path
 from typing import IO, Any
+
+SAMPLES = "samples"
+LOGS = "logs"
+RUN_OUTPUTS = (LOGS, SAMPLES)
+
+
+def run_part(stage: int, task: int) -> str:
+    """The file stem of a run-written side output for one task of one stage."""
+    return f"stage{stage}-part-{task:05d}"
 
 
 def _check_name(filename: str) -> None:

@@ -1,16 +1,19 @@
 """What the report and the card are drawn from: an output folder's manifest, its run statistics, its token shards.
 
-Nothing here reads the corpus: the manifest, the tasks' sketches (report/sketch.py) and the
-token shards' `meta.json` are small whatever the corpus size.
+Nothing here reads the corpus: the manifest, the tasks' sketches (report/sketch.py), their
+sampled documents (OUTPUT/samples/) and the token shards' `meta.json` are small whatever the
+corpus size.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from fruitstand.io.side import SAMPLES
 from fruitstand.registry import RecipeError
 from fruitstand.report.sketch import SKETCHES, merge
 
@@ -56,7 +59,8 @@ def load(path: str | Path) -> RunFacts:
     except ValueError as exc:
         raise RecipeError(f"{mpath} is not valid JSON ({exc}): run `fruitstand run` again to rewrite it") from None
     files = sorted((path / SKETCHES).glob("*.json"))
-    sketch = merge(json.loads(p.read_bytes()) for p in files) if files else None
+    sampled = sorted((path / SAMPLES).glob("*.jsonl"))
+    sketch = merge((json.loads(p.read_bytes()) for p in files), _lines(sampled)) if files else None
     tokens = None
     tpath = path / "tokens" / "meta.json"
     if tpath.is_file():
@@ -65,6 +69,14 @@ def load(path: str | Path) -> RunFacts:
         except ValueError:
             tokens = None
     return RunFacts(path, manifest, sketch, tokens)
+
+
+def _lines(files: list[Path]) -> Iterator[dict[str, Any]]:
+    for p in files:
+        with open(p, "rb") as fh:
+            for line in fh:
+                if line.strip():
+                    yield json.loads(line)
 
 
 def effective_params(manifest: dict[str, Any]) -> list[dict[str, Any]]:

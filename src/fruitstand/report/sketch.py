@@ -1,12 +1,15 @@
 """Run statistics for the report, gathered while the run runs: one small sketch per task, merged at the end.
 
 The report must stay fast at a million documents, so nothing re-reads the corpus: each task
-keeps a fixed-size summary of what went through it and saves it as a side output, and the
-report merges those. A sketch holds, per step, documents and characters in and out, a
-fixed-bin histogram of document length kept and dropped, and a few sampled documents kept
-and dropped per reason; for the whole task, histograms of the main quality signals and the
+keeps a fixed-size summary of what went through it, and the report merges those. A sketch
+holds, per step, documents and characters in and out and a fixed-bin histogram of document
+length kept and dropped; for the whole task, histograms of the main quality signals and the
 language, script, domain, licence and opt-out mix, each for the documents written and for
-those dropped (wherever they were dropped).
+those dropped (wherever they were dropped). The few documents sampled per step and outcome
+("kept" or a drop reason) are not in the sketch: the task writes them through the side-output
+path steps use (OUTPUT/samples/, one JSON line per document; io/side.py), so they are
+committed, resumed, listed in the manifest and cleaned like every other side output, and a
+person can read them without the report.
 
 Every part merges exactly and independently of how the input was cut into tasks: counters
 and histograms add, and the samples are bottom-k by a hash of the document id (the k
@@ -196,6 +199,12 @@ class _Samples:
     def to_json(self) -> dict[str, list[dict[str, Any]]]:
         return {k: [e for _, _, e in sorted(heap, reverse=True)] for k, heap in sorted(self.heaps.items())}
 
+    def records(self, index: int, kind: str) -> Iterator[dict[str, Any]]:
+        """The samples as side-output lines: step, outcome, then the entry; by outcome, then hash."""
+        for outcome, entries in self.to_json().items():
+            for e in entries:
+                yield {"step": index, "kind": kind, "outcome": outcome, **e}
+
 
 class StepSketch:
     __slots__ = ("docs_in", "docs_out", "chars_in", "chars_out", "len_kept", "len_dropped", "samples")
@@ -208,8 +217,7 @@ class StepSketch:
 
     def to_json(self) -> dict[str, Any]:
         return {"docs_in": self.docs_in, "docs_out": self.docs_out, "chars_in": self.chars_in,
-                "chars_out": self.chars_out, "length_kept": self.len_kept, "length_dropped": self.len_dropped,
-                "samples": self.samples.to_json()}
+                "chars_out": self.chars_out, "length_kept": self.len_kept, "length_dropped": self.len_dropped}
 
 
 class TaskSketch:
@@ -302,6 +310,11 @@ class TaskSketch:
 
     # --- saving and merging --------------------------------------------------------------
 
+    def sample_records(self, kinds: list[str]) -> Iterator[dict[str, Any]]:
+        """Every step's sampled documents, as lines of the `samples` side output, in step order."""
+        for i, st in enumerate(self.steps):
+            yield from st.samples.records(i, kinds[i])
+
     def to_json(self) -> dict[str, Any]:
         mix = {}
         for side, fields in self.mix.items():
@@ -315,10 +328,11 @@ class TaskSketch:
         return {"steps": [s.to_json() for s in self.steps], "signals": self.hist, "mix": mix}
 
 
-def merge(parts: Iterable[dict[str, Any]]) -> dict[str, Any]:
-    """One sketch from many tasks' sketches (their `to_json`); exact except beyond DOMAIN_CAP domains."""
+def merge(parts: Iterable[dict[str, Any]], samples: Iterable[dict[str, Any]] = ()) -> dict[str, Any]:
+    """One sketch from many tasks' sketches (their `to_json`) and the lines of their `samples`
+    files (`sample_records`), in any order; exact except beyond DOMAIN_CAP domains."""
     steps: list[dict[str, Any]] = []
-    samples: list[_Samples] = []
+    picked: list[_Samples] = []
     hist: dict[str, dict[str, list[int]]] = {}
     mix: dict[str, dict[str, Counter]] = {}
     for part in parts:
@@ -326,14 +340,14 @@ def merge(parts: Iterable[dict[str, Any]]) -> dict[str, Any]:
             if i == len(steps):
                 steps.append({"docs_in": 0, "docs_out": 0, "chars_in": 0, "chars_out": 0,
                               "length_kept": [0] * LOG_BINS, "length_dropped": [0] * LOG_BINS})
-                samples.append(_Samples())
+                picked.append(_Samples())
             t = steps[i]
             for k in ("docs_in", "docs_out", "chars_in", "chars_out"):
                 t[k] += s[k]
             for k in ("length_kept", "length_dropped"):
                 t[k] = [a + b for a, b in zip(t[k], s[k])]
-            for key, entries in s["samples"].items():
-                samples[i].add_entries(key, entries)
+            for key, entries in s.get("samples", {}).items():  # a run written before samples moved out
+                picked[i].add_entries(key, entries)
         for side, sigs in part["signals"].items():
             for name, bins in sigs.items():
                 cur = hist.setdefault(side, {}).setdefault(name, [0] * len(bins))
@@ -341,7 +355,12 @@ def merge(parts: Iterable[dict[str, Any]]) -> dict[str, Any]:
         for side, fields in part["mix"].items():
             for f, counts in fields.items():
                 mix.setdefault(side, {}).setdefault(f, Counter()).update(counts)
-    for t, s in zip(steps, samples):
+    for rec in samples:
+        i = rec["step"]
+        if i < len(picked):
+            entry = {k: v for k, v in rec.items() if k not in ("step", "kind", "outcome")}
+            picked[i].add_entries(rec["outcome"], [entry])
+    for t, s in zip(steps, picked):
         t["samples"] = s.to_json()
     return {"steps": steps, "signals": hist,
             "mix": {side: {f: dict(sorted(c.items())) for f, c in fields.items()} for side, fields in mix.items()}}
