@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import tomllib
 from dataclasses import dataclass, field
 from importlib import resources
@@ -45,6 +46,7 @@ class Recipe:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], *, name: str = "custom") -> Recipe:
+        _refuse_credentials(data)
         unknown = set(data) - {"step", "name"}
         if unknown:
             raise RecipeError(f"recipe has unknown table(s) {sorted(unknown)}: a recipe holds [[step]] tables only")
@@ -67,6 +69,7 @@ class Recipe:
         if isinstance(recipe, dict):
             return cls.from_dict(recipe)
         if isinstance(recipe, list):
+            _refuse_credentials(recipe)
             return cls(list(recipe))
         return cls.from_toml(recipe)
 
@@ -105,6 +108,27 @@ class Recipe:
         """Identifies the recipe with every default filled in, so equal recipes match."""
         full = [{"kind": s.kind, **s.params()} for s in self.build()]
         return hashlib.sha256(json.dumps(full, sort_keys=True, default=str).encode()).hexdigest()
+
+
+# Keys that name a secret. A recipe is shared, committed and copied into every manifest and dataset card,
+# so a credential in it would be published with the data: they come from the environment and the
+# storage libraries' own config files (AWS_*, ~/.aws/, GOOGLE_APPLICATION_CREDENTIALS, HF_TOKEN, ...).
+_SECRET_KEY = re.compile(r"secret|passw|credential|access_?key|api_?key|private_?key|(^|_)(auth_)?token$|^auth(orization)?$",
+                         re.IGNORECASE)
+
+
+def _refuse_credentials(value: Any, where: str = "the recipe") -> None:
+    """One line naming the key (never its value) when a table of the recipe holds a credential."""
+    if isinstance(value, list):
+        for i, item in enumerate(value):
+            _refuse_credentials(item, f"{where}, table {i + 1}" if where == "the recipe" else where)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            if isinstance(key, str) and _SECRET_KEY.search(key):
+                raise RecipeError(f"{where} holds a credential ({key!r}): remove it; fruitstand takes credentials from "
+                                  "the environment and the usual config files (AWS_* or ~/.aws/, "
+                                  "GOOGLE_APPLICATION_CREDENTIALS, HF_TOKEN), never from a recipe")
+            _refuse_credentials(item, where)
 
 
 def _check_raw_lifetime(steps: list[Step]) -> None:
