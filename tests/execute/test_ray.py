@@ -101,6 +101,22 @@ def test_batch_step_and_side_outputs_on_ray_match_local(shared, cluster, tmp_pat
     assert m["steps"][2]["extra"]["batches"] > 0
 
 
+def test_runs_from_one_driver_leave_nothing_in_the_object_store(shared, cluster, tmp_path):
+    """Three runs of the default recipe from one long-lived driver (its own ray.init, kept open between
+    runs): after each, the driver holds no more object references than before the first, so nothing
+    it put or got back (task results, shared arguments) stays pinned in the object store."""
+    r = cluster.exec([sys.executable, "-m", "tests.execute.ray_repeat", cluster.address, str(tmp_path), "3",
+                      *_inputs(shared)], capture_output=True, text=True, timeout=300, cwd=REPO)
+    assert r.returncode == 0, r.stderr[-3000:]
+    rec = json.loads(r.stdout.strip().splitlines()[-1])
+    assert rec["with_probe"] == rec["before"] + 1  # the count sees an object the driver holds
+    assert rec["still_connected"]  # fruitstand left the user's connection open
+    docs = {run["documents"] for run in rec["runs"]}
+    assert len(docs) == 1 and docs.pop() > 0
+    assert [run["held"] for run in rec["runs"]] == [rec["before"]] * 3
+    assert tree_digest(tmp_path / "run0" / "data") == tree_digest(tmp_path / "run2" / "data")
+
+
 def test_a_stopped_run_resumes_on_a_local_ray(shared, cluster, local_default, tmp_path):
     """The driver killed mid-run; the same command again (on a Ray started for it) finishes the run."""
     ref, _ = local_default
