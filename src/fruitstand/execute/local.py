@@ -28,6 +28,7 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from fruitstand.execute.executor import Executor, execute
+from fruitstand.execute.memory import tune_allocators
 from fruitstand.execute.orphan import die_with_parent
 from fruitstand.execute.outcome import check_yield
 from fruitstand.execute.plan import Plan, make_plan
@@ -280,6 +281,7 @@ def _init_worker(q: Any, parent: int) -> None:
     global _queue
     _queue = q
     die_with_parent(parent)
+    tune_allocators()
     atexit.register(_exit_worker)
 
 
