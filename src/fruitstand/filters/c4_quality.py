@@ -112,15 +112,18 @@ class C4Quality(Mapper):
                     continue
                 n_words = len(line_words)
             elif segmented:
-                n_words = word_count(tokens(line, language, cfg.script))
+                n_words = None  # segmented once the line has passed the test before the count's
             else:
                 n_words = len(line.split(None, p.min_words_per_line))
+            words_of = line
             if p.remove_citations:
                 line = CITATION.sub("", line)
             if p.filter_no_terminal_punct and (not line.endswith(ends) or line.endswith("...")):
                 line_stats["c4_lines_no_terminal_punct"] += 1
                 continue
-            if n_words < p.min_words_per_line:
+            if n_words is None and p.min_words_per_line != -1:
+                n_words = word_count(tokens(words_of, language, cfg.script))
+            if n_words is not None and n_words < p.min_words_per_line:
                 line_stats["c4_lines_too_few_words"] += 1
                 continue
             lower = line.lower()

@@ -421,14 +421,14 @@ def _thai_fast_parts():
         return None
     if not ok:
         return None
-    # Each such word as (its Thai-letter head, the rest), looked up by the head's last two letters (or
-    # its one) and the rest's first two characters (or its one): the run ends in the one, the other follows.
+    # Each such word as (its Thai-letter head, the rest), looked up by the head's last letter and the
+    # rest's first two characters (or its one): the run ends in the one, the other follows.
     across: dict[tuple[str, str], list[tuple[str, str]]] = {}
     for w in words:
         head = run.match(w)
         if head is not None and head.end() < len(w):
             rest = w[head.end():]
-            across.setdefault((head.group()[-2:], rest[:2]), []).append((head.group(), rest))
+            across.setdefault((head.group()[-1], rest[:2]), []).append((head.group(), rest))
     return nlpo3.segment, name, across, _PAT_NONTHAI, rejoin_formatted_num
 
 
@@ -455,9 +455,8 @@ def _thai_fast(text: str) -> list[str] | None:
         if b == n:
             continue
         # Dictionary words that start in this run and run on past its end.
-        ends = {r[-2:], r[-1:]}
-        follows = {text[b:b + 2], text[b]}
-        for found in [across.get((e, f)) for e in ends for f in follows]:
+        last = r[-1]
+        for found in (across.get((last, text[b:b + 2])), across.get((last, text[b]))):
             for head, rest in found or ():
                 if r.endswith(head) and text.startswith(rest, b):
                     end, j = b + len(rest), i
@@ -469,7 +468,9 @@ def _thai_fast(text: str) -> list[str] | None:
     for m, ok in zip(runs, safe):
         if ok:
             if m.start() > pos:
-                out += _thai_between(text[pos:m.start()], nonthai, rejoin, last=False)
+                piece = text[pos:m.start()]
+                if piece != " ":  # most often the one space between two runs: no word
+                    out += _thai_between(piece, nonthai, rejoin, last=False)
             out += cut(m.group(), name)
             pos = m.end()
     if pos < n:
