@@ -11,6 +11,7 @@ import pytest
 
 from fruitstand.document import Document
 from fruitstand.filters.c4_quality import POLICY_KEYS, POLICY_SUBSTRINGS, C4Quality
+from fruitstand.filters.text import tokens
 from fruitstand.step import StepStats
 from tests.filters.realtext import CMN, DATA, ENG, URD, chinese_article, english_article, sentences, urdu_article
 
@@ -88,3 +89,26 @@ def test_line_drops_are_counted_per_reason():
 def test_every_policy_phrase_holds_a_key_the_line_check_looks_for_first():
     assert POLICY_KEYS == ("polic", "cookies", "terms of use")  # the keys apply() tests inline
     assert all(any(key in phrase for key in POLICY_KEYS) for phrase in POLICY_SUBSTRINGS)
+
+
+def test_only_lines_that_end_like_a_sentence_are_segmented(monkeypatch):
+    # Segmenting is most of C4's cost on Japanese (MeCab, issue 21); a menu line without a final
+    # mark is dropped by that test alone, so its words are never counted.
+    from fruitstand.filters import c4_quality
+
+    segmented = []
+
+    def counting_tokens(line, language, script):
+        segmented.append(line)
+        return tokens(line, language, script)
+
+    monkeypatch.setattr(c4_quality, "tokens", counting_tokens)
+    ja = [s for s in sentences("ja", 40) if s.endswith(("。", "！", "？"))][:6]
+    assert len(ja) == 6
+    menu = ["ホーム", "ニュース一覧", "お問い合わせ", "サイトマップ"]
+    stats = StepStats()
+    doc = Document(id="t", text="\n".join(menu + ja + menu), metadata={"language": "jpn", "script": "Jpan"})
+    out = list(C4Quality().process([doc], stats))
+    assert [d.text for d in out] == ["\n".join(ja)]
+    assert stats.extra["c4_lines_no_terminal_punct"] == 2 * len(menu)
+    assert segmented == ja
