@@ -7,7 +7,8 @@ Every document goes through the default recipe's quality steps in their order, `
 and every step sees every document: one that a step drops goes on to the next, FineWeb reads C4's
 text where C4 kept the page and the original where it dropped it. Two sides, in one process,
 alternating round by round: `reference` (jieba, fugashi node objects, PyThaiNLP: the segmenters
-before issue 21, `FRUITSTAND_SEGMENTERS=reference`) and `fast` (the default: `filters/lang/segment.py`).
+before issue 21, `FRUITSTAND_SEGMENTERS=reference`; Japanese line by line on both sides, as
+segment.japanese defines it) and `fast` (the default: `filters/lang/segment.py`).
 Each figure is the median over the rounds of MB of UTF-8 text per CPU-second (one core), every
 cache and memo emptied before each measurement, the segmenters loaded before; the sides' verdicts
 and texts are compared and must be the same. "words alone" is one `text.tokens` call per document

@@ -1,5 +1,6 @@
 """The fast Chinese, Japanese and Thai segmenters give the reference segmenters' tokens, token for
-token, on real text (issue 21; filters/lang/segment.py says why each path is the same)."""
+token, on real text (issue 21; filters/lang/segment.py says why each path is the same). Japanese is
+cut line by line on both paths; what that changes against cutting a page whole is pinned below."""
 
 from __future__ import annotations
 
@@ -94,6 +95,46 @@ def test_japanese_is_mecabs_surfaces_token_for_token():
     texts += ["日本語\u3000の 文\t章\n\nです。 ", "ｶﾀｶﾅとカタカナ"]
     n, differ = _compare(segment.japanese, texts)
     assert n > 300 and not differ, differ[:3]
+
+
+def test_japanese_rules_share_one_mecab_cut_of_each_line(monkeypatch):
+    """The Gopher rules read the page, C4 each line, FineWeb C4's page: MeCab sees each line once."""
+    from fruitstand.document import Document
+    from fruitstand.filters import text
+    from fruitstand.filters.c4_quality import C4Quality
+    from fruitstand.filters.fineweb_quality import FineWebQuality
+    from fruitstand.filters.gopher_quality import GopherQuality
+    from fruitstand.filters.gopher_repetition import GopherRepetition
+
+    ja = [s.strip() for s in _lines("ja")[:24]]
+    cut, real = [], segment._japanese_wakati
+    monkeypatch.setattr(segment, "_japanese_wakati", lambda t: cut.append(t) or real(t))
+    segment.clear_memo()
+    text._tokens.cache_clear()
+    doc = Document("ja", "\n".join(ja), {"language": "jpn", "script": "Jpan"})
+    GopherRepetition().keep(doc)
+    GopherQuality().keep(doc)
+    out = C4Quality().apply(doc)
+    FineWebQuality().keep(out if isinstance(out, Document) else doc)
+    assert sorted(cut) == sorted(set(ja))
+
+
+def test_japanese_cut_by_lines_is_the_page_cut_whole_but_at_a_few_line_ends():
+    """Each line is MeCab's input (as the `mecab` command reads a file); the whole page given to
+    MeCab at once, as before, gives the same tokens but for a rare line's first or last one."""
+    import difflib
+
+    ja = [s.strip() for s in _lines("ja")]
+    pages = ["\n".join(ja[i:i + 12]) for i in range(0, len(ja), 12)]
+    tokens = differ = 0
+    for page in pages:
+        whole = [t for t in segment._japanese_wakati(page) if t.strip()]
+        lines = segment.japanese(page)
+        assert lines == [t for line in page.split("\n") for t in segment.japanese(line)]
+        tokens += len(whole)
+        ops = difflib.SequenceMatcher(None, whole, lines, autojunk=False).get_opcodes()
+        differ += sum(max(b - a, d - c) for op, a, b, c, d in ops if op != "equal")
+    assert tokens > 5000 and differ <= tokens / 1000, (differ, tokens)
 
 
 def _perturbed_thai(n: int) -> list[str]:

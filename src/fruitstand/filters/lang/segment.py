@@ -19,9 +19,11 @@ reference where it could not:
   lines C4 kept) share one segmentation. `benchmarks/bench_cjk.py` measures it and
   `tests/filters/test_segment.py` checks it token for token against jieba on real text.
 - Japanese: MeCab's surfaces, read from its `-Owakati` output (one string, split at its
-  separating spaces) instead of one Python node object per token. MeCab's lattice links a
-  line to the next, so a text is not cut line by line; Japanese and Thai tokens are kept by
-  text instead, so FineWeb, after C4 kept every line, does not cut the page again.
+  separating spaces) instead of one Python node object per token, each line of a text its own
+  MeCab input (on both paths: the line is the unit MeCab's own command reads), kept in the memo
+  by line, so the Gopher rules, C4 and FineWeb share one cut of each line. This is the one
+  change of unit in this module: cutting a page whole links each line's lattice to the next
+  one's and differs in a rare line-end token (see `japanese`).
 - Thai: nlpo3 (PyThaiNLP's newmm in Rust) for each run of Thai letters where newmm would cut
   the run alone as it does in its text and nlpo3 forms newmm's character clusters (see
   `_thai_fast`: no dictionary word runs on past the run, as `กทม.` or `ก.พ.` do, no cluster
@@ -148,10 +150,10 @@ def clear_memo() -> None:
     _TEXTS_CHARS[0] = 0
 
 
-# Japanese and Thai are cut text by text (see above), and the rules ask for the same text more than
-# once: the Gopher rules for the page, C4 for each line, FineWeb for C4's page, which is the same
-# page where C4 kept every line as it was. Their tokens are kept here, by text, up to a few million
-# characters of text (the memo starts over when full).
+# Japanese and Thai are cut line by line (Thai where no line's end looks past it, else text by
+# text; see above), and the rules ask for the same text more than once: the Gopher rules for the
+# page, C4 for each line, FineWeb for C4's lines. Their tokens are kept here, by line or text, up
+# to a few million characters of text (the memo starts over when full).
 _TEXTS: dict[tuple[str, str], list[str]] = {}
 _TEXTS_CHARS = [0]
 _TEXTS_LIMIT = 1_000_000  # characters (~25 MB of tokens)
@@ -313,10 +315,27 @@ def _mecab_wakati():
 
 
 def japanese(text: str) -> list[str] | None:
-    """MeCab's surfaces of `text`; None when fugashi or its dictionary is not installed."""
-    if _STATE["reference"]:
-        return _japanese_nodes(text)
-    return _remembered("ja", text, _japanese_wakati)
+    """MeCab's surfaces of `text`, line by line; None when fugashi or its dictionary is not installed.
+
+    Each line is one MeCab input, as the `mecab` command reads a file: the Gopher rules (the page),
+    C4 (each line) and FineWeb (C4's lines) then share one cut of each line through the memo, where
+    cutting the page whole and each line again cost two MeCab passes (MeCab's lattice links a line
+    to the next, so the page's cut is not its lines'). Against the whole page cut at once, the two
+    differ in a line's first or last token now and then (1 token in 8,688 of bench_cjk's Japanese;
+    benchmarks/results/quality-filters.md).
+    """
+    cut = _japanese_nodes if _STATE["reference"] else _japanese_wakati
+    if "\n" not in text:
+        return cut(text) if _STATE["reference"] else _remembered("ja", text, cut)
+    out: list[str] = []
+    for line in text.split("\n"):
+        line = line.strip()  # MeCab skips white space: never inside a token
+        if line:
+            toks = cut(line) if _STATE["reference"] else _remembered("ja", line, cut)
+            if toks is None:
+                return None
+            out += toks
+    return out
 
 
 def _japanese_nodes(text: str) -> list[str] | None:
