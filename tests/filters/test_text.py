@@ -22,6 +22,7 @@ from fruitstand.filters.text import (
     tokens,
     word_count,
     words,
+    words_up_to,
 )
 
 LANG = Path(__file__).resolve().parents[3] / "shared" / "data" / "lang"
@@ -192,6 +193,11 @@ def test_word_count_is_the_length_of_the_words():
     alphabet = ["a", "7", "٣", "。", "，", "-", "$", "…", "\u0301", "\n", "", "ab", "\u200b", "\x85", "🙂", "²"]
     cases += [[rng.choice(alphabet) + rng.choice(alphabet) for _ in range(rng.randint(0, 8))] for _ in range(5000)]
     assert all(word_count(t) == len(drop_punctuation(t)) for t in cases)
+    # C4's question, "has the line `limit` words?", read off the first tokens only
+    thai = [tokens(s, "tha", "Thai") for s in sentences("th", 40)]
+    assert sum(not t.isalnum() for toks in thai for t in toks) > 100  # vowel signs: not str.isalnum
+    assert all(words_up_to(t, limit) == min(len(drop_punctuation(t)), limit)
+               for t in cases + thai for limit in range(6))
     # every alphanumeric code point is neither punctuation nor a symbol: such a token is a word
     punct = regex.compile(r"[\p{P}\p{S}]")
     assert not [hex(c) for c in range(sys.maxunicode + 1) if chr(c).isalnum() and punct.match(chr(c))]

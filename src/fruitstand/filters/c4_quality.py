@@ -39,8 +39,8 @@ from fruitstand.filters.text import (
     sentence_count,
     terminal_punctuation,
     tokens,
-    word_count,
     words,
+    words_up_to,
 )
 from fruitstand.step import Mapper, StepStats
 
@@ -122,7 +122,7 @@ class C4Quality(Mapper):
                 line_stats["c4_lines_no_terminal_punct"] += 1
                 continue
             if n_words is None and p.min_words_per_line != -1:
-                n_words = word_count(tokens(words_of, language, cfg.script))
+                n_words = words_up_to(tokens(words_of, language, cfg.script), p.min_words_per_line)
             if n_words is not None and n_words < p.min_words_per_line:
                 line_stats["c4_lines_too_few_words"] += 1
                 continue

@@ -150,6 +150,21 @@ def word_count(toks: list[str]) -> int:
     return len(toks) - len(rest) + len(_WORD_LINES.findall(joined))
 
 
+def words_up_to(toks: list[str], limit: int) -> int:
+    """`min(word_count(toks), limit)`, reading tokens only until `limit` words are found (C4 asks
+    whether a line has 3; a segmented line has dozens, and Thai words, whose vowel signs are not
+    `str.isalnum`, would each go through the regex)."""
+    n = 0
+    for t in toks:
+        if n >= limit:
+            return n
+        if "\n" in t:  # a token with a newline is several lines of the joined tokens
+            return min(word_count(toks), limit)
+        if t and (t.isalnum() or _PUNCT_TOKEN.fullmatch(t) is None):
+            n += 1
+    return n
+
+
 # A run of terminal marks (an ellipsis is not one), then closers, then a space or the end;
 # CJK marks end a sentence wherever they stand. A period after an initial (`J.`), inside a
 # dotted abbreviation (`p.m.`) or after a title spaCy's English tokenizer keeps whole (`Mr.`)
