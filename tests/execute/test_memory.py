@@ -17,7 +17,7 @@ from concurrent.futures import ProcessPoolExecutor
 
 import pytest
 
-from fruitstand.execute.local import _init_worker
+from fruitstand.execute.worker import init_worker
 
 glibc = pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="glibc's malloc only")
 
@@ -89,7 +89,7 @@ def test_a_users_own_arrow_pool_stands():
 @glibc
 def test_pool_workers_are_tuned_before_their_first_task():
     """A worker started as the local pool (and Ray's child process) starts its workers."""
-    with ProcessPoolExecutor(1, mp_context=mp.get_context("spawn"), initializer=_init_worker,
+    with ProcessPoolExecutor(1, mp_context=mp.get_context("spawn"), initializer=init_worker,
                              initargs=(None, os.getpid())) as pool:
         assert pool.submit(retained_mib).result(timeout=60) <= 2
         assert pool.submit(pool_backend).result(timeout=60) == "system"

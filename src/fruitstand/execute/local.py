@@ -12,15 +12,12 @@ are re-run, a bounded number of times. A stage whose steps declare resources (st
 
 from __future__ import annotations
 
-import atexit
 import dataclasses
 import itertools
-import logging
 import multiprocessing as mp
 import os
 import queue as queue_mod
 import shutil
-import sys
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -28,14 +25,13 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from fruitstand.execute.executor import Executor, execute
-from fruitstand.execute.memory import tune_allocators
-from fruitstand.execute.orphan import die_with_parent
 from fruitstand.execute.outcome import check_yield
 from fruitstand.execute.plan import Plan, make_plan
 from fruitstand.execute.progress import Progress
 from fruitstand.execute.state import one_run_per_output
-from fruitstand.execute.task import RunSpec, run_task
+from fruitstand.execute.task import run_task
 from fruitstand.execute.watchdog import Watchdog
+from fruitstand.execute.worker import init_worker, pool_reduce, pool_task
 from fruitstand.io import fs
 from fruitstand.io.inputs import Task
 from fruitstand.io.readers import ReadLimits
@@ -176,7 +172,7 @@ class LocalExecutor(Executor):
             self._pool.shutdown(wait=True)
             self._pool = None
         if self._pool is None:
-            self._pool = ProcessPoolExecutor(size, mp_context=self._ctx, initializer=_init_worker,
+            self._pool = ProcessPoolExecutor(size, mp_context=self._ctx, initializer=init_worker,
                                              initargs=(self._queue, os.getpid()))
             self._size = size
         return self._pool
@@ -189,7 +185,7 @@ class LocalExecutor(Executor):
             return
 
         def submit(pool: ProcessPoolExecutor, t: Task) -> Future:
-            return pool.submit(_pool_task, spec, stage, t)
+            return pool.submit(pool_task, spec, stage, t)
 
         watchdog = Watchdog(spec.heartbeat_dir, spec.skips_dir, spec.doc_timeout)
         yield from self._drive(tasks, submit, self.processes(resources), watchdog)
@@ -199,7 +195,7 @@ class LocalExecutor(Executor):
             for key, fn in jobs:
                 yield key, fn()
             return
-        for (key, _), res in self._drive(jobs, lambda pool, item: pool.submit(_pool_reduce, item[1]), self.workers):
+        for (key, _), res in self._drive(jobs, lambda pool, item: pool.submit(pool_reduce, item[1]), self.workers):
             yield key, res
 
     def _drive(self, items: list, submit, size: int, watchdog: Watchdog | None = None):
@@ -270,45 +266,3 @@ def _gpus() -> int:
         return len([d for d in os.listdir("/dev") if d.startswith("nvidia") and d[6:].isdigit()])
     except OSError:
         return 0
-
-
-# --- the pool -------------------------------------------------------------------------------
-
-_queue: Any = None
-
-
-def _init_worker(q: Any, parent: int) -> None:
-    global _queue
-    _queue = q
-    die_with_parent(parent)
-    tune_allocators()
-    atexit.register(_exit_worker)
-
-
-def _exit_worker() -> None:
-    """A worker's last act, after its results and progress are sent: skip interpreter teardown.
-
-    Freeing every module (pyarrow, numpy, resiliparse) takes a worker about 0.07 s of CPU, and
-    the parent waits for it after the last task: about 0.15 s of every run's wall time.
-    Shards are closed and fsynced by then; only buffered output is left to flush.
-    """
-    logging.shutdown()
-    for stream in (sys.stdout, sys.stderr):
-        try:
-            stream.flush()
-        except (AttributeError, OSError, ValueError):
-            pass
-    os._exit(0)
-
-
-def _report(docs: int, nbytes: int) -> None:
-    if _queue is not None:
-        _queue.put((docs, nbytes))
-
-
-def _pool_task(spec: RunSpec, stage: int, task: Task) -> dict[str, Any]:
-    return run_task(spec, stage, task, _report)
-
-
-def _pool_reduce(job) -> dict[str, int]:
-    return job()

@@ -56,6 +56,7 @@ from fruitstand.execute.plan import Plan
 from fruitstand.execute.progress import Progress
 from fruitstand.execute.task import RunSpec, run_task, sketch_path
 from fruitstand.execute.watchdog import Watchdog, skip_path
+from fruitstand.execute.worker import init_worker
 from fruitstand.io.inputs import Task
 from fruitstand.io.side import SAMPLES, run_part
 from fruitstand.registry import RecipeError
@@ -149,15 +150,13 @@ def _beat_folder() -> str:
 def _watched(spec: RunSpec, stage: int, task: Task, on_skip: Callable[[], None] | None = None) -> dict[str, Any]:
     """Run the task in this worker's child process, under the per-document time limit."""
     global _child, _beats
-    from fruitstand.execute.local import _init_worker
-
     if _beats is None:
         _beats = _beat_folder()
     spec = dataclasses.replace(spec, beats=_beats)
     watchdog = Watchdog(spec.heartbeat_dir, spec.skips_dir, spec.doc_timeout)
     while True:
         if _child is None:
-            _child = ProcessPoolExecutor(1, mp_context=mp.get_context("spawn"), initializer=_init_worker,
+            _child = ProcessPoolExecutor(1, mp_context=mp.get_context("spawn"), initializer=init_worker,
                                          initargs=(None, os.getpid()))
         future = _child.submit(run_task, spec, stage, task)
         killed = 0

@@ -30,10 +30,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from fruitstand.io.writers import atomic_write_json
+from fruitstand.io.writers import MANIFEST, atomic_write_json
 from fruitstand.registry import RecipeError
-
-MANIFEST = "manifest.json"
 
 
 class OutputDir:

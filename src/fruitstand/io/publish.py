@@ -20,8 +20,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from fruitstand.execute.state import MANIFEST
 from fruitstand.io import fs
+from fruitstand.io.writers import MANIFEST
 from fruitstand.registry import RecipeError
 
 REPORT_FILES = ("report.html", "README.md")

@@ -24,6 +24,8 @@ from fruitstand.document import CORE_COLUMNS, Document
 _TYPES = {"string": "string", "float": "float64", "int": "int64", "bool": "bool", "json": "string"}
 # The last column: every metadata field that has no column of its own, as one JSON object.
 METADATA = "metadata"
+# An output's manifest, written last (execute/state.py, io/publish.py): a folder or URL with one is complete.
+MANIFEST = "manifest.json"
 _INT64 = (-(1 << 63), (1 << 63) - 1)
 
 
