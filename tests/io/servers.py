@@ -1,5 +1,6 @@
-"""Real servers on loopback for the remote-storage tests: Debian's nginx (HTTP range requests)
-and moto's S3-protocol server, each a separate process, stopped at the end of the module."""
+"""Real servers on loopback for the remote-storage tests: Debian's nginx (HTTP range requests),
+moto's S3-protocol server and gcp-storage-emulator's GCS JSON API, each a separate process,
+stopped at the end of the module."""
 
 from __future__ import annotations
 
@@ -86,6 +87,16 @@ def start_moto(work: Path):
     proc = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=work)
     _wait_port(port, proc, "moto.server")
+    return f"http://127.0.0.1:{port}", proc
+
+
+def start_gcs(work: Path, bucket: str):
+    """gcp-storage-emulator's GCS server on 127.0.0.1 (in memory) with `bucket`; returns (STORAGE_EMULATOR_HOST, process)."""
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "gcp_storage_emulator", "start", "--host", "127.0.0.1",
+                             "--port", str(port), "--in-memory", f"--default-bucket={bucket}"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=work)
+    _wait_port(port, proc, "gcp-storage-emulator")
     return f"http://127.0.0.1:{port}", proc
 
 

@@ -6,7 +6,8 @@
   does to find its first record, starts a new one), retried from where it broke;
 - `s3://`, `gs://` (and `hdfs://`): pyarrow's own filesystems, credentials from the usual
   environment variables and config files (`AWS_*`, `~/.aws/`, `AWS_ENDPOINT_URL` for an
-  S3-protocol server of one's own; `GOOGLE_APPLICATION_CREDENTIALS`), never the recipe;
+  S3-protocol server of one's own; `GOOGLE_APPLICATION_CREDENTIALS`, `STORAGE_EMULATOR_HOST` for
+  a GCS emulator, as Google's own client libraries read it), never the recipe;
 - any other scheme fsspec knows (`hf://` through huggingface_hub, ...): fsspec's.
 
 `info(path)` gives a file's size and version (mtime in ns locally; ETag or modification time
@@ -168,6 +169,10 @@ def list_files(url: str) -> list[tuple[str, int, str]]:
 def _arrow_fs(kind: str, netloc_hint: str):
     import pyarrow.fs as pafs
 
+    emulator = os.environ.get("STORAGE_EMULATOR_HOST") if kind in ("gs", "gcs") else None
+    if emulator:  # a GCS emulator takes no credentials (and none is looked for: no metadata server)
+        scheme_, _, host = emulator.rpartition("://")
+        return pafs.GcsFileSystem(anonymous=True, endpoint_override=host.rstrip("/"), scheme=scheme_ or "http")
     return pafs.FileSystem.from_uri(f"{kind}://{netloc_hint}")[0]
 
 
@@ -345,7 +350,9 @@ def upload(local: str | os.PathLike, url: str) -> None:
     fs, inner = _filesystem(url)
     with open(local, "rb") as src:
         if fs is not None:
-            with fs.open_output_stream(inner) as dst:
+            # compression=None: pyarrow's streams otherwise compress by the name (a `.jsonl.zst`
+            # shard would be published inside a second zstd frame); the bytes go as they are.
+            with fs.open_output_stream(inner, compression=None) as dst:
                 while chunk := src.read(8 << 20):
                     dst.write(chunk)
             return
@@ -395,7 +402,7 @@ def download(url: str, local: str | os.PathLike) -> None:
 
                 if fs.get_file_info(inner).type != pafs.FileType.File:
                     raise FileNotFoundError(url)
-                with fs.open_input_stream(inner) as src:
+                with fs.open_input_stream(inner, compression=None) as src:  # as written: see upload
                     while chunk := src.read(8 << 20):
                         dst.write(chunk)
             else:
