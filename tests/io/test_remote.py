@@ -249,3 +249,20 @@ def test_gs_and_hf_urls_reach_their_filesystems(shared, fake_stores, tmp_path):
         assert tree_digest(tmp_path / name / "data") == tree_digest(tmp_path / "local" / "data"), name
         assert without_timings(m["read"]) == without_timings(local["read"])
         assert [i["sha256"] for i in m["inputs"]] == [i["sha256"] for i in local["inputs"]], name
+
+
+def test_an_output_on_the_hub_is_published_through_fsspec(shared, fake_stores, tmp_path):
+    """`--output hf://datasets/...`: the shards, side outputs and report go up object by object through
+    fsspec (HfFileSystem in real use; the in-memory fake here), the manifest last, the bytes as written."""
+    hub, _ = fake_stores
+    inputs = [shared / "warc" / w for w in SMALL[:2]]
+    local = fruitstand.run(EXTRACT, inputs=inputs, output=tmp_path / "local", workers=0, format="jsonl")
+    url = "hf://datasets/someone/cleaned/"
+    m = fruitstand.run(EXTRACT, inputs=inputs, output=url, workers=0, format="jsonl", staging=tmp_path / "st")
+    assert m["output"] == local["output"] and m["output"]["documents"] > 0
+    for f in local["output"]["files"]:
+        assert hub.cat(f"datasets/someone/cleaned/{f}") == (tmp_path / "local" / f).read_bytes(), f
+    assert hub.exists("datasets/someone/cleaned/manifest.json")
+    # the same command again finds the published run instead of running it again
+    assert fruitstand.run(EXTRACT, inputs=inputs, output=url, workers=0, format="jsonl",
+                          staging=tmp_path / "again") == m
