@@ -12,7 +12,7 @@ import pytest
 import fruitstand
 from fruitstand.io import fs
 from tests.conftest import tree_digest, without_timings
-from tests.io.servers import moto_env, start_gcs, start_moto, start_nginx, stop
+from tests.io.servers import free_port, moto_env, start_gcs, start_moto, start_nginx, stop
 
 EXTRACT = Path(__file__).resolve().parents[1] / "execute" / "extract.toml"
 RANGED = ["articles-61.warc.gz", "aut-example.warc.gz"]  # gzipped per record: cut into byte ranges
@@ -266,3 +266,34 @@ def test_an_output_on_the_hub_is_published_through_fsspec(shared, fake_stores, t
     # the same command again finds the published run instead of running it again
     assert fruitstand.run(EXTRACT, inputs=inputs, output=url, workers=0, format="jsonl",
                           staging=tmp_path / "again") == m
+
+
+@pytest.mark.slow
+def test_an_unreachable_store_is_a_one_line_error_in_bounded_time(shared, tmp_path, monkeypatch):
+    """No server behind the endpoint (as offline, or with a wrong endpoint): a one-line error that says
+    what to check, after pyarrow's retries; GCS's retry limit is fruitstand's (its own default is 15
+    minutes, which looked hung), cut to 2 s here."""
+    import time
+
+    closed = f"http://127.0.0.1:{free_port()}"
+    monkeypatch.setattr(fs, "GCS_RETRY_S", 2)
+    monkeypatch.setenv("STORAGE_EMULATOR_HOST", closed)
+    for k, v in moto_env(closed).items():
+        monkeypatch.setenv(k, v)
+    fs._arrow_fs.cache_clear()
+    try:
+        for url in ("gs://crawl/warc/", "s3://crawl/warc/", "s3://crawl/warc/one.warc.gz"):
+            start = time.monotonic()
+            with pytest.raises(fruitstand.RecipeError) as err:
+                fruitstand.run(EXTRACT, inputs=[url], output=tmp_path / "out", workers=0)
+            message = str(err.value)
+            assert message.startswith(f"can't reach {url}: ") and "\n" not in message, message
+            assert message.endswith("(check the network, the URL and the credentials)"), message
+            assert time.monotonic() - start < 60, url
+        for url in ("gs://crawl/out/", "s3://crawl/out/"):  # an output is checked before any work
+            with pytest.raises(fruitstand.RecipeError, match=rf"^--output can't reach {url}: .*credentials\)$"):
+                fruitstand.run(EXTRACT, inputs=[shared / "warc" / SMALL[0]], output=url, workers=0,
+                               staging=tmp_path / url[:2])
+            assert not (tmp_path / url[:2]).exists() or not any((tmp_path / url[:2]).rglob("*.parquet"))
+    finally:
+        fs._arrow_fs.cache_clear()

@@ -165,14 +165,24 @@ def list_files(url: str) -> list[tuple[str, int, str]]:
     return sorted(out)
 
 
+# How long pyarrow's GCS client retries a request that fails for want of a network or a credential
+# before it gives up (its own default is 15 minutes: an offline `--input gs://...` looked hung).
+GCS_RETRY_S = 60
+
+
 @functools.cache
 def _arrow_fs(kind: str, netloc_hint: str):
     import pyarrow.fs as pafs
 
-    emulator = os.environ.get("STORAGE_EMULATOR_HOST") if kind in ("gs", "gcs") else None
-    if emulator:  # a GCS emulator takes no credentials (and none is looked for: no metadata server)
-        scheme_, _, host = emulator.rpartition("://")
-        return pafs.GcsFileSystem(anonymous=True, endpoint_override=host.rstrip("/"), scheme=scheme_ or "http")
+    if kind in ("gs", "gcs"):
+        emulator = os.environ.get("STORAGE_EMULATOR_HOST")
+        if emulator:  # a GCS emulator takes no credentials (and none is looked for: no metadata server)
+            import datetime
+
+            scheme_, _, host = emulator.rpartition("://")
+            return pafs.GcsFileSystem(anonymous=True, endpoint_override=host.rstrip("/"), scheme=scheme_ or "http",
+                                      retry_time_limit=datetime.timedelta(seconds=GCS_RETRY_S))
+        return pafs.FileSystem.from_uri(f"{kind}://{netloc_hint}?retry_limit_seconds={GCS_RETRY_S}")[0]
     return pafs.FileSystem.from_uri(f"{kind}://{netloc_hint}")[0]
 
 
@@ -185,9 +195,18 @@ def _filesystem(url: str):
     bucket = rest.split("/", 1)[0]
     try:
         fs = _arrow_fs(kind, bucket)
-    except Exception:  # noqa: BLE001 - pyarrow built without this filesystem: fsspec may have it
-        return None, url
+    except (ImportError, NotImplementedError, ValueError):  # pyarrow built without it, or a URI it can't
+        return None, url  # parse: fsspec may serve it
+    # Any other error (S3 asks for the bucket's region here: no network, a wrong name, no credentials)
+    # is the caller's to report: an OSError, as the requests that follow raise.
     return fs, rest
+
+
+def unreachable(url: str, exc: BaseException, limit: int = 300) -> str:
+    """One line for an input or output that could not be reached: the store's own first line, cut short."""
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    text = text if len(text) <= limit else text[:limit] + "..."
+    return f"can't reach {url}: {text} (check the network, the URL and the credentials)"
 
 
 class _ArrowFile(io.RawIOBase):

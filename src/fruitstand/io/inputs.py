@@ -236,7 +236,11 @@ def read_path_list(path: str) -> list[tuple[str, str]]:
 
 def _remote_inputs(url: str) -> list[InputFile]:
     if url.endswith("/"):
-        files = [(u, n, v) for u, n, v in fs.list_files(url) if detect_format(u) is not None]
+        try:
+            listed = fs.list_files(url)
+        except OSError as exc:
+            raise RecipeError(fs.unreachable(url, exc)) from None
+        files = [(u, n, v) for u, n, v in listed if detect_format(u) is not None]
         if not files:
             raise RecipeError(f"no readable files under {url} (.warc.gz, .jsonl, .parquet, .txt, ...)")
         return [InputFile(u, detect_format(u), n, u[len(url):], v) for u, n, v in files]
@@ -249,7 +253,7 @@ def _remote_inputs(url: str) -> list[InputFile]:
     except FileNotFoundError:
         raise RecipeError(f"input not found: {url} (check the URL)") from None
     except OSError as exc:
-        raise RecipeError(f"can't reach input {url}: {exc}") from None
+        raise RecipeError(fs.unreachable(url, exc)) from None
     return [InputFile(url, fmt, size, url.rsplit("/", 1)[-1].split("?", 1)[0], version)]
 
 

@@ -43,6 +43,8 @@ def remote_manifest(url: str) -> dict[str, Any] | None:
         return json.loads(fs.read_bytes(_join(url, MANIFEST)))
     except FileNotFoundError:
         return None
+    except OSError as exc:  # asked before any work: a store out of reach is said then, in one line
+        raise RecipeError(f"--output {fs.unreachable(url, exc)}") from None
 
 
 def check_target(url: str, fingerprint: str, *, overwrite: bool) -> dict[str, Any] | None:
