@@ -205,6 +205,7 @@ def _filesystem(url: str):
 def unreachable(url: str, exc: BaseException, limit: int = 300) -> str:
     """One line for an input or output that could not be reached: the store's own first line, cut short."""
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    text = text.removeprefix(f"{url}: ")  # the HTTP reader names the URL itself
     text = text if len(text) <= limit else text[:limit] + "..."
     return f"can't reach {url}: {text} (check the network, the URL and the credentials)"
 

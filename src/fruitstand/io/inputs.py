@@ -215,6 +215,10 @@ def read_path_list(path: str) -> list[tuple[str, str]]:
             data = fh.read()
     except FileNotFoundError:
         raise RecipeError(f"input not found: {path} (check the path)") from None
+    except OSError as exc:
+        if not fs.is_url(path):
+            raise
+        raise RecipeError(fs.unreachable(path, exc)) from None
     if data[:2] == b"\x1f\x8b":
         data = gzip.decompress(data)
     if fs.is_url(path):
