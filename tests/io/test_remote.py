@@ -172,7 +172,8 @@ def test_output_to_s3_is_published_whole_and_resumes(shared, s3, tmp_path, monke
         real(local_path, target)
 
     monkeypatch.setattr(fs, "upload", flaky)
-    with pytest.raises(ConnectionError):
+    with pytest.raises(fruitstand.RecipeError, match=r"^publishing to s3://crawl/out/run1/ stopped: network gone; "
+                       r"the run is complete in .*: run the same command again to finish publishing$"):
         fruitstand.run(EXTRACT, inputs=inputs, output=url, workers=2, shard_size_mb=0.05, staging=tmp_path / "st")
     assert len(keys()) == 2 and "out/run1/manifest.json" not in keys()
     monkeypatch.setattr(fs, "upload", real)
@@ -299,3 +300,10 @@ def test_an_unreachable_store_is_a_one_line_error_in_bounded_time(shared, tmp_pa
             assert not (tmp_path / url[:2]).exists() or not any((tmp_path / url[:2]).rglob("*.parquet"))
     finally:
         fs._arrow_fs.cache_clear()
+
+
+def test_an_output_bucket_that_does_not_exist_is_refused_before_any_work(shared, s3, tmp_path):
+    with pytest.raises(fruitstand.RecipeError, match=r"^--output s3://nobucket/out/: there is no bucket 'nobucket'"):
+        fruitstand.run(EXTRACT, inputs=[shared / "warc" / SMALL[0]], output="s3://nobucket/out/", workers=0,
+                       staging=tmp_path / "st")
+    assert not (tmp_path / "st").exists()  # refused before the run claimed its staging folder

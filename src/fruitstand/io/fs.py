@@ -202,12 +202,28 @@ def _filesystem(url: str):
     return fs, rest
 
 
-def unreachable(url: str, exc: BaseException, limit: int = 300) -> str:
-    """One line for an input or output that could not be reached: the store's own first line, cut short."""
+def missing_bucket(url: str) -> str | None:
+    """The bucket of an s3:// or gs:// URL when the store says there is no such bucket (or none these
+    credentials may see), else None (other schemes are not asked)."""
+    fs, inner = _filesystem(url)
+    if fs is None:
+        return None
+    import pyarrow.fs as pafs
+
+    bucket = inner.split("/", 1)[0]
+    return bucket if fs.get_file_info(bucket).type == pafs.FileType.NotFound else None
+
+
+def reason(url: str, exc: BaseException, limit: int = 300) -> str:
+    """The store's own first line for an error at `url`, cut short."""
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     text = text.removeprefix(f"{url}: ")  # the HTTP reader names the URL itself
-    text = text if len(text) <= limit else text[:limit] + "..."
-    return f"can't reach {url}: {text} (check the network, the URL and the credentials)"
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+def unreachable(url: str, exc: BaseException) -> str:
+    """One line for an input or output that could not be reached."""
+    return f"can't reach {url}: {reason(url, exc)} (check the network, the URL and the credentials)"
 
 
 class _ArrowFile(io.RawIOBase):

@@ -53,6 +53,13 @@ def check_target(url: str, fingerprint: str, *, overwrite: bool) -> dict[str, An
         raise RecipeError(f"--output {url}: can't write there (HTTP is read-only): give a folder, s3:// or gs://")
     previous = remote_manifest(url)
     if previous is None:
+        try:
+            bucket = fs.missing_bucket(url)
+        except OSError as exc:
+            raise RecipeError(f"--output {fs.unreachable(url, exc)}") from None
+        if bucket is not None:
+            raise RecipeError(f"--output {url}: there is no bucket {bucket!r} (or these credentials can't see it): "
+                              "create it first, or check the URL")
         return None
     if previous.get("fingerprint") == fingerprint and not overwrite:
         return previous
@@ -75,7 +82,16 @@ def clear_run(url: str, side_outputs: list[str]) -> None:
 
 def publish(staging: Path, url: str, manifest: dict[str, Any], *, in_place: bool = False) -> None:
     """Upload the shards and side outputs, then the manifest. `in_place`: the tasks wrote them at the
-    URL already (execute/exchange.py): one listing checks each is there, and only the manifest goes up."""
+    URL already (execute/exchange.py): one listing checks each is there, and only the manifest goes up.
+    A publish cut short is one line: the run is complete in `staging`, and the same command finishes it."""
+    try:
+        _publish(staging, url, manifest, in_place)
+    except OSError as exc:
+        raise RecipeError(f"publishing to {url} stopped: {fs.reason(url, exc)}; the run is complete in {staging}: "
+                          "run the same command again to finish publishing") from None
+
+
+def _publish(staging: Path, url: str, manifest: dict[str, Any], in_place: bool) -> None:
     files = list(manifest["output"]["files"])
     for names in manifest.get("side_outputs", {}).values():
         files += names
