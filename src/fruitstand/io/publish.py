@@ -55,8 +55,8 @@ def check_target(url: str, fingerprint: str, *, overwrite: bool) -> dict[str, An
     if previous is None:
         try:
             bucket = fs.missing_bucket(url)
-        except OSError as exc:
-            raise RecipeError(f"--output {fs.unreachable(url, exc)}") from None
+        except OSError:  # credentials for objects under a prefix only may not see the bucket: the upload will say
+            bucket = None
         if bucket is not None:
             raise RecipeError(f"--output {url}: there is no bucket {bucket!r} (or these credentials can't see it): "
                               "create it first, or check the URL")
