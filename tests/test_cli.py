@@ -51,3 +51,19 @@ def test_numpy_loads_after_the_cli_has_set_openblas_threads():
             "assert 'numpy' not in sys.modules, 'numpy imported'")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr[-2000:]
+
+
+def test_read_says_what_it_skipped_on_stderr(shared, tmp_path):
+    """`fruitstand read FILE` is what a run's "no documents written" error points to: a damaged file
+    must not read as an empty one. The documents go to stdout as JSON lines, the tally to stderr."""
+    import json
+
+    bad = tmp_path / "damaged.warc.gz"
+    bad.write_bytes(b"not a warc at all")
+    r = subprocess.run([sys.executable, "-m", "fruitstand", "read", str(bad)], capture_output=True, text=True)
+    assert r.returncode == 0 and r.stdout == ""
+    assert r.stderr.strip() == "0 document(s) read; skipped: corrupt_input 1"
+    r = subprocess.run([sys.executable, "-m", "fruitstand", "read", str(shared / "warc" / "sample-0000.warc.gz"),
+                        "--limit", "2"], capture_output=True, text=True)
+    assert [json.loads(line)["id"] for line in r.stdout.splitlines()] and len(r.stdout.splitlines()) == 2
+    assert r.stderr.startswith("2 document(s) read; skipped: ") and r.stderr.rstrip().endswith("(stopped at --limit)")

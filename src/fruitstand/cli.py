@@ -89,13 +89,20 @@ def cmd_steps(args: argparse.Namespace) -> int:
 
 def cmd_read(args: argparse.Namespace) -> int:
     from fruitstand.io.readers import read
+    from fruitstand.step import StepStats
 
-    for n, doc in enumerate(read(args.path, text_field=args.text_field, id_field=args.id_field)):
+    stats, n = StepStats(), 0
+    for doc in read(args.path, text_field=args.text_field, id_field=args.id_field, stats=stats):
         if args.limit is not None and n >= args.limit:
             break
+        n += 1
         rec = {"id": doc.id, **doc.metadata, "text": doc.text if doc.html is None else None,
                "html_bytes": len(doc.html) if doc.html is not None else None}
         print(json.dumps(rec, ensure_ascii=False, default=str))
+    if stats.dropped or not n:  # what was passed over, so that a file that gives nothing says why
+        skipped = ", ".join(f"{reason} {count:,}" for reason, count in stats.dropped.most_common())
+        print(f"{n:,} document(s) read{'; skipped: ' + skipped if skipped else ''}"
+              f"{' (stopped at --limit)' if args.limit is not None and n >= args.limit else ''}", file=sys.stderr)
     return 0
 
 

@@ -41,16 +41,18 @@ __all__ = ["ReadLimits", "read", "read_task"]
 
 
 def read(path: str | os.PathLike, *, limits: ReadLimits | None = None, text_field: str | None = None,
-         id_field: str | None = None) -> Iterator[Document]:
+         id_field: str | None = None, stats: StepStats | None = None) -> Iterator[Document]:
     """Every document under `path` (a file or a folder), in a stable order.
 
     `text_field`, `id_field`: the JSONL/Parquet fields holding the text and the id (`text`, `id`).
+    `stats`: counts what was read and what was skipped, by reason, as a run's `read` does.
     """
     limits = limits or ReadLimits()
     limits = dataclasses.replace(limits, text_field=text_field or limits.text_field,
                                  id_field=id_field or limits.id_field)
+    stats = stats if stats is not None else StepStats()
     for task in plan_tasks(find_inputs([path]), split_bytes=1 << 62):
-        yield from read_task(task, StepStats(), limits)
+        yield from read_task(task, stats, limits)
 
 
 def read_task(task: Task, stats: StepStats, limits: ReadLimits, progress: Progress | None = None) -> Iterator[Document]:
