@@ -94,7 +94,8 @@ class HangBatch(BatchFilter):
 
 @dataclass
 class Heavy(Filter):
-    """Declares more memory than any machine has: its stage runs on one process."""
+    """Declares more memory than any machine has: its stage runs on one process. Each task writes the
+    process it ran in and when (CLOCK_MONOTONIC, one clock for every process of the machine)."""
 
     kind = "tests.execute.steps:Heavy"
     resources = Resources(memory_gb=1e6)
@@ -102,13 +103,17 @@ class Heavy(Filter):
 
     def setup(self):
         self._pid = os.getpid()
+        self._began = None
 
     def keep(self, doc):
+        if self._began is None:
+            self._began = time.monotonic()
         return True
 
     def finish(self):
+        began, self._began = self._began, None
         with self.ctx.output("pids").open(f"{self.ctx.part}.txt", "w") as fh:
-            fh.write(str(self._pid))
+            fh.write(f"{self._pid} {began} {time.monotonic()}")
 
 
 @dataclass
