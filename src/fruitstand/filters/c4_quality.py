@@ -121,9 +121,10 @@ class C4Quality(Mapper):
             if p.filter_no_terminal_punct and (not line.endswith(ends) or line.endswith("...")):
                 line_stats["c4_lines_no_terminal_punct"] += 1
                 continue
-            if n_words is None and p.min_words_per_line != -1:
-                n_words = words_up_to(tokens(words_of, language, cfg.script), p.min_words_per_line)
-            if n_words is not None and n_words < p.min_words_per_line:
+            if n_words is None:  # (min_words_per_line -1, off: nothing to count)
+                n_words = 0 if p.min_words_per_line == -1 else words_up_to(
+                    tokens(words_of, language, cfg.script), p.min_words_per_line)
+            if n_words < p.min_words_per_line:
                 line_stats["c4_lines_too_few_words"] += 1
                 continue
             lower = line.lower()

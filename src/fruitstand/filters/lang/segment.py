@@ -324,14 +324,12 @@ def japanese(text: str) -> list[str] | None:
     differ in a line's first or last token now and then (1 token in 8,688 of bench_cjk's Japanese;
     benchmarks/results/quality-filters.md).
     """
-    cut = _japanese_nodes if _STATE["reference"] else _japanese_wakati
-    if "\n" not in text:
-        return cut(text) if _STATE["reference"] else _remembered("ja", text, cut)
+    reference = _STATE["reference"]
     out: list[str] = []
     for line in text.split("\n"):
         line = line.strip()  # MeCab skips white space: never inside a token
         if line:
-            toks = cut(line) if _STATE["reference"] else _remembered("ja", line, cut)
+            toks = _japanese_nodes(line) if reference else _remembered("ja", line, _japanese_wakati)
             if toks is None:
                 return None
             out += toks
