@@ -1,4 +1,5 @@
-"""Build hook: the UT1 URL blocklist goes into the wheel, so `pip install` gives a working url_filter.
+"""Build hooks: the optional C extensions (NATIVE, below), and the UT1 URL blocklist in the wheel, so
+`pip install` gives a working url_filter.
 
 The two lists (CC BY-SA 4.0, 13 MB; see src/fruitstand/filters/data/README.md and NOTICE-UT1.txt)
 are not kept in git: they are built from PyPI by scripts/build_url_blocklist.py. A wheel or sdist
@@ -10,7 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from setuptools import setup
+from setuptools import Extension, setup
 from setuptools.command.build_py import build_py
 
 ROOT = Path(__file__).resolve().parent
@@ -29,4 +30,8 @@ class BuildPyWithBlocklist(build_py):
         super().run()
 
 
-setup(cmdclass={"build_py": BuildPyWithBlocklist})
+# Hot loops in C, each with a pure-Python twin that gives the same decisions (tested against each
+# other): `optional` lets an install without a compiler go on with the twin alone.
+NATIVE = [Extension("fruitstand.filters._native", ["src/fruitstand/filters/_native.c"], optional=True)]
+
+setup(cmdclass={"build_py": BuildPyWithBlocklist}, ext_modules=NATIVE)

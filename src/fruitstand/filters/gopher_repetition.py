@@ -22,10 +22,16 @@ the positions of repeated hashes only. Token hashes come from the tokens' code p
 through NumPy prefix sums (`token_hashes`), the same in every process (Python's `hash()` of a
 string changes with PYTHONHASHSEED), so even the tiny chance of two different n-grams sharing
 a hash (~3e-12 for a 10,000-word page) gives the same verdict on every run.
+
+Where the C extension `_native` is built (setup.py; every wheel and `make install`), the n-gram
+rules run there instead: the same hashes, the same walk, the same verdicts (tests/filters/test_native.py
+compares the two on real text), without the sorts and the joined copy of the tokens. Set
+FRUITSTAND_PURE_PYTHON=1 to run the NumPy code alone.
 """
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 from typing import ClassVar
@@ -37,6 +43,14 @@ from fruitstand.document import Document
 from fruitstand.filters import configs
 from fruitstand.filters.text import tokens
 from fruitstand.step import Filter
+
+if os.environ.get("FRUITSTAND_PURE_PYTHON"):
+    _native = None
+else:
+    try:
+        from fruitstand.filters import _native
+    except ImportError:  # built without a compiler: the NumPy code below gives the same verdicts
+        _native = None
 
 _PARAGRAPHS = re.compile(r"\n{2,}")
 _LINES = re.compile(r"\n+")
@@ -265,27 +279,36 @@ class GopherRepetition(Filter):
         toks = tokens(text, doc.metadata.get("language"), cfg.script)
         if not toks:
             return True
-        tok_hashes, cum_len = hashes_and_lengths(toks)
-        # No n-gram occurs more often than its first n-1 tokens do, so a shorter n-gram's top count
-        # bounds every longer one's: where the longest n-gram times that bound is within the
-        # limit, the rule for n needs no counting.
-        counted: list[tuple[int, int]] = []  # (n, its top count)
-        for n, frac in p.top_n_grams or ():
-            n = int(n)
-            if len(toks) < n:
-                continue
-            bound = min((best for m, best in counted if m < n), default=None)
-            if bound is not None and longest_ngram(cum_len, n) * bound / size <= frac:
-                continue
-            chars, best = top_ngram(tok_hashes, cum_len, n, (size, frac))
-            if chars / size > frac:
-                return False, f"gopher_rep_top_{n}_gram"
-            counted.append((n, best))
-        for n, frac in sorted(p.dup_n_grams or ()):
-            n = int(n)
-            repeated = repeated_ngram_chars(tok_hashes, cum_len, n) if len(toks) >= n else 0
-            if repeated / size > frac:
-                return False, f"gopher_rep_dup_{n}_gram"
-            if not repeated:  # no n-gram repeats, so no longer one does either
-                break
-        return True
+        top = tuple((int(n), float(frac)) for n, frac in p.top_n_grams or ())
+        dup = tuple((int(n), float(frac)) for n, frac in sorted(p.dup_n_grams or ()))
+        reason = (_native.ngram_verdict if _native is not None else ngram_verdict)(toks, size, top, dup)
+        return True if reason is None else (False, reason)
+
+
+def ngram_verdict(toks: list[str], size: int, top: tuple[tuple[int, float], ...],
+                  dup: tuple[tuple[int, float], ...]) -> str | None:
+    """The reason of the first n-gram rule that `toks` (of a text of `size` characters) fails, or
+    None: the top n-gram rules in their order, then the duplicate n-gram rules (`dup` sorted by n).
+    The NumPy twin of `_native.ngram_verdict`."""
+    tok_hashes, cum_len = hashes_and_lengths(toks)
+    # No n-gram occurs more often than its first n-1 tokens do, so a shorter n-gram's top count
+    # bounds every longer one's: where the longest n-gram times that bound is within the
+    # limit, the rule for n needs no counting.
+    counted: list[tuple[int, int]] = []  # (n, its top count)
+    for n, frac in top:
+        if len(toks) < n:
+            continue
+        bound = min((best for m, best in counted if m < n), default=None)
+        if bound is not None and longest_ngram(cum_len, n) * bound / size <= frac:
+            continue
+        chars, best = top_ngram(tok_hashes, cum_len, n, (size, frac))
+        if chars / size > frac:
+            return f"gopher_rep_top_{n}_gram"
+        counted.append((n, best))
+    for n, frac in dup:
+        repeated = repeated_ngram_chars(tok_hashes, cum_len, n) if len(toks) >= n else 0
+        if repeated / size > frac:
+            return f"gopher_rep_dup_{n}_gram"
+        if not repeated:  # no n-gram repeats, so no longer one does either
+            break
+    return None

@@ -27,6 +27,7 @@ When a segmenter is not installed, the text falls back to characters (CJK) or to
 
 from __future__ import annotations
 
+import os
 from functools import cache, lru_cache
 from itertools import compress
 from operator import not_
@@ -34,6 +35,14 @@ from operator import not_
 import regex
 
 from fruitstand.filters.lang import segment
+
+if os.environ.get("FRUITSTAND_PURE_PYTHON"):
+    _native = None
+else:
+    try:
+        from fruitstand.filters import _native
+    except ImportError:  # built without a compiler: the Python twins give the same tokens
+        _native = None
 
 # --- scripts -------------------------------------------------------------------------------
 
@@ -285,10 +294,22 @@ _SPLIT_ONLY = ("\x1c", "\x1d", "\x1e", "\x1f")
 
 def space_tokens(text: str) -> list[str]:
     """`_TOKEN.findall(text)`, chunk by chunk (see above): all-letter chunks as they are, the
-    others through the memo."""
+    others through the memo. In C (`_native.space_tokens`, the same tokens and the same memo
+    updates) where the extension is built; `_space_tokens` is its Python twin."""
     global _CHUNK_TOKENS, _CHUNK_TOKENS_OLD
     if any(c in text for c in _SPLIT_ONLY):
         return _TOKEN.findall(text)
+    if _native is None:
+        return _space_tokens(text)
+    out = _native.space_tokens(text, _CHUNK_TOKENS, _CHUNK_TOKENS_OLD, _TOKEN.findall, _CHUNK_MEMO_LEN)
+    if len(_CHUNK_TOKENS) > _CHUNK_MEMO_SIZE:
+        _CHUNK_TOKENS_OLD, _CHUNK_TOKENS = _CHUNK_TOKENS, {}
+    return out
+
+
+def _space_tokens(text: str) -> list[str]:
+    """`space_tokens` in Python, for a text without `_SPLIT_ONLY` characters."""
+    global _CHUNK_TOKENS, _CHUNK_TOKENS_OLD
     chunks = text.split()
     letters = list(map(str.isalpha, chunks))  # C loops; Python runs per other chunk only
     try:
