@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN = $(VENV)/bin
 
-$(BIN)/.installed: pyproject.toml setup.py src/fruitstand/filters/_native.c
+$(BIN)/.installed: pyproject.toml setup.py $(wildcard src/fruitstand/*/_native.c)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e '.[dev]'

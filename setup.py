@@ -32,6 +32,7 @@ class BuildPyWithBlocklist(build_py):
 
 # Hot loops in C, each with a pure-Python twin that gives the same decisions (tested against each
 # other): `optional` lets an install without a compiler go on with the twin alone.
-NATIVE = [Extension("fruitstand.filters._native", ["src/fruitstand/filters/_native.c"], optional=True)]
+NATIVE = [Extension(f"fruitstand.{pkg}._native", [f"src/fruitstand/{pkg}/_native.c"], optional=True)
+          for pkg in ("extract", "filters")]
 
 setup(cmdclass={"build_py": BuildPyWithBlocklist}, ext_modules=NATIVE)

@@ -24,11 +24,20 @@ from __future__ import annotations
 
 import html as _html
 import math
+import os
 import re
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
+
+if os.environ.get("FRUITSTAND_PURE_PYTHON"):
+    _native = None
+else:
+    try:
+        from fruitstand.extract import _native
+    except ImportError:  # built without a compiler: the Python twin gives the same blocks
+        _native = None
 
 MODEL_PATH = Path(__file__).with_name("data") / "block_model.npz"
 
@@ -62,7 +71,15 @@ FEATURES = (
 
 def split_blocks(text: str) -> list[tuple[str, int, int, bool]]:
     """(plain text, kind, characters inside links, blank line before) of each block of `text`,
-    resiliparse's minimal-HTML output; blocks without text are left out."""
+    resiliparse's minimal-HTML output; blocks without text are left out. In C (`_native.c`, the
+    same blocks) where the extension is built; `_split_blocks` is its Python twin."""
+    if _native is None:
+        return _split_blocks(text)
+    return _native.split_blocks(text, _html.unescape)
+
+
+def _split_blocks(text: str) -> list[tuple[str, int, int, bool]]:
+    """`split_blocks` in Python."""
     has_pre, has_li, has_a, has_amp = "<pre>" in text, "li>" in text, "<a " in text, "&" in text
     out = []
     in_list = 0

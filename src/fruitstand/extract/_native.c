@@ -1,0 +1,267 @@
+/* blocks.split_blocks in C: the same blocks, from one pass over resiliparse's minimal-HTML text.
+ *
+ * The Python function (blocks._split_blocks) stays as the twin where this extension is not built
+ * (setup.py builds it as optional); tests/extract/test_native.py compares the two on real pages.
+ * Why: it was the largest part of the block model's cost in `extract` (issue 21; the measurements
+ * are in benchmarks/results/recipe-speed.md): a Python loop over every line of every page, with
+ * three regular expressions.
+ *
+ * Every test is the Python one's, made on the code points: str.strip's white space is CPython's
+ * Py_UNICODE_ISSPACE; the anchor pattern `<a\b[^>]*>(.*?)</a>` takes, from each `<a` whose next
+ * character is not a word character (Py_UNICODE_ISALNUM or `_`, as `re` decides `\b`), the text
+ * between the first `>` and the first `</a>` after it, and `<[^>]*>` removes each `<` up to the
+ * next `>`. A line with `&` in its text goes through the `unescape` the caller passes
+ * (html.unescape) and str.strip, as in Python.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+enum { OTHER = 0, PARAGRAPH = 1, HEADING = 2, LIST_ITEM = 3, PRE = 4 };
+
+/* The text, widened to code points once (one copy) so that every test below is a plain array read. */
+typedef struct {
+    const Py_UCS4 *s;
+} ustr;
+
+static inline Py_UCS4 at(const ustr *u, Py_ssize_t i) { return u->s[i]; }
+
+/* Does `lit` (ASCII) occur at position i of [.., end)? */
+static inline int starts(const ustr *u, Py_ssize_t i, Py_ssize_t end, const char *lit)
+{
+    for (; *lit; lit++, i++) {
+        if (i >= end || at(u, i) != (Py_UCS4)(unsigned char)*lit) return 0;
+    }
+    return 1;
+}
+
+/* The first position >= i of `lit` in [.., end), or -1. */
+static Py_ssize_t find(const ustr *u, Py_ssize_t i, Py_ssize_t end, const char *lit)
+{
+    Py_UCS4 first = (unsigned char)lit[0];
+    for (; i < end; i++) {
+        if (at(u, i) == first && starts(u, i, end, lit)) return i;
+    }
+    return -1;
+}
+
+static Py_ssize_t count(const ustr *u, Py_ssize_t i, Py_ssize_t end, const char *lit)
+{
+    Py_ssize_t n = 0, len = (Py_ssize_t)strlen(lit);
+    while ((i = find(u, i, end, lit)) >= 0) {
+        n++;
+        i += len;
+    }
+    return n;
+}
+
+static inline Py_ssize_t find_char(const ustr *u, Py_ssize_t i, Py_ssize_t end, Py_UCS4 c)
+{
+    for (; i < end; i++) {
+        if (at(u, i) == c) return i;
+    }
+    return -1;
+}
+
+/* A growable UCS4 buffer: a line's text with its tags removed. */
+typedef struct {
+    Py_UCS4 *buf;
+    Py_ssize_t len, cap;
+} ubuf;
+
+static int ubuf_reserve(ubuf *b, Py_ssize_t n)
+{
+    if (n <= b->cap) return 0;
+    Py_ssize_t cap = b->cap ? b->cap : 256;
+    while (cap < n) cap *= 2;
+    Py_UCS4 *p = PyMem_Realloc(b->buf, cap * sizeof(Py_UCS4));
+    if (!p) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    b->buf = p;
+    b->cap = cap;
+    return 0;
+}
+
+/* `<[^>]*>` removed from [i, end), appended to b; returns whether any `&` was copied. */
+static int untag(const ustr *u, Py_ssize_t i, Py_ssize_t end, ubuf *b, int *amp)
+{
+    if (ubuf_reserve(b, b->len + (end - i)) < 0) return -1;
+    while (i < end) {
+        Py_UCS4 c = at(u, i);
+        if (c == '<') {
+            Py_ssize_t close = find_char(u, i + 1, end, '>');
+            if (close >= 0) {
+                i = close + 1;
+                continue;
+            }
+        }
+        if (c == '&') *amp = 1;
+        b->buf[b->len++] = c;
+        i++;
+    }
+    return 0;
+}
+
+static inline Py_ssize_t stripped_len(const Py_UCS4 *s, Py_ssize_t n, Py_ssize_t *lead)
+{
+    Py_ssize_t a = 0, z = n;
+    while (a < z && Py_UNICODE_ISSPACE(s[a])) a++;
+    while (z > a && Py_UNICODE_ISSPACE(s[z - 1])) z--;
+    *lead = a;
+    return z - a;
+}
+
+/* Characters inside links of the line [i, end): the anchors' texts, tags removed, stripped. */
+static int link_chars(const ustr *u, Py_ssize_t i, Py_ssize_t end, ubuf *scratch, Py_ssize_t *out)
+{
+    Py_ssize_t total = 0;
+    while ((i = find(u, i, end, "<a")) >= 0) {
+        Py_ssize_t after = i + 2;
+        if (after < end) {
+            Py_UCS4 c = at(u, after);
+            if (Py_UNICODE_ISALNUM(c) || c == '_') {  /* no \b after `<a` */
+                i += 1;
+                continue;
+            }
+        }
+        Py_ssize_t open = find_char(u, after, end, '>');
+        Py_ssize_t close = open >= 0 ? find(u, open + 1, end, "</a>") : -1;
+        if (close < 0) {
+            i += 1;
+            continue;
+        }
+        int amp = 0;
+        Py_ssize_t lead;
+        scratch->len = 0;
+        if (untag(u, open + 1, close, scratch, &amp) < 0) return -1;
+        total += stripped_len(scratch->buf, scratch->len, &lead);
+        i = close + 4;
+    }
+    *out = total;
+    return 0;
+}
+
+PyDoc_STRVAR(split_blocks_doc,
+"split_blocks(text, unescape) -> list[tuple[str, int, int, bool]]\n\n"
+"blocks.split_blocks: (plain text, kind, characters inside links, blank line before) of each block\n"
+"of resiliparse's minimal-HTML output; `unescape` (html.unescape) decodes a line with `&`.");
+
+static PyObject *split_blocks(PyObject *self, PyObject *args)
+{
+    PyObject *text, *unescape;
+    if (!PyArg_ParseTuple(args, "UO", &text, &unescape)) return NULL;
+    Py_ssize_t len = PyUnicode_GET_LENGTH(text);
+    Py_UCS4 *wide = PyUnicode_AsUCS4Copy(text);
+    if (!wide) return NULL;
+    ustr u = {wide};
+    int has_pre = find(&u, 0, len, "<pre>") >= 0, has_li = find(&u, 0, len, "li>") >= 0;
+    int has_a = find(&u, 0, len, "<a ") >= 0, has_amp = find_char(&u, 0, len, '&') >= 0;
+    PyObject *out = PyList_New(0);
+    ubuf line_buf = {0}, scratch = {0};
+    if (!out) {
+        PyMem_Free(wide);
+        return NULL;
+    }
+    Py_ssize_t in_list = 0;
+    int in_pre = 0, gap = 0;
+    Py_ssize_t pos = 0;
+    while (pos <= len) {
+        Py_ssize_t nl = find_char(&u, pos, len, '\n');
+        Py_ssize_t a = pos, z = nl < 0 ? len : nl;
+        pos = z + 1;
+        while (a < z && Py_UNICODE_ISSPACE(at(&u, a))) a++;
+        while (z > a && Py_UNICODE_ISSPACE(at(&u, z - 1))) z--;
+        if (a == z) {
+            gap = 1;
+            continue;
+        }
+        int kind;
+        if (in_pre) {
+            kind = PRE;
+        } else if (starts(&u, a, z, "<p>")) {
+            kind = in_list ? LIST_ITEM : PARAGRAPH;
+        } else if (starts(&u, a, z, "<h") && a + 3 < z && at(&u, a + 2) >= '1' && at(&u, a + 2) <= '6'
+                   && at(&u, a + 3) == '>') {
+            kind = HEADING;
+        } else if (in_list || starts(&u, a, z, "<li>")) {
+            kind = LIST_ITEM;
+        } else {
+            kind = OTHER;
+        }
+        if (has_pre) {
+            if (find(&u, a, z, "<pre>") >= 0) {
+                in_pre = 1;
+                kind = PRE;
+            }
+            if (find(&u, a, z, "</pre>") >= 0) in_pre = 0;
+        }
+        if (has_li && find(&u, a, z, "li>") >= 0) {
+            in_list += count(&u, a, z, "<li>") - count(&u, a, z, "</li>");
+            if (in_list < 0) in_list = 0;
+        }
+        Py_ssize_t links = 0;
+        if (has_a && find(&u, a, z, "<a ") >= 0 && link_chars(&u, a, z, &scratch, &links) < 0) goto fail;
+        int amp = 0;
+        line_buf.len = 0;
+        if (untag(&u, a, z, &line_buf, &amp) < 0) goto fail;
+        PyObject *s;
+        if (has_amp && amp) {  /* html.unescape, then str.strip, as the Python twin does */
+            PyObject *raw = PyUnicode_FromKindAndData(PyUnicode_4BYTE_KIND, line_buf.buf, line_buf.len);
+            if (!raw) goto fail;
+            PyObject *decoded = PyObject_CallOneArg(unescape, raw);
+            Py_DECREF(raw);
+            if (!decoded) goto fail;
+            s = PyObject_CallMethod(decoded, "strip", NULL);
+            Py_DECREF(decoded);
+            if (!s) goto fail;
+            if (!PyUnicode_GET_LENGTH(s)) {
+                Py_DECREF(s);
+                continue;
+            }
+        } else {
+            Py_ssize_t lead, n = stripped_len(line_buf.buf, line_buf.len, &lead);
+            if (!n) continue;
+            s = PyUnicode_FromKindAndData(PyUnicode_4BYTE_KIND, line_buf.buf + lead, n);
+            if (!s) goto fail;
+        }
+        PyObject *block = PyTuple_New(4), *n_links = PyLong_FromSsize_t(links);
+        if (!block || !n_links) {
+            Py_DECREF(s);
+            Py_XDECREF(block);
+            Py_XDECREF(n_links);
+            goto fail;
+        }
+        PyTuple_SET_ITEM(block, 0, s);
+        PyTuple_SET_ITEM(block, 1, PyLong_FromLong(kind)); /* 0..4: CPython's cached small ints */
+        PyTuple_SET_ITEM(block, 2, n_links);
+        PyTuple_SET_ITEM(block, 3, Py_NewRef(gap ? Py_True : Py_False));
+        int err = PyList_Append(out, block);
+        Py_DECREF(block);
+        if (err < 0) goto fail;
+        gap = 0;
+    }
+    PyMem_Free(wide);
+    PyMem_Free(line_buf.buf);
+    PyMem_Free(scratch.buf);
+    return out;
+
+fail:
+    PyMem_Free(wide);
+    PyMem_Free(line_buf.buf);
+    PyMem_Free(scratch.buf);
+    Py_DECREF(out);
+    return NULL;
+}
+
+static PyMethodDef methods[] = {
+    {"split_blocks", split_blocks, METH_VARARGS, split_blocks_doc},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {
+    PyModuleDef_HEAD_INIT, "fruitstand.extract._native",
+    "blocks.split_blocks in C (see _native.c).", -1, methods,
+};
+
+PyMODINIT_FUNC PyInit__native(void) { return PyModule_Create(&module); }

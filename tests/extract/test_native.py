@@ -1,0 +1,82 @@
+"""`extract._native.split_blocks` against its Python twin `blocks._split_blocks` (issue 21).
+
+The C function must give exactly the Python one's blocks: on resiliparse's minimal-HTML output
+of real pages (shared/data/extraction, the article-extraction benchmark's pages; a shared WARC),
+with and without main-content detection, and on text made of the fragments each branch tests
+(tags, anchors, entities, headings, white space CPython strips but `re` does not split at).
+"""
+
+from __future__ import annotations
+
+import gzip
+import html
+import os
+import random
+
+import pytest
+from resiliparse.extract.html2text import extract_plain_text
+from resiliparse.parse.html import HTMLTree
+
+from fruitstand import read
+from fruitstand.extract import blocks
+from tests.filters.realtext import DATA
+
+pytestmark = pytest.mark.skipif(not DATA.is_dir(), reason="needs ../shared/data")
+
+
+def _minimal_html(page: bytes | str) -> list[str]:
+    tree = HTMLTree.parse(page.decode("utf-8", "replace") if isinstance(page, bytes) else page)
+    return [extract_plain_text(tree, main_content=main, **blocks.MINIMAL_HTML) for main in (True, False)]
+
+
+@pytest.fixture(scope="module")
+def pages() -> list[str]:
+    out = []
+    for path in sorted((DATA / "extraction" / "html").glob("*.html.gz"))[:40]:
+        out += _minimal_html(gzip.decompress(path.read_bytes()))
+    for doc in read(DATA / "warc" / "sample-0000.warc.gz"):
+        if doc.html is not None:
+            out += _minimal_html(doc.html)
+    return [t for t in out if t]
+
+
+def test_the_extension_is_built():
+    # setup.py builds it as optional, so a failed build would only warn: the suite says so instead.
+    if os.environ.get("FRUITSTAND_PURE_PYTHON"):
+        pytest.skip("FRUITSTAND_PURE_PYTHON is set")
+    assert blocks._native is not None
+
+
+def test_split_blocks_matches_on_real_pages(pages):
+    native = pytest.importorskip("fruitstand.extract._native")
+    kinds = set()
+    for text in pages:
+        want = blocks._split_blocks(text)
+        assert native.split_blocks(text, html.unescape) == want
+        kinds |= {k for _, k, _, _ in want}
+    assert kinds >= {blocks.PARAGRAPH, blocks.HEADING, blocks.LIST_ITEM, blocks.OTHER}
+    assert any(links for text in pages for _, _, links, _ in blocks._split_blocks(text))
+
+
+FRAGMENTS = ["<p>", "</p>", "<li>", "</li>", "<a href=x>", "<a>", "<a_b>", "<ab>", "<a\u00e9>", "</a>", "<pre>",
+             "</pre>", "<h2>", "<h7>", "<h1", "&amp;", "&nbsp;", "&", "&#x41", "&amp\r", "&#0;", "<", ">", "\n", "\n\n",
+             " ", "\t", "\r", "\x1c", "\xa0", "\u2028", "\u3000", "x", "\u00e9", "\u4e2d", "\U0001f600", "text"]
+
+
+def test_split_blocks_matches_on_every_branch():
+    native = pytest.importorskip("fruitstand.extract._native")
+    rng = random.Random(5)
+    for _ in range(20000):
+        text = "".join(rng.choice(FRAGMENTS) for _ in range(rng.randint(0, 40)))
+        assert native.split_blocks(text, html.unescape) == blocks._split_blocks(text), repr(text)
+
+
+def test_split_blocks_passes_the_unescape_errors_on():
+    native = pytest.importorskip("fruitstand.extract._native")
+
+    def broken(s):
+        raise RuntimeError("no")
+
+    with pytest.raises(RuntimeError):
+        native.split_blocks("<p>a &amp; b</p>", broken)
+    assert native.split_blocks("<p>a b</p>", broken) == [("a b", blocks.PARAGRAPH, 0, False)]
