@@ -60,6 +60,8 @@ def test_wheel_holds_the_blocklist_with_its_notice_and_declares_what_it_needs(wh
     for n in (*LISTS, "NOTICE-UT1.txt", "README.md"):
         assert f"fruitstand/filters/data/{n}" in names
     assert "fruitstand/recipes/default.toml" in names
+    for pkg in ("extract", "filters"):  # the C extensions (setup.py NATIVE), built for this platform
+        assert any(n.startswith(f"fruitstand/{pkg}/_native.") and n.endswith((".so", ".pyd")) for n in names), pkg
     assert any(n.endswith("licenses/src/fruitstand/filters/data/NOTICE-UT1.txt") for n in names)
     meta_name = next(n for n in names if n.endswith(".dist-info/METADATA"))
     meta = Parser().parsestr(zipfile.ZipFile(wheel).read(meta_name).decode())
@@ -83,12 +85,16 @@ def test_wheel_in_a_fresh_venv_runs_the_default_recipe_on_a_real_warc(wheel, tmp
     site = Path(subprocess.run([str(py), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
                                capture_output=True, text=True, check=True).stdout.strip())
     (site / "deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")  # dependencies (and pip) from here
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV", "FRUITSTAND_PURE_PYTHON")}
     subprocess.run([str(py), "-m", "pip", "install", "--no-deps", "--no-index", "-q", str(wheel)], check=True,
                    env=env, capture_output=True, timeout=120)
     where = subprocess.run([str(py), "-c", "import fruitstand; print(fruitstand.__file__)"], env=env, cwd=tmp_path,
                            capture_output=True, text=True, check=True).stdout.strip()
     assert Path(where).is_relative_to(site)  # the wheel's files, not the source tree
+    native = subprocess.run([str(py), "-c", "from fruitstand.extract import blocks; from fruitstand.filters import text; "
+                             "print(blocks._native.__file__, text._native.__file__)"],
+                            env=env, cwd=tmp_path, capture_output=True, text=True, check=True).stdout.split()
+    assert all(Path(f).is_relative_to(site) for f in native)  # the wheel's compiled extensions are the ones used
     out = tmp_path / "out"
     proc = subprocess.run([str(venv / "bin" / "fruitstand"), "run", "--input", str(shared / "warc" / "sample-0000.warc.gz"),
                            "--output", str(out), "--workers", "1", "--quiet"], env=env, cwd=tmp_path,

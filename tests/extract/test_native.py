@@ -80,3 +80,20 @@ def test_split_blocks_passes_the_unescape_errors_on():
     with pytest.raises(RuntimeError):
         native.split_blocks("<p>a &amp; b</p>", broken)
     assert native.split_blocks("<p>a b</p>", broken) == [("a b", blocks.PARAGRAPH, 0, False)]
+
+
+def test_char_counts_match(pages):
+    import numpy as np
+
+    pytest.importorskip("fruitstand.extract._native")
+    rng = random.Random(9)
+    odd = ["".join(rng.choice("0123456789 \u0660\u0966\u00b2\u2460\uff10x\u4e2d\U0001d7ce.") for _ in range(rng.randint(1, 30)))
+           for _ in range(2000)]
+    corpus = [[t for t, *_ in blocks._split_blocks(p)] for p in pages] + [odd[i : i + 50] for i in range(0, 2000, 50)]
+    for texts in filter(None, corpus):
+        lengths = np.array(list(map(len, texts)))
+        starts = np.cumsum(lengths) - lengths
+        want = blocks._char_counts_py(texts, starts, lengths)
+        got = blocks._char_counts(texts, starts, lengths)
+        for g, w in zip(got, want):
+            assert g.tolist() == w.tolist()

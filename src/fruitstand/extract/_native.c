@@ -1,4 +1,6 @@
-/* blocks.split_blocks in C: the same blocks, from one pass over resiliparse's minimal-HTML text.
+/* blocks.split_blocks in C: the same blocks, from one pass over resiliparse's minimal-HTML text;
+ * and blocks._char_counts, the blocks' digits, spaces and last characters, without NumPy's
+ * per-call overhead on a page's hundred-odd short texts (exact integers, so the same features).
  *
  * The Python function (blocks._split_blocks) stays as the twin where this extension is not built
  * (setup.py builds it as optional); tests/extract/test_native.py compares the two on real pages.
@@ -254,14 +256,62 @@ fail:
     return NULL;
 }
 
+
+PyDoc_STRVAR(char_counts_doc,
+"char_counts(texts) -> bytes\n\n"
+"blocks._char_counts: for each non-empty str of `texts`, three int64s: its digits (str.isdigit),\n"
+"its spaces (U+0020) and its last code point.");
+
+static PyObject *char_counts(PyObject *self, PyObject *arg)
+{
+    PyObject *seq = PySequence_Fast(arg, "texts must be a sequence of str");
+    if (!seq) return NULL;
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
+    PyObject **items = PySequence_Fast_ITEMS(seq);
+    PyObject *out = PyBytes_FromStringAndSize(NULL, n * 3 * (Py_ssize_t)sizeof(int64_t));
+    if (!out) {
+        Py_DECREF(seq);
+        return NULL;
+    }
+    int64_t *row = (int64_t *)PyBytes_AS_STRING(out);
+    for (Py_ssize_t k = 0; k < n; k++, row += 3) {
+        PyObject *t = items[k];
+        if (!PyUnicode_Check(t) || PyUnicode_GET_LENGTH(t) == 0) {
+            PyErr_SetString(PyExc_ValueError, "texts must be non-empty str");
+            Py_DECREF(out);
+            Py_DECREF(seq);
+            return NULL;
+        }
+        Py_ssize_t len = PyUnicode_GET_LENGTH(t);
+        int kind = PyUnicode_KIND(t);
+        const void *data = PyUnicode_DATA(t);
+        int64_t digits = 0, spaces = 0;
+        for (Py_ssize_t i = 0; i < len; i++) {
+            Py_UCS4 c = PyUnicode_READ(kind, data, i);
+            if (c < 128) {
+                digits += c >= '0' && c <= '9';
+                spaces += c == ' ';
+            } else {
+                digits += Py_UNICODE_ISDIGIT(c) != 0;
+            }
+        }
+        row[0] = digits;
+        row[1] = spaces;
+        row[2] = PyUnicode_READ(kind, data, len - 1);
+    }
+    Py_DECREF(seq);
+    return out;
+}
+
 static PyMethodDef methods[] = {
     {"split_blocks", split_blocks, METH_VARARGS, split_blocks_doc},
+    {"char_counts", char_counts, METH_O, char_counts_doc},
     {NULL, NULL, 0, NULL},
 };
 
 static struct PyModuleDef module = {
     PyModuleDef_HEAD_INIT, "fruitstand.extract._native",
-    "blocks.split_blocks in C (see _native.c).", -1, methods,
+    "blocks.split_blocks and blocks._char_counts in C (see _native.c).", -1, methods,
 };
 
 PyMODINIT_FUNC PyInit__native(void) { return PyModule_Create(&module); }
