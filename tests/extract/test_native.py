@@ -97,3 +97,27 @@ def test_char_counts_match(pages):
         got = blocks._char_counts(texts, starts, lengths)
         for g, w in zip(got, want):
             assert g.tolist() == w.tolist()
+
+
+INERT_FRAGMENTS = [b"<script>", b"<script ", b"</script>", b"</SCRIPT >", b"</scripts>", b"<style>", b"</style>", b"<svg/>",
+                   b"<svg a/>", b"<svg>", b"</svg>", b"<title>", b"</title>", b"<textarea>", b"</textarea\n", b"<!--",
+                   b"-->", b"--!>", b"<!-->", b"<!--->", b"---", b"-", b"!", b">", b"<", b"/", b" ", b"\t", b"x",
+                   b"<Script>", b"</", b"</script", b"<p>", b"\x1b"]
+
+
+def test_drop_inert_matches_on_real_pages_and_every_branch():
+    from fruitstand.extract import prune
+
+    native = pytest.importorskip("fruitstand.extract._native")
+    raw = [gzip.decompress(p.read_bytes()) for p in sorted((DATA / "extraction" / "html").glob("*.html.gz"))]
+    raw += [d.html for d in read(DATA / "warc" / "sample-0000.warc.gz") if isinstance(d.html, bytes)]
+    rng = random.Random(2)
+    built = [b"".join(rng.choice(INERT_FRAGMENTS) for _ in range(rng.randint(0, 30))) for _ in range(20000)]
+    cut = 0
+    for page in raw + built:
+        want = prune._drop_inert(page)
+        got = native.drop_inert(page)
+        assert got == want, page[:300]
+        assert (got is page) == (want is page)  # the page itself back when nothing is cut
+        cut += got is not page
+    assert cut > 1000

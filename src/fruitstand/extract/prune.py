@@ -24,7 +24,16 @@ the rest of the page is left as it is. Every search moves forward: linear in the
 
 from __future__ import annotations
 
+import os
 import re
+
+if os.environ.get("FRUITSTAND_PURE_PYTHON"):
+    _native = None
+else:
+    try:
+        from fruitstand.extract import _native
+    except ImportError:  # built without a compiler: the Python twin gives the same bytes
+        _native = None
 
 _START = re.compile(rb"<(script|style|svg|title|textarea)[\s/>]|<!--")
 _TEXT_ONLY = (b"title", b"textarea")  # their content is text ("<script>" there is no tag): kept, skipped over
@@ -34,7 +43,15 @@ _END_TAGS = {name: re.compile(rb"</(?i:" + name + rb")(?=[\s/>]|\Z)")
 
 
 def drop_inert(html: bytes) -> bytes:
-    """`html` without the contents of its scripts, style sheets and SVG, and its comments."""
+    """`html` without the contents of its scripts, style sheets and SVG, and its comments. In C
+    (`_native.drop_inert`, the same bytes) where the extension is built; `_drop_inert` is its twin."""
+    if _native is not None and type(html) is bytes:
+        return _native.drop_inert(html)
+    return _drop_inert(html)
+
+
+def _drop_inert(html: bytes) -> bytes:
+    """`drop_inert` in Python."""
     if b"\x1b" in html:  # ESC: ISO-2022 text, where "<!--" can be part of a character
         return html
     kept: list[bytes] = []
