@@ -121,3 +121,19 @@ def test_drop_inert_matches_on_real_pages_and_every_branch():
         assert (got is page) == (want is page)  # the page itself back when nothing is cut
         cut += got is not page
     assert cut > 1000
+
+
+def test_features_are_the_same_floats(pages, monkeypatch):
+    # Every column bit for bit: the model's threshold is a float comparison, so "close" is not enough.
+    native = pytest.importorskip("fruitstand.extract._native")
+    rng = random.Random(4)
+    cases = [blocks._split_blocks(p) for p in pages]
+    cases += [[("".join(rng.choice("ab .!:0\u0661\u3002x\u201d") for _ in range(rng.choice([1, 5, 130, 300]))),
+                rng.randint(0, 4), rng.randint(0, 400), rng.random() < 0.5) for _ in range(rng.randint(1, 12))]
+              for _ in range(500)]
+    cases = [c for c in cases if c]
+    got = {(i, mode): blocks.features(c, mode).tobytes() for i, c in enumerate(cases) for mode in range(2, 7)}
+    monkeypatch.setattr(blocks, "_native", None)  # the NumPy twins throughout
+    for (i, mode), x in got.items():
+        assert x == blocks.features(cases[i], mode).tobytes(), (i, mode)
+    assert native.features  # the C side was the one measured above

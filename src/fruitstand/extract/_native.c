@@ -441,8 +441,166 @@ static PyObject *drop_inert(PyObject *self, PyObject *arg)
     return result;
 }
 
+
+/* --- features ------------------------------------------------------------------------------ */
+
+enum { N_FEATURES = 34, LONG_BLOCK = 120, WINDOW_R = 2 };
+enum { MODE_PAGE_RULES = 2, MODE_CONTAINER = 3, MODE_CONTAINER_RULES = 4 };
+
+/* blocks._SENTENCE_END */
+static inline int sentence_end(int64_t c)
+{
+    switch (c) {
+    case '.': case '!': case '?': case ':': case ';': case '"': case ')': case ']':
+    case 0x3002: case 0xFF01: case 0xFF1F: case 0x2026: case 0x201D: case 0x00BB:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+/* blocks._windows for one column `a` into column `col` of the row-major x: the mean over the
+ * 2r+1 rows around each row (zeros past the ends), as running sums in order, then
+ * (sum through row i+r - sum through row i-r-1) / (2r+1), as NumPy computes it there. */
+static void window_column(const double *a, Py_ssize_t n, double *run, double *x, int col)
+{
+    Py_ssize_t size = n + 2 * WINDOW_R + 1;
+    for (Py_ssize_t t = 0; t <= WINDOW_R; t++) run[t] = 0.0;
+    for (Py_ssize_t i = 0; i < n; i++) run[WINDOW_R + 1 + i] = i ? run[WINDOW_R + i] + a[i] : a[0];
+    for (Py_ssize_t t = WINDOW_R + 1 + n; t < size; t++) run[t] = run[WINDOW_R + n];
+    for (Py_ssize_t i = 0; i < n; i++)
+        x[i * N_FEATURES + col] = (run[2 * WINDOW_R + 1 + i] - run[i]) / (double)(2 * WINDOW_R + 1);
+}
+
+PyDoc_STRVAR(features_doc,
+"features(kinds, links, counts, lengths, log_chars, log_words, mode, log_blocks, log_page_chars) -> bytearray\n\n"
+"blocks.features' matrix (row-major float64, FEATURES' columns) from what NumPy computed of it: each\n"
+"block's kind and link characters (sequences of int), `counts` (char_counts' int64 rows), `lengths`\n"
+"(int64), log1p of its characters and of its words (float64), and the two page-wide logarithms.\n"
+"Every other column is the same IEEE arithmetic, in the same order, as the NumPy code.");
+
+static PyObject *features(PyObject *self, PyObject *args)
+{
+    PyObject *kinds_obj, *links_obj, *counts_obj, *lengths_obj, *lc_obj, *lw_obj;
+    int mode;
+    double log_blocks, log_page_chars;
+    if (!PyArg_ParseTuple(args, "OOOOOOidd", &kinds_obj, &links_obj, &counts_obj, &lengths_obj, &lc_obj, &lw_obj,
+                          &mode, &log_blocks, &log_page_chars))
+        return NULL;
+    PyObject *kinds = NULL, *links = NULL, *out = NULL;
+    Py_buffer counts_v = {0}, lengths_v = {0}, lc_v = {0}, lw_v = {0};
+    double *buf = NULL;
+    kinds = PySequence_Fast(kinds_obj, "kinds must be a sequence");
+    links = kinds ? PySequence_Fast(links_obj, "links must be a sequence") : NULL;
+    if (!links) goto done;
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(kinds);
+    if (n < 1 || PySequence_Fast_GET_SIZE(links) != n) {
+        PyErr_SetString(PyExc_ValueError, "kinds and links: one each per block, at least one block");
+        goto done;
+    }
+    if (PyObject_GetBuffer(counts_obj, &counts_v, PyBUF_SIMPLE) < 0 ||
+        PyObject_GetBuffer(lengths_obj, &lengths_v, PyBUF_SIMPLE) < 0 ||
+        PyObject_GetBuffer(lc_obj, &lc_v, PyBUF_SIMPLE) < 0 || PyObject_GetBuffer(lw_obj, &lw_v, PyBUF_SIMPLE) < 0)
+        goto done;
+    if (counts_v.len != n * 3 * (Py_ssize_t)sizeof(int64_t) || lengths_v.len != n * (Py_ssize_t)sizeof(int64_t) ||
+        lc_v.len != n * (Py_ssize_t)sizeof(double) || lw_v.len != n * (Py_ssize_t)sizeof(double)) {
+        PyErr_SetString(PyExc_ValueError, "a column has the wrong length");
+        goto done;
+    }
+    const int64_t *counts = counts_v.buf, *lengths = lengths_v.buf;
+    const double *log_chars = lc_v.buf, *log_words = lw_v.buf;
+    out = PyByteArray_FromStringAndSize(NULL, n * N_FEATURES * (Py_ssize_t)sizeof(double));
+    /* scratch: link density, paragraph flags, running sums */
+    buf = PyMem_Malloc((2 * n + n + 2 * WINDOW_R + 1) * sizeof(double));
+    if (!out || !buf) {
+        if (!buf) PyErr_NoMemory();
+        Py_CLEAR(out);
+        goto done;
+    }
+    double *x = (double *)PyByteArray_AS_STRING(out);
+    double *link = buf, *para = buf + n, *run = buf + 2 * n;
+    memset(x, 0, n * N_FEATURES * sizeof(double));
+
+    double total = 0.0, page_chars = 0.0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        double chars = (double)lengths[i];
+        page_chars += chars;
+        int ends = sentence_end(counts[i * 3 + 2]);
+        if (chars >= LONG_BLOCK && ends) total += chars;
+    }
+    double cum = 0.0, per_page = page_chars > 1.0 ? page_chars : 1.0;
+    int64_t start = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        double *row = x + i * N_FEATURES;
+        long kind = PyLong_AsLong(PySequence_Fast_GET_ITEM(kinds, i));
+        long long n_links = PyLong_AsLongLong(PySequence_Fast_GET_ITEM(links, i));
+        if (PyErr_Occurred()) {
+            Py_CLEAR(out);
+            goto done;
+        }
+        double chars = (double)lengths[i], per_char = chars > 1.0 ? chars : 1.0;
+        double ld = (double)n_links / per_char;
+        link[i] = ld < 1.0 ? ld : 1.0;
+        int ends = sentence_end(counts[i * 3 + 2]);
+        int is_long = chars >= LONG_BLOCK && ends;
+        double weight = is_long ? chars : 0.0;
+        double before = 0.0, after = 0.0;
+        if (total != 0.0) {
+            cum += weight;
+            before = (cum - weight) / total;
+            after = (total - cum) / total;
+        }
+        row[0] = log_chars[i];
+        row[1] = link[i];
+        row[2] = ends ? 1.0 : 0.0;
+        row[3] = log_words[i];
+        row[4] = (double)counts[i * 3] / per_char;
+        row[5] = before;
+        row[6] = after;
+        row[7] = (double)i / (double)(n - 1 > 1 ? n - 1 : 1);
+        row[8] = (double)start / per_page;
+        start += lengths[i];
+        row[18] = log_blocks;
+        row[19] = log_page_chars;
+        row[20] = before == 0.0;
+        row[21] = after == 0.0;
+        row[22] = is_long;
+        row[23] = kind == 1; /* PARAGRAPH, HEADING, LIST_ITEM, PRE, OTHER */
+        row[24] = kind == 2;
+        row[25] = kind == 3;
+        row[26] = kind == 4;
+        row[27] = kind == 0;
+        para[i] = row[23];
+        row[31] = mode == MODE_CONTAINER;
+        row[32] = mode == MODE_PAGE_RULES;
+        row[33] = mode >= MODE_CONTAINER_RULES;
+    }
+    window_column(link, n, run, x, 15);
+    window_column(log_chars, n, run, x, 16);
+    window_column(para, n, run, x, 17);
+    /* the neighbours' columns: prev_x of the block before, next_x of the block after (0 past the ends) */
+    static const int prev[] = {9, 11, 13, 28, 29}, prev_of[] = {0, 1, 2, 24, 23};
+    static const int next[] = {10, 12, 14, 30}, next_of[] = {0, 1, 2, 23};
+    for (Py_ssize_t i = 0; i < n; i++) {
+        double *row = x + i * N_FEATURES;
+        for (int k = 0; k < 5; k++) row[prev[k]] = i ? row[prev_of[k] - N_FEATURES] : 0.0;
+        for (int k = 0; k < 4; k++) row[next[k]] = i + 1 < n ? row[next_of[k] + N_FEATURES] : 0.0;
+    }
+
+done:
+    PyMem_Free(buf);
+    if (counts_v.obj) PyBuffer_Release(&counts_v);
+    if (lengths_v.obj) PyBuffer_Release(&lengths_v);
+    if (lc_v.obj) PyBuffer_Release(&lc_v);
+    if (lw_v.obj) PyBuffer_Release(&lw_v);
+    Py_XDECREF(kinds);
+    Py_XDECREF(links);
+    return out;
+}
+
 static PyMethodDef methods[] = {
     {"split_blocks", split_blocks, METH_VARARGS, split_blocks_doc},
+    {"features", features, METH_VARARGS, features_doc},
     {"drop_inert", drop_inert, METH_O, drop_inert_doc},
     {"char_counts", char_counts, METH_O, char_counts_doc},
     {NULL, NULL, 0, NULL},

@@ -123,7 +123,24 @@ def _split_blocks(text: str) -> list[tuple[str, int, int, bool]]:
 
 
 def features(blocks: list[tuple[str, int, int, bool]], mode: int) -> np.ndarray:
-    """One row per block, the columns of FEATURES."""
+    """One row per block, the columns of FEATURES. Where the C extension is built, NumPy takes the
+    two logarithms and `_native.features` every other column, with the same IEEE operations in the
+    same order (`_features` is the NumPy twin; tests/extract/test_native.py compares them)."""
+    if _native is None:
+        return _features(blocks, mode)
+    n = len(blocks)
+    texts, kinds, links, _ = zip(*blocks)
+    counts = _native.char_counts(texts)
+    lengths = np.fromiter(map(len, texts), np.int64, count=n)
+    log_chars = np.log1p(lengths.astype(float))
+    log_words = np.log1p(np.frombuffer(counts, np.int64)[1::3].astype(float) + 1)
+    x = _native.features(kinds, links, counts, lengths, log_chars, log_words, mode, math.log1p(n),
+                         math.log1p(float(lengths.sum())))
+    return np.frombuffer(x, float).reshape(n, len(FEATURES))
+
+
+def _features(blocks: list[tuple[str, int, int, bool]], mode: int) -> np.ndarray:
+    """`features` in NumPy alone."""
     n = len(blocks)
     texts, kinds, links, _ = zip(*blocks)
     lengths = np.array(list(map(len, texts)))
