@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 from fruitstand import params
 from fruitstand.document import Document
+from fruitstand.extract import nodecache
 from fruitstand.extract.blocks import default_model
 from fruitstand.extract.deadline import Deadline, DeadlineExceeded
 from fruitstand.extract.decode import decode_html, looks_binary
@@ -102,12 +103,15 @@ class Extract(Mapper):
     def _extract(self, page: str) -> tuple[str, str | None]:
         from resiliparse.parse.html import HTMLTree
 
+        if self.backend == "resiliparse":
+            with nodecache.page_scope():  # resiliparse's node wrappers in a plain dict for this page
+                tree = HTMLTree.parse(page)
+                title = " ".join((tree.title or "").split())
+                keep = self.find_container
+                model = default_model() if self.block_model else None
+                return title, main_text(page, tree, find_container=keep, trim_edges=keep, model=model)
         tree = HTMLTree.parse(page)
         title = " ".join((tree.title or "").split())
-        if self.backend == "resiliparse":
-            keep = self.find_container
-            model = default_model() if self.block_model else None
-            return title, main_text(page, tree, find_container=keep, trim_edges=keep, model=model)
         import trafilatura
 
         # Defaults beat favor_precision/favor_recall on the benchmark; fast=True skips the
