@@ -137,3 +137,18 @@ def test_features_are_the_same_floats(pages, monkeypatch):
     for (i, mode), x in got.items():
         assert x == blocks.features(cases[i], mode).tobytes(), (i, mode)
     assert native.features  # the C side was the one measured above
+
+
+def test_split_blocks_is_linear_on_unclosed_tags():
+    # A '<' with no '>' after it made the tag regex scan to the line's end from every '<': quadratic
+    # (50 s on this line before); both sides now stop at the last '>'.
+    import time
+
+    text = "<p>" + "<x " * 50000 + "</p>\n" + "<b " * 50000 + "\n<p>" + "<a href " * 50000 + "</p>"
+    results = []
+    for split in (blocks._split_blocks, blocks.split_blocks):
+        start = time.process_time()
+        results.append(split(text))
+        assert time.process_time() - start < 5
+    assert results[0] == results[1]
+    assert [(k, len(t)) for t, k, _, _ in results[0]] == [(blocks.OTHER, 150000 - 1)]  # the tags' lines: no text

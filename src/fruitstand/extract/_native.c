@@ -91,14 +91,16 @@ static int ubuf_reserve(ubuf *b, Py_ssize_t n)
 static int untag(const ustr *u, Py_ssize_t i, Py_ssize_t end, ubuf *b, int *amp)
 {
     if (ubuf_reserve(b, b->len + (end - i)) < 0) return -1;
+    int no_close = 0;
     while (i < end) {
         Py_UCS4 c = at(u, i);
-        if (c == '<') {
+        if (c == '<' && !no_close) {
             Py_ssize_t close = find_char(u, i + 1, end, '>');
             if (close >= 0) {
                 i = close + 1;
                 continue;
             }
+            no_close = 1; /* no `>` after this `<`, so none after any later one: the rest is text */
         }
         if (c == '&') *amp = 1;
         b->buf[b->len++] = c;
@@ -131,10 +133,7 @@ static int link_chars(const ustr *u, Py_ssize_t i, Py_ssize_t end, ubuf *scratch
         }
         Py_ssize_t open = find_char(u, after, end, '>');
         Py_ssize_t close = open >= 0 ? find(u, open + 1, end, "</a>") : -1;
-        if (close < 0) {
-            i += 1;
-            continue;
-        }
+        if (close < 0) break; /* no `>` then `</a>` after this `<a`: nor after any later one */
         int amp = 0;
         Py_ssize_t lead;
         scratch->len = 0;

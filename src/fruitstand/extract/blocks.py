@@ -108,11 +108,11 @@ def _split_blocks(text: str) -> list[tuple[str, int, int, bool]]:
             in_list = max(0, in_list + line.count("<li>") - line.count("</li>"))
         links = 0
         if has_a and "<a " in line:
-            anchors = _ANCHOR.findall(line)
+            anchors = _anchor_texts(line)
             if "<" in "".join(anchors):
-                anchors = [_TAG.sub("", a) for a in anchors]
+                anchors = [_untag(a) for a in anchors]
             links = sum(map(len, map(str.strip, anchors)))
-        s = _TAG.sub("", line) if "<" in line else line
+        s = _untag(line) if "<" in line else line
         if has_amp and "&" in s:
             s = _html.unescape(s)
         s = s.strip()
@@ -120,6 +120,34 @@ def _split_blocks(text: str) -> list[tuple[str, int, int, bool]]:
             out.append((s, kind, links, gap))
             gap = False
     return out
+
+
+def _anchor_texts(line: str) -> list[str]:
+    """`_ANCHOR.findall(line)` in linear time: from each `<a` not followed by a word character
+    (`re`'s `\\b`: `str.isalnum` or `_`), the text between the next `>` and the `</a>` after it.
+    Where one `<a` finds no `>` then `</a>`, no later one does either (the regex would try each, to
+    the line's end: quadratic)."""
+    out = []
+    i = line.find("<a")
+    while i >= 0:
+        after = i + 2
+        if after < len(line) and (line[after].isalnum() or line[after] == "_"):
+            i = line.find("<a", i + 1)
+            continue
+        gt = line.find(">", after)
+        end = line.find("</a>", gt + 1) if gt >= 0 else -1
+        if end < 0:
+            break
+        out.append(line[gt + 1 : end])
+        i = line.find("<a", end + 4)
+    return out
+
+
+def _untag(s: str) -> str:
+    """`_TAG.sub("", s)` in linear time: every tag ends at a `>`, so the text after the last one
+    holds none (and the regex, tried at each `<` there, would scan to the end: quadratic)."""
+    k = s.rfind(">")
+    return _TAG.sub("", s[: k + 1]) + s[k + 1 :] if k >= 0 else s
 
 
 def features(blocks: list[tuple[str, int, int, bool]], mode: int) -> np.ndarray:
