@@ -152,3 +152,15 @@ def test_split_blocks_is_linear_on_unclosed_tags():
         assert time.process_time() - start < 5
     assert results[0] == results[1]
     assert [(k, len(t)) for t, k, _, _ in results[0]] == [(blocks.OTHER, 150000 - 1)]  # the tags' lines: no text
+
+
+def test_minimal_bytes_match(pages):
+    from fruitstand.extract import main_content
+
+    pytest.importorskip("fruitstand.extract._native")
+    rng = random.Random(8)
+    built = ["".join(rng.choice(FRAGMENTS) for _ in range(rng.randint(0, 40))) for _ in range(20000)]
+    for text in pages + built + ["\u00e9" + "<" * 1000, "<" * 1000 + ">"]:
+        assert main_content._minimal_bytes(text) == main_content._minimal_bytes_py(text), repr(text[:200])
+    with pytest.raises(UnicodeEncodeError):  # a lone surrogate: str.encode refuses it on both sides
+        main_content._minimal_bytes("<p>a\ud800</p>")

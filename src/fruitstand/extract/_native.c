@@ -2,7 +2,9 @@
  * and blocks._char_counts, the blocks' digits, spaces and last characters, without NumPy's
  * per-call overhead on a page's hundred-odd short texts (exact integers, so the same features);
  * and prune.drop_inert, the cut of scripts, styles, SVG and comments out of the raw page, with
- * memchr instead of a regular expression tried at every `<` (the same bytes out).
+ * memchr instead of a regular expression tried at every `<` (the same bytes out); and
+ * main_content._minimal_bytes, the UTF-8 size of minimal-HTML text without its tags, counted
+ * instead of built.
  *
  * The Python function (blocks._split_blocks) stays as the twin where this extension is not built
  * (setup.py builds it as optional); tests/extract/test_native.py compares the two on real pages.
@@ -597,8 +599,66 @@ done:
     return out;
 }
 
+
+/* --- minimal_bytes ------------------------------------------------------------------------- */
+
+PyDoc_STRVAR(minimal_bytes_doc,
+"minimal_bytes(text) -> int | None\n\n"
+"main_content._minimal_bytes: the UTF-8 bytes of `text` with `<[^>]*>` removed (a tag may span lines;\n"
+"a `<` with no `>` after it is text). None for a text holding a surrogate, which str.encode refuses.");
+
+static PyObject *minimal_bytes(PyObject *self, PyObject *arg)
+{
+    if (!PyUnicode_Check(arg)) {
+        PyErr_SetString(PyExc_TypeError, "minimal_bytes takes str");
+        return NULL;
+    }
+    Py_ssize_t len = PyUnicode_GET_LENGTH(arg);
+    int kind = PyUnicode_KIND(arg);
+    const void *data = PyUnicode_DATA(arg);
+    if (PyUnicode_IS_ASCII(arg)) { /* one byte a character: count what the tags leave */
+        const char *s = data;
+        Py_ssize_t n = 0, i = 0;
+        while (i < len) {
+            const char *lt = memchr(s + i, '<', len - i);
+            if (!lt) {
+                n += len - i;
+                break;
+            }
+            Py_ssize_t j = lt - s;
+            const char *gt = memchr(s + j + 1, '>', len - j - 1);
+            if (!gt) { /* no `>` after it: the rest is text */
+                n += len - i;
+                break;
+            }
+            n += j - i;
+            i = gt - s + 1;
+        }
+        return PyLong_FromSsize_t(n);
+    }
+    Py_ssize_t n = 0, i = 0;
+    int no_close = 0;
+    while (i < len) {
+        Py_UCS4 c = PyUnicode_READ(kind, data, i);
+        if (c == '<' && !no_close) {
+            Py_ssize_t j = i + 1;
+            while (j < len && PyUnicode_READ(kind, data, j) != '>') j++;
+            if (j < len) {
+                i = j + 1;
+                continue;
+            }
+            no_close = 1;
+        }
+        if (c >= 0xD800 && c <= 0xDFFF) Py_RETURN_NONE;
+        n += c < 0x80 ? 1 : c < 0x800 ? 2 : c < 0x10000 ? 3 : 4;
+        i++;
+    }
+    return PyLong_FromSsize_t(n);
+}
+
 static PyMethodDef methods[] = {
     {"split_blocks", split_blocks, METH_VARARGS, split_blocks_doc},
+    {"minimal_bytes", minimal_bytes, METH_O, minimal_bytes_doc},
     {"features", features, METH_VARARGS, features_doc},
     {"drop_inert", drop_inert, METH_O, drop_inert_doc},
     {"char_counts", char_counts, METH_O, char_counts_doc},

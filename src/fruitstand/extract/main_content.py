@@ -316,7 +316,18 @@ _MARKUP = re.compile(r"<[^>]*>")
 
 
 def _minimal_bytes(text: str) -> int:
-    """UTF-8 bytes of minimal-HTML output's text (tags out; entities counted as written)."""
+    """UTF-8 bytes of minimal-HTML output's text (tags out; entities counted as written). Counted in
+    C where the extension is built (`_native.minimal_bytes`; a text with a surrogate, which
+    `str.encode` refuses, goes the Python way)."""
+    if blocks._native is not None:
+        n = blocks._native.minimal_bytes(text)
+        if n is not None:
+            return n
+    return _minimal_bytes_py(text)
+
+
+def _minimal_bytes_py(text: str) -> int:
+    """`_minimal_bytes` in Python."""
     return len(_MARKUP.sub("", text).encode()) if "<" in text else len(text.encode())
 
 
