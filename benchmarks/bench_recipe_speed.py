@@ -13,6 +13,8 @@ command (interpreter start and imports counted):
   fineweb             the default recipe's FineWeb steps with their parameters: extract,
                       url_filter, langid, Gopher repetition + quality, C4, FineWeb, exact and
                       MinHash dedup
+  fineweb-pure        the same with FRUITSTAND_PURE_PYTHON=1: the C extensions' Python twins alone, as
+                      an install without a compiler runs (with --sides only)
   default             the whole built-in default recipe
   datatrove           datatrove's FineWeb pipeline as bench_fineweb.py builds it (Trafilatura,
                       no language filter: it cannot run offline), at the smaller scale only, once
@@ -51,8 +53,8 @@ HERE = Path(__file__).resolve().parent
 RECIPE_BASES = {"mixed": [*BASES["small"], "aut-example.warc.gz"], **BASES}
 FINEWEB_KINDS = ["extract", "url_filter", "langid", "gopher_repetition", "gopher_quality", "c4_quality",
                  "fineweb_quality", "exact_dedup", "minhash_dedup"]
-ALL_SIDES = ["limit (1 process)", "extract", "fineweb", "default", "datatrove", "datatrove+resiliparse"]
-DEFAULT_SIDES = [s for s in ALL_SIDES if s != "datatrove+resiliparse"]
+ALL_SIDES = ["limit (1 process)", "extract", "fineweb", "fineweb-pure", "default", "datatrove", "datatrove+resiliparse"]
+DEFAULT_SIDES = [s for s in ALL_SIDES if s not in ("datatrove+resiliparse", "fineweb-pure")]
 
 
 def _recipe(name: str, kinds: list[str] | None) -> Path:
@@ -77,6 +79,10 @@ def _sides(folder: Path, files: list[Path], which: list[str], baseline: Path | N
     if baseline is not None:  # the same FineWeb recipe on other sources (before/after a change), alternated
         sides["fineweb@baseline"] = side(h.fruitstand_cmd(recipes["fineweb"], files, out / "baseline", 1),
                                          out / "baseline", env={"PYTHONPATH": str(baseline)})
+    # The same FineWeb recipe with the C extensions' Python twins alone: what an install without a
+    # compiler gets (the same output; tests/filters/test_recipe_fingerprint.py).
+    sides["fineweb-pure"] = side(h.fruitstand_cmd(recipes["fineweb"], files, out / "pure", 1), out / "pure",
+                                 env={"FRUITSTAND_PURE_PYTHON": "1"})
     for name, extractor in (("datatrove", "trafilatura"), ("datatrove+resiliparse", "resiliparse")):
         dest = out / name.replace("+", "-")
         sides[name] = side([h.DATATROVE_PY, Path(__file__).resolve(), "--run-datatrove", folder, dest, extractor], dest)
