@@ -164,3 +164,20 @@ def test_minimal_bytes_match(pages):
         assert main_content._minimal_bytes(text) == main_content._minimal_bytes_py(text), repr(text[:200])
     with pytest.raises(UnicodeEncodeError):  # a lone surrogate: str.encode refuses it on both sides
         main_content._minimal_bytes("<p>a\ud800</p>")
+
+
+def test_might_be_mojibake_matches(pages):
+    from fruitstand.extract import mojibake
+
+    native = pytest.importorskip("fruitstand.extract._native")
+    rng = random.Random(4)
+    pool = [chr(c) for c in [*range(0x70, 0x200), 0x152, 0x153, 0x160, 0x178, 0x17D, 0x192, 0x2C6, 0x2DC, 0x2013,
+                             0x2017, 0x2018, 0x201E, 0x201F, 0x2020, 0x2022, 0x2023, 0x2026, 0x2030, 0x2039, 0x20AC,
+                             0x2122, 0x4E2D, 0x1F600, 0xD800]]
+    built = ["".join(rng.choice(pool) for _ in range(rng.randint(0, 6))) for _ in range(50000)]
+    found = 0
+    for text in pages + built + ["Ã©", "Ã", "â€™", "â€", "ðŸ˜€", "ðŸ˜", "\x85"]:
+        want = mojibake._might_be_mojibake(text)
+        assert native.might_be_mojibake(text) == want, repr(text)
+        found += want
+    assert found > 1000

@@ -130,3 +130,19 @@ def test_space_tokens_match_on_real_and_odd_text(texts):
     assert text._CHUNK_TOKENS == want_memo and text._CHUNK_TOKENS_OLD == want_old
     assert all(g == text._TOKEN.findall(t) for g, t in zip(got, corpus))
     _fresh_memo()
+
+
+def test_script_counts_match(texts):
+    pytest.importorskip("fruitstand.filters._native")
+    from fruitstand.filters.lang import scripts
+
+    rng = random.Random(6)
+    pool = [chr(c) for c in range(0, 0x3000, 7)] + [chr(c) for c in (0x10FFFF, 0x323AF, 0x323B0, 0x20000, 0x1F600,
+                                                                        0xD800, 0xFFFF)]
+    built = ["".join(rng.choice(pool) for _ in range(rng.randint(0, 50))) for _ in range(5000)]
+    seen = set()
+    for t in texts + built:
+        want, got = scripts._script_counts(t), scripts.script_counts(t)
+        assert got.dtype == want.dtype and got.tolist() == want.tolist(), t[:100]
+        seen.add(scripts.script_for(got))
+    assert {"Latn", "Arab", "Hani", "Cyrl", "Deva"} <= seen

@@ -4,7 +4,7 @@
  * and prune.drop_inert, the cut of scripts, styles, SVG and comments out of the raw page, with
  * memchr instead of a regular expression tried at every `<` (the same bytes out); and
  * main_content._minimal_bytes, the UTF-8 size of minimal-HTML text without its tags, counted
- * instead of built.
+ * instead of built; and mojibake.might_be_mojibake, one pass instead of a regex with look-behinds.
  *
  * The Python function (blocks._split_blocks) stays as the twin where this extension is not built
  * (setup.py builds it as optional); tests/extract/test_native.py compares the two on real pages.
@@ -656,8 +656,59 @@ static PyObject *minimal_bytes(PyObject *self, PyObject *arg)
     return PyLong_FromSsize_t(n);
 }
 
+
+/* --- might_be_mojibake --------------------------------------------------------------------- */
+
+/* mojibake._CONTINUATION: what bytes 0x80-0xBF become when UTF-8 is read as Windows-1252, less
+ * NBSP and the soft hyphen */
+static inline int continuation(Py_UCS4 c)
+{
+    if (c < 0x80) return 0;
+    if (c <= 0x9F) return 1;
+    if (c <= 0xBF) return c != 0xA0 && c != 0xAD;
+    switch (c) {
+    case 0x152: case 0x153: case 0x160: case 0x161: case 0x178: case 0x17D: case 0x17E: case 0x192:
+    case 0x2C6: case 0x2DC: case 0x2013: case 0x2014: case 0x2018: case 0x2019: case 0x201A:
+    case 0x201B: case 0x201C: case 0x201D: case 0x201E: case 0x2020: case 0x2021: case 0x2022:
+    case 0x2026: case 0x2030: case 0x2039: case 0x203A: case 0x20AC: case 0x2122:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+PyDoc_STRVAR(might_be_mojibake_doc,
+"might_be_mojibake(text) -> bool\n\n"
+"mojibake.might_be_mojibake: a C1 control character, or a UTF-8 lead byte read as a letter followed\n"
+"by as many continuation bytes as it needs (1 after U+00C2-U+00DF, 2 after U+00E0-U+00EF, 3 after\n"
+"U+00F0-U+00F4), read as Windows-1252.");
+
+static PyObject *might_be_mojibake(PyObject *self, PyObject *arg)
+{
+    if (!PyUnicode_Check(arg)) {
+        PyErr_SetString(PyExc_TypeError, "might_be_mojibake takes str");
+        return NULL;
+    }
+    if (PyUnicode_IS_ASCII(arg)) Py_RETURN_FALSE;
+    Py_ssize_t len = PyUnicode_GET_LENGTH(arg);
+    int kind = PyUnicode_KIND(arg);
+    const void *data = PyUnicode_DATA(arg);
+    for (Py_ssize_t i = 0; i < len; i++) {
+        Py_UCS4 c = PyUnicode_READ(kind, data, i);
+        if (c < 0x80 || c > 0xF4) continue;
+        if (c <= 0x9F) Py_RETURN_TRUE;
+        int need = c >= 0xF0 ? 3 : c >= 0xE0 ? 2 : c >= 0xC2 ? 1 : 0;
+        if (!need || i + need >= len) continue; /* U+00A0-U+00C1, or too near the end */
+        int ok = 1;
+        for (int k = 1; k <= need && ok; k++) ok = continuation(PyUnicode_READ(kind, data, i + k));
+        if (ok) Py_RETURN_TRUE;
+    }
+    Py_RETURN_FALSE;
+}
+
 static PyMethodDef methods[] = {
     {"split_blocks", split_blocks, METH_VARARGS, split_blocks_doc},
+    {"might_be_mojibake", might_be_mojibake, METH_O, might_be_mojibake_doc},
     {"minimal_bytes", minimal_bytes, METH_O, minimal_bytes_doc},
     {"features", features, METH_VARARGS, features_doc},
     {"drop_inert", drop_inert, METH_O, drop_inert_doc},

@@ -24,6 +24,8 @@ from __future__ import annotations
 import functools
 import re
 
+from fruitstand.extract.blocks import _native  # the C extension, or None (FRUITSTAND_PURE_PYTHON, no compiler)
+
 # What bytes 0x80-0xBF turn into when read as Windows-1252 (Latin-1 where 1252 has none),
 # less NBSP (0xA0) and the soft hyphen (0xAD): both are common in clean text ("Groß\xadvä"),
 # and a page with real mojibake has plenty of other pairs to give it away.
@@ -45,6 +47,13 @@ _SUSPECT = re.compile(
 
 
 def might_be_mojibake(text: str) -> bool:
+    """Whether `_SUSPECT` occurs in `text`; in C (`extract._native`, the same answer) where built."""
+    if _native is not None:
+        return _native.might_be_mojibake(text)
+    return _might_be_mojibake(text)
+
+
+def _might_be_mojibake(text: str) -> bool:
     return not text.isascii() and _SUSPECT.search(text) is not None
 
 

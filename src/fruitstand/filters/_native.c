@@ -17,6 +17,8 @@
  * - space_tokens: text.space_tokens's split into white-space chunks, where a chunk of letters alone
  *   is its own token and any other goes through the memo (and the regex, on a miss): one pass
  *   over the text instead of str.split, a map of str.isalpha and a Python loop over the others.
+ * - script_counts: lang.scripts.script_counts' letters per script, a binary search per code point
+ *   (skipped while the text stays in one range) instead of a UTF-32 copy, searchsorted and bincount.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -397,8 +399,74 @@ fail:
     return NULL;
 }
 
+
+/* --- script_counts ------------------------------------------------------------------------- */
+
+PyDoc_STRVAR(script_counts_doc,
+"script_counts(text, starts, ids, n_scripts) -> bytes\n\n"
+"lang.scripts.script_counts' tally: for each code point of `text`, the id (`ids`, intp) of the last\n"
+"range in `starts` (sorted uint32 first code points) at or below it; n_scripts int64 counts.");
+
+static PyObject *script_counts(PyObject *self, PyObject *args)
+{
+    PyObject *text, *starts_obj, *ids_obj;
+    Py_ssize_t n_scripts;
+    if (!PyArg_ParseTuple(args, "UOOn", &text, &starts_obj, &ids_obj, &n_scripts)) return NULL;
+    Py_buffer sv, iv;
+    if (PyObject_GetBuffer(starts_obj, &sv, PyBUF_SIMPLE) < 0) return NULL;
+    if (PyObject_GetBuffer(ids_obj, &iv, PyBUF_SIMPLE) < 0) {
+        PyBuffer_Release(&sv);
+        return NULL;
+    }
+    Py_ssize_t n_ranges = sv.len / (Py_ssize_t)sizeof(uint32_t);
+    PyObject *out = NULL;
+    if (n_ranges < 1 || iv.len != n_ranges * (Py_ssize_t)sizeof(Py_ssize_t) || n_scripts < 1 ||
+        ((const uint32_t *)sv.buf)[0] != 0) {
+        PyErr_SetString(PyExc_ValueError, "starts must begin at 0, one id per range");
+        goto done;
+    }
+    const uint32_t *starts = sv.buf;
+    const Py_ssize_t *ids = iv.buf;
+    for (Py_ssize_t r = 0; r < n_ranges; r++) {
+        if (ids[r] < 0 || ids[r] >= n_scripts) {
+            PyErr_SetString(PyExc_ValueError, "a script id is out of range");
+            goto done;
+        }
+    }
+    out = PyBytes_FromStringAndSize(NULL, n_scripts * (Py_ssize_t)sizeof(int64_t));
+    if (!out) goto done;
+    int64_t *counts = (int64_t *)PyBytes_AS_STRING(out);
+    memset(counts, 0, n_scripts * sizeof(int64_t));
+    Py_ssize_t len = PyUnicode_GET_LENGTH(text);
+    int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    Py_UCS4 lo = 1, hi = 0; /* the range of the last lookup: [lo, hi) -> last_id */
+    Py_ssize_t last_id = 0;
+    for (Py_ssize_t i = 0; i < len; i++) {
+        Py_UCS4 c = PyUnicode_READ(kind, data, i);
+        if (!(c >= lo && c < hi)) {
+            /* searchsorted(starts, c, side="right") - 1: the last start <= c */
+            Py_ssize_t a = 0, b = n_ranges;
+            while (b - a > 1) {
+                Py_ssize_t m = (a + b) / 2;
+                if (starts[m] <= c) a = m;
+                else b = m;
+            }
+            lo = starts[a];
+            hi = a + 1 < n_ranges ? starts[a + 1] : 0x110000;
+            last_id = ids[a];
+        }
+        counts[last_id]++;
+    }
+done:
+    PyBuffer_Release(&sv);
+    PyBuffer_Release(&iv);
+    return out;
+}
+
 static PyMethodDef methods[] = {
     {"ngram_verdict", ngram_verdict, METH_VARARGS, ngram_verdict_doc},
+    {"script_counts", script_counts, METH_VARARGS, script_counts_doc},
     {"space_tokens", space_tokens, METH_VARARGS, space_tokens_doc},
     {NULL, NULL, 0, NULL},
 };

@@ -12,7 +12,17 @@ letter counts into the code FineWeb-2 uses for them (`jpn_Jpan`, `kor_Hang`, `cm
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
+
+if os.environ.get("FRUITSTAND_PURE_PYTHON"):
+    _native = None
+else:
+    try:
+        from fruitstand.filters import _native
+    except ImportError:  # built without a compiler: NumPy gives the same counts
+        _native = None
 
 # (first code point of a range, script); a range runs to the next entry's start.
 _RANGES: tuple[tuple[int, str], ...] = (
@@ -45,7 +55,17 @@ _COMMON, _HANI, _HIRA, _KANA, _HANG = (SCRIPTS.index(s) for s in ("Zyyy", "Hani"
 
 
 def script_counts(text: str) -> np.ndarray:
-    """Letters per script (indexed like `SCRIPTS`); common characters are not counted."""
+    """Letters per script (indexed like `SCRIPTS`); common characters are not counted. Tallied in C
+    (`filters._native.script_counts`, the same counts) where the extension is built."""
+    if _native is not None:
+        counts = np.frombuffer(_native.script_counts(text, _STARTS, _SCRIPT_ID, len(SCRIPTS)), np.int64).copy()
+        counts[_COMMON] = 0
+        return counts
+    return _script_counts(text)
+
+
+def _script_counts(text: str) -> np.ndarray:
+    """`script_counts` in NumPy."""
     points = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype="<u4")
     counts = np.bincount(_SCRIPT_ID[np.searchsorted(_STARTS, points, side="right") - 1], minlength=len(SCRIPTS))
     counts[_COMMON] = 0
