@@ -58,11 +58,12 @@ static uint64_t token_hash(PyObject *tok)
     return fmix64(h);
 }
 
-/* An open-addressing table of n-gram hashes: key, count, first position. */
+/* An open-addressing table of n-gram hashes: key, count, first position; 16 bytes a slot, at most
+ * two thirds full (a 1,000,000-token text: 2^21 slots, 32 MiB, about what the NumPy twin's sorts use). */
 typedef struct {
     uint64_t *keys;
-    Py_ssize_t *count;
-    Py_ssize_t *first;
+    uint32_t *count;
+    uint32_t *first;
     int bits;
     size_t mask;
 } table;
@@ -70,13 +71,13 @@ typedef struct {
 static int table_init(table *t, Py_ssize_t entries)
 {
     int bits = 4;
-    while (((size_t)1 << bits) < (size_t)entries * 2) bits++;
+    while (((size_t)1 << bits) < (size_t)entries + (size_t)entries / 2) bits++;
     size_t size = (size_t)1 << bits;
     t->bits = bits;
     t->mask = size - 1;
     t->keys = PyMem_Malloc(size * sizeof(uint64_t));
-    t->count = PyMem_Malloc(size * sizeof(Py_ssize_t));
-    t->first = PyMem_Malloc(size * sizeof(Py_ssize_t));
+    t->count = PyMem_Malloc(size * sizeof(uint32_t));
+    t->first = PyMem_Malloc(size * sizeof(uint32_t));
     if (!t->keys || !t->count || !t->first) return -1;
     return 0;
 }
@@ -90,7 +91,7 @@ static void table_free(table *t)
 
 static inline void table_clear(table *t)
 {
-    memset(t->count, 0, (t->mask + 1) * sizeof(Py_ssize_t));
+    memset(t->count, 0, (t->mask + 1) * sizeof(uint32_t));
 }
 
 /* The slot of `key`: its own if present, else the empty one where it would go. */
@@ -119,7 +120,7 @@ static void top_ngram(table *t, const uint64_t *th, const int64_t *cum, Py_ssize
         size_t i = table_slot(t, h);
         if (!t->count[i]) {
             t->keys[i] = h;
-            t->first[i] = pos;
+            t->first[i] = (uint32_t)pos;
         }
         t->count[i]++;
     }
@@ -236,6 +237,10 @@ static PyObject *ngram_verdict(PyObject *self, PyObject *args)
     }
     if (ntoks == 0) {
         result = Py_NewRef(Py_None);
+        goto done;
+    }
+    if (ntoks >= ((Py_ssize_t)1 << 31)) { /* the table's counts and positions are 32-bit */
+        PyErr_SetString(PyExc_OverflowError, "too many tokens for ngram_verdict");
         goto done;
     }
     th = PyMem_Malloc(ntoks * sizeof(uint64_t));
