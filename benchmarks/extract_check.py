@@ -10,7 +10,8 @@ through the `extract` step with its defaults and with `block_model = false`, wit
 `find_container = false` and with both off (every code path of the resiliparse backend); a
 page's record is its id, the step's drop reason or its (title, text), one JSON line per page
 and configuration. `--check` compares every record with a saved file and prints the first
-differences: for a speed change, zero differences is the test.
+differences: for a speed change, zero differences is the test. The C extensions against their Python
+twins: `--save` under `FRUITSTAND_PURE_PYTHON=1`, then `--check` without it.
 
 `--time` runs extract's per-page work in-process (the step's `apply` on pages already read, no
 reader or writer) and the extraction limit (resiliparse's `detect_encoding` + `bytes_to_str`,
