@@ -24,20 +24,15 @@ from __future__ import annotations
 
 import html as _html
 import math
-import os
 import re
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
-if os.environ.get("FRUITSTAND_PURE_PYTHON"):
-    _native = None
-else:
-    try:
-        from fruitstand.extract import _native
-    except ImportError:  # built without a compiler: the Python twin gives the same blocks
-        _native = None
+from fruitstand import native
+
+_native = native.load("extract._native")  # or None: the Python twins (fruitstand/native.py)
 
 MODEL_PATH = Path(__file__).with_name("data") / "block_model.npz"
 

@@ -24,16 +24,11 @@ the rest of the page is left as it is. Every search moves forward: linear in the
 
 from __future__ import annotations
 
-import os
 import re
 
-if os.environ.get("FRUITSTAND_PURE_PYTHON"):
-    _native = None
-else:
-    try:
-        from fruitstand.extract import _native
-    except ImportError:  # built without a compiler: the Python twin gives the same bytes
-        _native = None
+from fruitstand import native
+
+_native = native.load("extract._native")  # or None: the Python twins (fruitstand/native.py)
 
 _START = re.compile(rb"<(script|style|svg|title|textarea)[\s/>]|<!--")
 _TEXT_ONLY = (b"title", b"textarea")  # their content is text ("<script>" there is no tag): kept, skipped over

@@ -31,26 +31,19 @@ FRUITSTAND_PURE_PYTHON=1 to run the NumPy code alone.
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass
 from typing import ClassVar
 
 import numpy as np
 
-from fruitstand import params
+from fruitstand import native, params
 from fruitstand.document import Document
 from fruitstand.filters import configs
 from fruitstand.filters.text import tokens
 from fruitstand.step import Filter
 
-if os.environ.get("FRUITSTAND_PURE_PYTHON"):
-    _native = None
-else:
-    try:
-        from fruitstand.filters import _native
-    except ImportError:  # built without a compiler: the NumPy code below gives the same verdicts
-        _native = None
+_native = native.load("filters._native")  # or None: the Python twins (fruitstand/native.py)
 
 _PARAGRAPHS = re.compile(r"\n{2,}")
 _LINES = re.compile(r"\n+")

@@ -27,22 +27,16 @@ When a segmenter is not installed, the text falls back to characters (CJK) or to
 
 from __future__ import annotations
 
-import os
 from functools import cache, lru_cache
 from itertools import compress
 from operator import not_
 
 import regex
 
+from fruitstand import native
 from fruitstand.filters.lang import segment
 
-if os.environ.get("FRUITSTAND_PURE_PYTHON"):
-    _native = None
-else:
-    try:
-        from fruitstand.filters import _native
-    except ImportError:  # built without a compiler: the Python twins give the same tokens
-        _native = None
+_native = native.load("filters._native")  # or None: the Python twins (fruitstand/native.py)
 
 # --- scripts -------------------------------------------------------------------------------
 

@@ -12,17 +12,11 @@ letter counts into the code FineWeb-2 uses for them (`jpn_Jpan`, `kor_Hang`, `cm
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 
-if os.environ.get("FRUITSTAND_PURE_PYTHON"):
-    _native = None
-else:
-    try:
-        from fruitstand.filters import _native
-    except ImportError:  # built without a compiler: NumPy gives the same counts
-        _native = None
+from fruitstand import native
+
+_native = native.load("filters._native")  # or None: the Python twins (fruitstand/native.py)
 
 # (first code point of a range, script); a range runs to the next entry's start.
 _RANGES: tuple[tuple[int, str], ...] = (
