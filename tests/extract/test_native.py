@@ -85,7 +85,7 @@ def test_split_blocks_passes_the_unescape_errors_on():
 def test_char_counts_match(pages):
     import numpy as np
 
-    pytest.importorskip("fruitstand.extract._native")
+    native = pytest.importorskip("fruitstand.extract._native")
     rng = random.Random(9)
     odd = ["".join(rng.choice("0123456789 \u0660\u0966\u00b2\u2460\uff10x\u4e2d\U0001d7ce.") for _ in range(rng.randint(1, 30)))
            for _ in range(2000)]
@@ -93,10 +93,10 @@ def test_char_counts_match(pages):
     for texts in filter(None, corpus):
         lengths = np.array(list(map(len, texts)))
         starts = np.cumsum(lengths) - lengths
-        want = blocks._char_counts_py(texts, starts, lengths)
-        got = blocks._char_counts(texts, starts, lengths)
-        for g, w in zip(got, want):
-            assert g.tolist() == w.tolist()
+        digits, spaces, last = blocks._char_counts(texts, starts, lengths)
+        got = np.frombuffer(native.char_counts(texts), np.int64).reshape(-1, 3)
+        assert got[:, 0].tolist() == digits.tolist() and got[:, 1].tolist() == spaces.tolist()
+        assert got[:, 2].tolist() == last.tolist()
 
 
 INERT_FRAGMENTS = [b"<script>", b"<script ", b"</script>", b"</SCRIPT >", b"</scripts>", b"<style>", b"</style>", b"<svg/>",
@@ -181,3 +181,23 @@ def test_might_be_mojibake_matches(pages):
         assert native.might_be_mojibake(text) == want, repr(text)
         found += want
     assert found > 1000
+
+
+def test_the_c_character_sets_are_the_python_ones():
+    # sentence_end() and continuation() in _native.c restate blocks._SENTENCE_END and
+    # mojibake._CONTINUATION: every code point that could be in either, asked of both sides.
+    import numpy as np
+
+    from fruitstand.extract import mojibake
+
+    native = pytest.importorskip("fruitstand.extract._native")
+    points = [*range(0x21, 0x3100), *range(0xFF00, 0x10000)]
+    ends = [("x" + chr(c), blocks.OTHER, 0, False) for c in points if not 0xD800 <= c < 0xE000]
+    x = blocks.features(ends, blocks.MODE_CONTAINER)
+    if blocks._native is not None:
+        want = np.array([t[-1] in blocks._SENTENCE_END for t, *_ in ends], float)
+        assert x[:, blocks.FEATURES.index("sentence_end")].tolist() == want.tolist()
+    for lead in ("\u00c3", "\u00e2\u20ac"):  # a two- and a three-byte lead, read as Windows-1252
+        for c in range(0x80, 0x2200):
+            text = lead + chr(c)
+            assert native.might_be_mojibake(text) == mojibake._might_be_mojibake(text), hex(c)

@@ -238,15 +238,7 @@ _IS_SENTENCE_END[[ord(c) for c in _SENTENCE_END]] = True
 def _char_counts(texts, starts: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Digits (str.isdigit) and spaces in each text, as floats, and each text's last code point;
     `starts`: where each (non-empty) text starts in their concatenation, `lengths`: their lengths.
-    In C (`_native.char_counts`, the same integers) where the extension is built."""
-    if _native is not None:
-        counts = np.frombuffer(_native.char_counts(texts), np.int64).reshape(-1, 3)
-        return counts[:, 0].astype(float), counts[:, 1].astype(float), counts[:, 2]
-    return _char_counts_py(texts, starts, lengths)
-
-
-def _char_counts_py(texts, starts: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """`_char_counts` in Python and NumPy."""
+    The NumPy twin of `_native.char_counts` (whose rows `features` reads where the extension is built)."""
     global _IS_DIGIT
     joined = "".join(texts)
     if joined.isascii():

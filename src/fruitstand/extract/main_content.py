@@ -53,7 +53,10 @@ import re
 from resiliparse.extract.html2text import extract_plain_text
 from resiliparse.parse.html import HTMLTree
 
+from fruitstand import native
 from fruitstand.extract import blocks
+
+_native = native.load("extract._native")  # or None: the Python twins (fruitstand/native.py)
 
 # Thresholds were chosen on the 61-page benchmark and checked on trafilatura's 494-page
 # evaluation set (benchmarks/extraction_quality.py). Each is a plateau on both (within
@@ -319,8 +322,8 @@ def _minimal_bytes(text: str) -> int:
     """UTF-8 bytes of minimal-HTML output's text (tags out; entities counted as written). Counted in
     C where the extension is built (`_native.minimal_bytes`; a text with a surrogate, which
     `str.encode` refuses, goes the Python way)."""
-    if blocks._native is not None:
-        n = blocks._native.minimal_bytes(text)
+    if _native is not None:
+        n = _native.minimal_bytes(text)
         if n is not None:
             return n
     return _minimal_bytes_py(text)

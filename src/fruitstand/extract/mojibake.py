@@ -24,7 +24,9 @@ from __future__ import annotations
 import functools
 import re
 
-from fruitstand.extract.blocks import _native  # the C extension, or None (FRUITSTAND_PURE_PYTHON, no compiler)
+from fruitstand import native
+
+_native = native.load("extract._native")  # or None: the Python twins (fruitstand/native.py)
 
 # What bytes 0x80-0xBF turn into when read as Windows-1252 (Latin-1 where 1252 has none),
 # less NBSP (0xA0) and the soft hyphen (0xAD): both are common in clean text ("Groß\xadvä"),

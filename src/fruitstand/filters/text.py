@@ -294,16 +294,17 @@ def space_tokens(text: str) -> list[str]:
     if any(c in text for c in _SPLIT_ONLY):
         return _TOKEN.findall(text)
     if _native is None:
-        return _space_tokens(text)
-    out = _native.space_tokens(text, _CHUNK_TOKENS, _CHUNK_TOKENS_OLD, _TOKEN.findall, _CHUNK_MEMO_LEN)
-    if len(_CHUNK_TOKENS) > _CHUNK_MEMO_SIZE:
+        out = _space_tokens(text)
+    else:
+        out = _native.space_tokens(text, _CHUNK_TOKENS, _CHUNK_TOKENS_OLD, _TOKEN.findall, _CHUNK_MEMO_LEN)
+    if len(_CHUNK_TOKENS) > _CHUNK_MEMO_SIZE:  # the memo's new generation is full: it becomes the old one
         _CHUNK_TOKENS_OLD, _CHUNK_TOKENS = _CHUNK_TOKENS, {}
     return out
 
 
 def _space_tokens(text: str) -> list[str]:
-    """`space_tokens` in Python, for a text without `_SPLIT_ONLY` characters."""
-    global _CHUNK_TOKENS, _CHUNK_TOKENS_OLD
+    """`space_tokens` in Python, for a text without `_SPLIT_ONLY` characters (the memo's generations
+    are turned over by the caller, as for the C twin)."""
     chunks = text.split()
     letters = list(map(str.isalpha, chunks))  # C loops; Python runs per other chunk only
     try:
@@ -329,8 +330,6 @@ def _space_tokens(text: str) -> list[str]:
             break
         out += chunks[i + 1 : j]
         i = j
-    if len(memo) > _CHUNK_MEMO_SIZE:
-        _CHUNK_TOKENS_OLD, _CHUNK_TOKENS = memo, {}
     return out
 
 
