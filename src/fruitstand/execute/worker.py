@@ -2,7 +2,8 @@
 
 Both executors start their processes with `init_worker` (spawned, so nothing of the parent's
 threads or locks is copied): it ties the worker's life to its parent's, tunes the allocators
-before the first task (execute/memory.py) and ends the process without interpreter teardown.
+before the first task (execute/memory.py), leaves pyarrow's cloud filesystems unloaded until one
+is used (io/cloudfs.py) and ends the process without interpreter teardown.
 `pool_task` and `pool_reduce` are the local pool's entry points; progress goes back on the
 queue `init_worker` was given (none in Ray's children, whose driver counts results instead).
 """
@@ -18,6 +19,7 @@ from typing import Any
 from fruitstand.execute.memory import tune_allocators
 from fruitstand.execute.orphan import die_with_parent
 from fruitstand.execute.task import RunSpec, run_task
+from fruitstand.io import cloudfs
 from fruitstand.io.inputs import Task
 
 _queue: Any = None
@@ -28,6 +30,7 @@ def init_worker(q: Any, parent: int) -> None:
     _queue = q
     die_with_parent(parent)
     tune_allocators()
+    cloudfs.defer()
     atexit.register(_exit_worker)
 
 

@@ -174,6 +174,10 @@ GCS_RETRY_S = 60
 def _arrow_fs(kind: str, netloc_hint: str):
     import pyarrow.fs as pafs
 
+    from fruitstand.io import cloudfs
+
+    cloudfs.load()  # from_uri knows a scheme only once its library is loaded (a worker defers them)
+
     if kind in ("gs", "gcs"):
         emulator = os.environ.get("STORAGE_EMULATOR_HOST")
         if emulator:  # a GCS emulator takes no credentials (and none is looked for: no metadata server)
