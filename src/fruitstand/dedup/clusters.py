@@ -11,7 +11,9 @@ Slots are int32 below 2**31 candidates (half the memory of int64).
 
 from __future__ import annotations
 
-import numpy as np
+from fruitstand import lazy
+
+np = lazy.module("numpy")
 
 
 def distinct(a: np.ndarray) -> np.ndarray:

@@ -18,15 +18,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
-import numpy as np
 import xxhash
 
-from fruitstand import params
+from fruitstand import lazy, params
 from fruitstand.dedup import reference as ref
 from fruitstand.dedup.clusters import distinct
 from fruitstand.dedup.report import SampleCollector, choose_pairs, complete_report, start_report
 from fruitstand.dedup.runs import (
-    U64,
     RunWriter,
     atomic_write,
     atomic_write_json,
@@ -42,7 +40,9 @@ from fruitstand.dedup.shingles import HASHING_VERSION, Normaliser
 from fruitstand.document import Document
 from fruitstand.step import GlobalStep, ReduceJob, StepStats, TaskContext
 
-_DTYPES = (U64, U64, np.uint32)  # hash high half, low half, position in task
+np = lazy.module("numpy")
+
+_DTYPES = ("uint64", "uint64", "uint32")  # hash high half, low half, position in task
 # Bytes a reduce job holds per record: three columns read, keys, sort order, sorted copies.
 _REDUCE_BYTES_PER_ROW = 96
 _MAP_BYTES_PER_ROW = 40
@@ -87,9 +87,9 @@ class ExactDedup(GlobalStep):
     def filter(self, docs: Iterable[Document], stats: StepStats, ctx: TaskContext) -> Iterator[Document]:
         t = ctx.task_index
         parts = [task_slice(p, t) for p in sorted((ctx.workdir / "removed").glob("r*.bin"))]
-        keys = np.concatenate([p[0] for p in parts]) if parts else np.empty(0, U64)
-        roots = np.concatenate([p[1] for p in parts]) if parts else np.empty(0, U64)
-        removed = dict(zip((keys & U64(0xFFFFFFFF)).tolist(), (roots == 0).tolist()))
+        keys = np.concatenate([p[0] for p in parts]) if parts else np.empty(0, np.uint64)
+        roots = np.concatenate([p[1] for p in parts]) if parts else np.empty(0, np.uint64)
+        removed = dict(zip((keys & np.uint64(0xFFFFFFFF)).tolist(), (roots == 0).tolist()))
         sample = SampleCollector(ctx.workdir, t)
         for pos, doc in enumerate(docs):
             stats.docs_in += 1
@@ -112,7 +112,7 @@ def _no_similarity(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
 
 
 def _write_run(writer: RunWriter, digests: bytearray, first: int) -> None:
-    pairs = np.frombuffer(bytes(digests), dtype=">u8").reshape(-1, 2).astype(U64)
+    pairs = np.frombuffer(bytes(digests), dtype=">u8").reshape(-1, 2).astype(np.uint64)
     order = np.lexsort((pairs[:, 1], pairs[:, 0]))
     positions = np.arange(first, first + len(pairs), dtype=np.uint32)
     writer.write([pairs[order, 0], pairs[order, 1], positions[order]])
@@ -131,7 +131,7 @@ def _dedup_range(workdir: str, part: int, parts: int, memory_mb: int, refs: list
             continue
         h1 = np.concatenate([r.read(0, a, b) for r, a, b in spans])
         h2 = np.concatenate([r.read(1, a, b) for r, a, b in spans])
-        key = np.concatenate([np.zeros(b - a, U64) if is_ref[id(r)] else doc_keys(r.task, r.read(2, a, b))
+        key = np.concatenate([np.zeros(b - a, np.uint64) if is_ref[id(r)] else doc_keys(r.task, r.read(2, a, b))
                               for r, a, b in spans])
         order = np.lexsort((h2, h1))  # stable: equal hashes stay in key order
         h1, h2, key = h1[order], h2[order], key[order]
@@ -140,8 +140,8 @@ def _dedup_range(workdir: str, part: int, parts: int, memory_mb: int, refs: list
         dup = (first != np.arange(len(first))) & (key != 0)
         out_keys.append(key[dup])
         out_roots.append(key[first[dup]])
-    keys = np.concatenate(out_keys) if out_keys else np.empty(0, U64)
-    roots = np.concatenate(out_roots) if out_roots else np.empty(0, U64)
+    keys = np.concatenate(out_keys) if out_keys else np.empty(0, np.uint64)
+    roots = np.concatenate(out_roots) if out_roots else np.empty(0, np.uint64)
     order = np.argsort(keys, kind="stable")
     keys, roots = keys[order], roots[order]
     (work / "removed").mkdir(exist_ok=True)

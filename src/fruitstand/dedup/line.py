@@ -23,12 +23,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
-import numpy as np
 import xxhash
 
-from fruitstand import params
+from fruitstand import lazy, params
 from fruitstand.dedup.runs import (
-    U64,
     RunWriter,
     atomic_write,
     doc_keys,
@@ -41,7 +39,9 @@ from fruitstand.dedup.shingles import Normaliser
 from fruitstand.document import Document
 from fruitstand.step import GlobalStep, ReduceJob, StepStats, TaskContext
 
-_DTYPES = (U64, np.uint32, np.uint32)  # unit hash, documents holding it, first position
+np = lazy.module("numpy")
+
+_DTYPES = ("uint64", "uint32", "uint32")  # unit hash, documents holding it, first position
 _REDUCE_BYTES_PER_ROW = 80
 _MAP_BYTES_PER_ROW = 48
 # A sentence ends at terminal punctuation: Latin, CJK full-width (no space follows),
@@ -91,20 +91,20 @@ class LineDedup(GlobalStep):
 
     def filter(self, docs: Iterable[Document], stats: StepStats, ctx: TaskContext) -> Iterator[Document]:
         files = sorted((ctx.workdir / "frequent").glob("r*.bin"))
-        cols = [np.fromfile(f, U64).reshape(2, -1) for f in files]
-        freq = np.concatenate([c[0] for c in cols]) if cols else np.empty(0, U64)
-        first = np.concatenate([c[1] for c in cols]) if cols else np.empty(0, U64)
+        cols = [np.fromfile(f, np.uint64).reshape(2, -1) for f in files]
+        freq = np.concatenate([c[0] for c in cols]) if cols else np.empty(0, np.uint64)
+        first = np.concatenate([c[1] for c in cols]) if cols else np.empty(0, np.uint64)
         units = _Units(self.unit)
         task_key = int(doc_keys(ctx.task_index, np.zeros(1, np.uint32))[0])
         for pos, doc in enumerate(docs):
             stats.docs_in += 1
             pieces, hashes = units.hashes(doc.text)
             if len(freq) and hashes:
-                h = np.array(hashes, U64)
+                h = np.array(hashes, np.uint64)
                 idx = np.minimum(np.searchsorted(freq, h), len(freq) - 1)
                 hit = freq[idx] == h
                 if self.keep_first:
-                    hit &= first[idx] != U64(task_key + pos)
+                    hit &= first[idx] != np.uint64(task_key + pos)
                 if hit.any():
                     text = units.remove(doc.text, pieces, hit)
                     stats.extra["units_removed"] += int(hit.sum())
@@ -159,7 +159,7 @@ class _Units:
 def _write_run(writer: RunWriter, hashes: list[int], positions: list[int]) -> None:
     if not hashes:
         return
-    h = np.array(hashes, U64)
+    h = np.array(hashes, np.uint64)
     p = np.array(positions, np.uint32)
     order = np.lexsort((p, h))
     h, p = h[order], p[order]
@@ -189,8 +189,8 @@ def _count_range(workdir: str, part: int, parts: int, min_count: int, memory_mb:
         frequent = starts[total >= min_count]
         out_h.append(h[frequent])
         out_first.append(key[frequent])
-    h = np.concatenate(out_h) if out_h else np.empty(0, U64)
-    first = np.concatenate(out_first) if out_first else np.empty(0, U64)
+    h = np.concatenate(out_h) if out_h else np.empty(0, np.uint64)
+    first = np.concatenate(out_first) if out_first else np.empty(0, np.uint64)
     (work / "frequent").mkdir(exist_ok=True)
     atomic_write(work / "frequent" / f"r{part:03d}.bin", [h, first])
     return {"frequent_units": len(h)}

@@ -27,15 +27,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
-import numpy as np
 import rensa
 
-from fruitstand import params
+from fruitstand import lazy, params
 from fruitstand.dedup import reference as ref
 from fruitstand.dedup.clusters import components, distinct
 from fruitstand.dedup.report import SampleCollector, choose_pairs, complete_report, start_report
 from fruitstand.dedup.runs import (
-    U64,
     RunWriter,
     atomic_write,
     doc_keys,
@@ -49,6 +47,8 @@ from fruitstand.dedup.runs import (
 from fruitstand.dedup.shingles import HASHING_VERSION, Normaliser, ShingleHasher, fmix64, tokenise
 from fruitstand.document import Document
 from fruitstand.step import GlobalStep, ReduceJob, StepStats, TaskContext
+
+np = lazy.module("numpy")
 
 # Memory of `map` per character of a batch: UTF-8 bytes, prefix sums and powers (8 bytes
 # each per byte), word and shingle arrays, rensa's rows; measured ~45, budgeted 48. Batches
@@ -142,7 +142,7 @@ class MinhashDedup(GlobalStep):
     def filter(self, docs: Iterable[Document], stats: StepStats, ctx: TaskContext) -> Iterator[Document]:
         t = ctx.task_index
         keys, roots = task_slice(ctx.workdir / "removed.bin", t)
-        removed = dict(zip((keys & U64(0xFFFFFFFF)).tolist(), (roots == 0).tolist()))
+        removed = dict(zip((keys & np.uint64(0xFFFFFFFF)).tolist(), (roots == 0).tolist()))
         sample = SampleCollector(ctx.workdir, t)
         signer = Signer(self.ngram, self.bands, self.rows, self.seed, _doc_chars(self.memory_mb)) if sample.wanted else None
         for pos, doc in enumerate(docs):
@@ -171,7 +171,7 @@ class Signer:
         self.normalise = Normaliser()
         self.hasher = ShingleHasher(seed)
         rng = np.random.default_rng([seed, 7])
-        self._mult = rng.integers(1 << 62, 1 << 63, rows, dtype=np.uint64) | U64(1)
+        self._mult = rng.integers(1 << 62, 1 << 63, rows, dtype=np.uint64) | np.uint64(1)
 
     def tokens(self, doc: Document) -> str:
         return tokenise(self.normalise(doc.text[: self.max_chars]), doc.metadata.get("script"))
@@ -184,8 +184,8 @@ class Signer:
     def band_hashes(self, tokens: list[str], first: int) -> tuple[np.ndarray, np.ndarray]:
         """Positions (from `first`) of the documents with any shingle, and their band hashes."""
         hashes, offsets = self.hasher(tokens, self.ngram)
-        sig = self.signatures(hashes, offsets).reshape(len(tokens), self.bands, self.rows).astype(U64)
-        band = sig[:, :, 0] + U64(0x9E3779B97F4A7C15)
+        sig = self.signatures(hashes, offsets).reshape(len(tokens), self.bands, self.rows).astype(np.uint64)
+        band = sig[:, :, 0] + np.uint64(0x9E3779B97F4A7C15)
         for j in range(1, self.rows):
             band *= self._mult[j]
             band += sig[:, :, j]
@@ -202,7 +202,7 @@ def _write_run(writer: RunWriter, positions: list[np.ndarray], hashes: list[np.n
         return
     pos = np.concatenate(positions)
     positions.clear()
-    h = np.empty((len(pos), hashes[0].shape[1]), U64)
+    h = np.empty((len(pos), hashes[0].shape[1]), np.uint64)
     at = 0
     while hashes:  # each batch's rows moved into place and let go: no second copy of them all
         chunk = hashes.pop(0)
@@ -227,7 +227,7 @@ def _buckets(workdir: str, band: int, bands: int, part: int, parts: int, memory_
              refs: list[str]) -> dict[str, int]:
     """Reduce job: documents sharing this band's hash, within one slice of the hash space."""
     work = Path(workdir)
-    dtypes = [U64] * bands + [np.uint32] * bands
+    dtypes = [np.uint64] * bands + [np.uint32] * bands
     runs = [(r, True) for folder in refs for r in list_runs(Path(folder), dtypes)]
     runs += [(r, False) for r in list_runs(work / "runs", dtypes)]
     is_ref = {id(r): flag for r, flag in runs}
@@ -237,7 +237,7 @@ def _buckets(workdir: str, band: int, bands: int, part: int, parts: int, memory_
         if not spans:
             continue
         h = np.concatenate([r.read(band, a, b) for r, a, b in spans])
-        key = np.concatenate([np.zeros(b - a, U64) if is_ref[id(r)] else doc_keys(r.task, r.read(bands + band, a, b))
+        key = np.concatenate([np.zeros(b - a, np.uint64) if is_ref[id(r)] else doc_keys(r.task, r.read(bands + band, a, b))
                               for r, a, b in spans])
         order = np.argsort(h, kind="stable")  # equal hashes stay in key order
         h, key = h[order], key[order]
@@ -247,8 +247,8 @@ def _buckets(workdir: str, band: int, bands: int, part: int, parts: int, memory_
         u, v = key[first[dup]], key[dup]
         us.append(u[u != v])
         vs.append(v[u != v])
-    u = np.concatenate(us) if us else np.empty(0, U64)
-    v = np.concatenate(vs) if vs else np.empty(0, U64)
+    u = np.concatenate(us) if us else np.empty(0, np.uint64)
+    v = np.concatenate(vs) if vs else np.empty(0, np.uint64)
     (work / "edges").mkdir(exist_ok=True)
     atomic_write(work / "edges" / f"b{band:03d}-{part:03d}.bin", [u, v])
     return {"candidate_pairs": len(u)}
@@ -259,10 +259,10 @@ def _clusters(workdir: str, kind: str, params: dict[str, Any]) -> dict[str, int]
     work = Path(workdir)
     files = sorted((work / "edges").glob("b*.bin"))
     n = sum(f.stat().st_size // 16 for f in files)
-    u, v = np.empty(n, U64), np.empty(n, U64)
+    u, v = np.empty(n, np.uint64), np.empty(n, np.uint64)
     at = 0
     for f in files:  # each file read once, straight into its place
-        edges = np.fromfile(f, U64).reshape(2, -1)
+        edges = np.fromfile(f, np.uint64).reshape(2, -1)
         u[at:at + edges.shape[1]], v[at:at + edges.shape[1]] = edges
         at += edges.shape[1]
         del edges
@@ -277,7 +277,7 @@ def _clusters(workdir: str, kind: str, params: dict[str, Any]) -> dict[str, int]
 
 
 def _jaccards(num_perm: int, seed: int, a: dict[str, Any], b: dict[str, Any]) -> dict[str, float]:
-    sa, sb = np.array(a["shingles"], U64), np.array(b["shingles"], U64)
+    sa, sb = np.array(a["shingles"], np.uint64), np.array(b["shingles"], np.uint64)
     both = np.concatenate([sa, sb])
     offsets = np.array([0, len(sa), len(both)], np.uint64)
     sig = np.array(rensa.RMinHash.digest_matrix_from_flat_token_hashes(both, offsets, num_perm, seed).to_rows())

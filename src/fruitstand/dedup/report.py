@@ -16,9 +16,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
+from fruitstand import lazy
 from fruitstand.dedup.runs import atomic_write_json
+
+np = lazy.module("numpy")
 
 SAMPLE_PAIRS = 20
 # Characters of each sampled member's text kept for the report.

@@ -22,19 +22,21 @@ import os
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
-import numpy as np
+from fruitstand import lazy
 
-U64 = np.uint64
+np = lazy.module("numpy")
+
+
 MAX_U64 = (1 << 64) - 1
 
 
 def doc_keys(task: int, positions: np.ndarray) -> np.ndarray:
-    return (U64(task + 1) << U64(32)) | positions.astype(U64)
+    return (np.uint64(task + 1) << np.uint64(32)) | positions.astype(np.uint64)
 
 
 def task_bounds(task: int) -> tuple[np.uint64, np.uint64]:
     """Inclusive key range of one task's documents."""
-    return U64((task + 1) << 32), U64(((task + 2) << 32) - 1)
+    return np.uint64((task + 1) << 32), np.uint64(((task + 2) << 32) - 1)
 
 
 def atomic_write(path: Path, columns: Iterable[np.ndarray]) -> None:
@@ -115,11 +117,11 @@ def gather(runs: Sequence[Run], sort_col: int, lo: int, hi: int, bytes_per_row: 
     """Yield, sub-slice by sub-slice of [lo, hi], the (run, start, stop) rows each run holds
     there; each sub-slice holds about `budget_bytes / bytes_per_row` rows at most."""
     cols = [r.column(sort_col) for r in runs]
-    lo_v, hi_v = U64(lo), U64(hi)
+    lo_v, hi_v = np.uint64(lo), np.uint64(hi)
     total = sum(int(np.searchsorted(c, hi_v, "right") - np.searchsorted(c, lo_v, "left")) for c in cols)
     pieces = max(1, math.ceil(total * bytes_per_row / max(budget_bytes, 1)))
     for sub_lo, sub_hi in split_range(lo, hi, pieces):
-        a, b = U64(sub_lo), U64(sub_hi)
+        a, b = np.uint64(sub_lo), np.uint64(sub_hi)
         spans = []
         for run, col in zip(runs, cols):
             start, stop = int(np.searchsorted(col, a, "left")), int(np.searchsorted(col, b, "right"))
@@ -149,8 +151,8 @@ def starts_of(*sorted_cols: np.ndarray) -> np.ndarray:
 def task_slice(path: Path, task: int, columns: int = 2) -> list[np.ndarray]:
     """The rows of a key-sorted uint64 file (`columns` columns, key first) that belong to one task."""
     if not path.exists():
-        return [np.empty(0, U64) for _ in range(columns)]
-    run = Run(path, [U64] * columns)
+        return [np.empty(0, np.uint64) for _ in range(columns)]
+    run = Run(path, [np.uint64] * columns)
     lo, hi = task_bounds(task)
     col = run.column(0)
     start, stop = int(np.searchsorted(col, lo, "left")), int(np.searchsorted(col, hi, "right"))

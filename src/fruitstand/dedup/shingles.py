@@ -25,7 +25,10 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
-import numpy as np
+from fruitstand import lazy
+
+np = lazy.module("numpy")
+
 
 # Scripts (ISO 15924) written without spaces between words.
 UNSEGMENTED_SCRIPTS = frozenset({"Hani", "Hans", "Hant", "Jpan", "Hira", "Kana", "Thai", "Laoo", "Khmr", "Mymr", "Tibt"})
@@ -36,7 +39,6 @@ _UNSEGMENTED_CHARS = re.compile("[\u0e00-\u0fff\u1000-\u109f\u1780-\u17ff\u3040-
 # Bump when normalisation or shingle hashing changes: reference indexes record it.
 HASHING_VERSION = 1
 
-_U64 = np.uint64
 _MASK64 = (1 << 64) - 1
 # Bytes of a batch whose powers tables (8 bytes each per byte, two of them) are kept between calls.
 _CACHED_POWERS = 1 << 19
@@ -124,11 +126,11 @@ def tokenise(norm: str, script: str | None = None) -> str:
 
 def fmix64(x: np.ndarray) -> np.ndarray:
     """MurmurHash3's 64-bit finaliser, in place on a uint64 array."""
-    x ^= x >> _U64(33)
-    x *= _U64(0xFF51AFD7ED558CCD)
-    x ^= x >> _U64(33)
-    x *= _U64(0xC4CEB9FE1A85EC53)
-    x ^= x >> _U64(33)
+    x ^= x >> np.uint64(33)
+    x *= np.uint64(0xFF51AFD7ED558CCD)
+    x ^= x >> np.uint64(33)
+    x *= np.uint64(0xC4CEB9FE1A85EC53)
+    x ^= x >> np.uint64(33)
     return x
 
 
@@ -156,7 +158,7 @@ class ShingleHasher:
         base = (int(np.random.default_rng(self.seed).integers(1 << 62, 1 << 63)) | 1) & _MASK64
         tables = []
         for step in (base, pow(base, -1, 1 << 64)):
-            t = np.empty(size, _U64)
+            t = np.empty(size, np.uint64)
             t[0] = 1
             t[1:] = step
             np.cumprod(t, out=t)
@@ -196,10 +198,10 @@ class ShingleHasher:
             order = np.argsort(s_doc, kind="stable")
             s_start, s_end, s_doc = s_start[order], s_end[order], s_doc[order]
 
-        prefix = np.zeros(len(data) + 1, dtype=_U64)
-        np.cumsum(data.astype(_U64) * powers[: len(data)], out=prefix[1:])
+        prefix = np.zeros(len(data) + 1, dtype=np.uint64)
+        np.cumsum(data.astype(np.uint64) * powers[: len(data)], out=prefix[1:])
         hashes = (prefix[s_end] - prefix[s_start]) * inverses[s_start]
-        hashes += (s_end - s_start).astype(_U64)
+        hashes += (s_end - s_start).astype(np.uint64)
         offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
         np.cumsum(np.bincount(s_doc, minlength=len(encoded)), out=offsets[1:])
         return fmix64(hashes), offsets

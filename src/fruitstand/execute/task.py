@@ -357,7 +357,7 @@ def read_stored(folder: Path, task_index: int, schema: Schema) -> Iterator[Docum
     decode = [c for c, t in schema.ordered() if t == "json"]
     for path in sorted(folder.glob(f"part-{task_index:05d}-*.parquet")):
         pf = pq.ParquetFile(path)
-        for batch in pf.iter_batches(batch_size=2048):
+        for batch in pf.iter_batches(batch_size=256):
             for rec in batch.to_pylist():
                 doc_id = rec.pop("id")
                 text = rec.pop("text")
