@@ -32,13 +32,21 @@ def _cmd(shared: Path, out: Path, case: str) -> list[str]:
             "--output", str(out), "--workers", "2", "--shard-size", shard, "--quiet"]
 
 
+def _holds(condition, out: Path) -> bool:
+    """`condition(out)`, False where a folder it walks was moved away meanwhile (the run commits by renaming)."""
+    try:
+        return condition(out)
+    except FileNotFoundError:
+        return False
+
+
 def _kill_when(cmd: list[str], out: Path, condition, timeout: float = 60) -> bool:
     """Start the run; SIGKILL its whole process group once `condition(out)` holds. True if killed."""
     proc = subprocess.Popen(cmd, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.monotonic() + timeout
     try:
         while proc.poll() is None and time.monotonic() < deadline:
-            if condition(out):
+            if _holds(condition, out):
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait()
                 return True
