@@ -200,6 +200,13 @@ def atomic_write_json(path: Path, data: Any) -> None:
     atomic_write_bytes(path, orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS) + b"\n")
 
 
+# Parquet: documents become Arrow arrays this many at a time, so a row group is held once (as Arrow),
+# not twice (as documents, then as the arrays built from them at the end). It is also the column
+# writers' batch (`write_batch_size`, pyarrow's default): pages are cut between batches, so chunks of
+# whole batches give the same file, byte for byte, as one array of the row group would.
+ARROW_BATCH = 1024
+
+
 class ShardWriter:
     """Writes one task's documents as numbered shards `{prefix}-{k:04d}.{ext}` in `folder`.
 
@@ -215,6 +222,7 @@ class ShardWriter:
         self.files: list[str] = []
         self.documents = 0
         self._rows: list[Document] = []
+        self._batches: list = []  # Parquet: the row group so far, ARROW_BATCH rows a record batch
         self._buffered = 0
         self._in_shard = 0
         self._sink = None
@@ -231,6 +239,8 @@ class ShardWriter:
         self._buffered += n
         self._in_shard += n
         self.documents += 1
+        if len(self._rows) == ARROW_BATCH and self.fmt == "parquet":
+            self._batches.append(self._record_batch())
         if self._buffered >= self.row_group_bytes:
             self._flush()
         if self._in_shard >= self.shard_bytes:
@@ -245,6 +255,8 @@ class ShardWriter:
         return self.files
 
     def abort(self) -> None:
+        self._rows.clear()
+        self._batches = []
         if self._sink is not None:
             try:
                 self._sink.close()
@@ -263,32 +275,46 @@ class ShardWriter:
         if self.fmt == "parquet":
             import pyarrow.parquet as pq
 
-            self._sink = pq.ParquetWriter(self._tmp, self.schema.arrow(), compression="zstd", compression_level=3)
+            self._sink = pq.ParquetWriter(self._tmp, self.schema.arrow(), compression="zstd", compression_level=3,
+                                          write_batch_size=ARROW_BATCH)
         else:
             import zstandard
 
             raw = open(self._tmp, "wb")
             self._sink = zstandard.ZstdCompressor(level=3).stream_writer(raw, closefd=True)
 
+    def _record_batch(self):
+        """The buffered documents as one Arrow record batch; the buffer is emptied."""
+        import pyarrow as pa
+
+        typed = self.schema.ordered()[2:-1]
+        names = frozenset(c for c, _ in typed)
+        rows = [split_metadata(d.metadata, typed, names) for d in self._rows]
+        arrays = [_arrow_column([d.id for d in self._rows], "string"),
+                  _arrow_column([d.text for d in self._rows], "string")]
+        for i, (_, t) in enumerate(typed):
+            arrays.append(_arrow_column([_cell(r[0][i], t) for r in rows], t))
+        arrays.append(_arrow_column([dumps_json(r[1]) if r[1] else None for r in rows], "json"))
+        self._rows.clear()
+        return pa.RecordBatch.from_arrays(arrays, schema=self.schema.arrow())
+
     def _flush(self) -> None:
-        if not self._rows:
+        if not self._rows and not self._batches:
             return
         if self._sink is None:
             self._open()
-        cols = self.schema.ordered()
-        typed = cols[2:-1]
-        names = frozenset(c for c, _ in typed)
-        rows = [split_metadata(d.metadata, typed, names) for d in self._rows]
         if self.fmt == "parquet":
             import pyarrow as pa
 
-            arrays = [_arrow_column([d.id for d in self._rows], "string"),
-                      _arrow_column([d.text for d in self._rows], "string")]
-            for i, (_, t) in enumerate(typed):
-                arrays.append(_arrow_column([_cell(r[0][i], t) for r in rows], t))
-            arrays.append(_arrow_column([dumps_json(r[1]) if r[1] else None for r in rows], "json"))
-            self._sink.write_table(pa.Table.from_arrays(arrays, schema=self.schema.arrow()))
+            if self._rows:
+                self._batches.append(self._record_batch())
+            table = pa.Table.from_batches(self._batches, schema=self.schema.arrow())
+            self._batches = []
+            self._sink.write_table(table)
         else:
+            typed = self.schema.ordered()[2:-1]
+            names = frozenset(c for c, _ in typed)
+            rows = [split_metadata(d.metadata, typed, names) for d in self._rows]
             lines = []
             for d, (values, rest) in zip(self._rows, rows):
                 rec = {"id": d.id, "text": d.text}
