@@ -33,7 +33,7 @@ from fruitstand.document import Document
 from fruitstand.execute.watchdog import Heartbeat, skip_path
 from fruitstand.io import fs
 from fruitstand.io.inputs import Task, sha256_file
-from fruitstand.io.readers import ReadLimits, read_task
+from fruitstand.io.readers import STREAMED, ReadLimits, read_task
 from fruitstand.io.side import LOGS, SAMPLES, TaskOutputs, run_part
 from fruitstand.io.writers import METADATA, Schema, ShardWriter, atomic_write_bytes, loads_json
 from fruitstand.registry import RecipeError, make_step
@@ -356,7 +356,7 @@ def read_stored(folder: Path, task_index: int, schema: Schema) -> Iterator[Docum
 
     decode = [c for c, t in schema.ordered() if t == "json"]
     for path in sorted(folder.glob(f"part-{task_index:05d}-*.parquet")):
-        pf = pq.ParquetFile(path)
+        pf = pq.ParquetFile(path, **STREAMED)
         for batch in pf.iter_batches(batch_size=256):
             for rec in batch.to_pylist():
                 doc_id = rec.pop("id")
