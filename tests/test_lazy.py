@@ -42,3 +42,9 @@ def test_driver_builds_a_dedup_recipe_without_numpy(tmp_path):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["[]"]
+
+
+def test_dunders_of_a_loaded_module_are_its_own():
+    import json
+
+    assert lazy.module("json").__file__ == json.__file__

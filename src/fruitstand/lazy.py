@@ -11,13 +11,14 @@ dtypes as strings ("uint64") and build scalars inside functions.
 from __future__ import annotations
 
 import importlib
+import sys
 import types
 
 
 class _Lazy(types.ModuleType):
     def __getattr__(self, name: str):
-        if name.startswith("__"):  # introspection (copy, pickle, inspect) does not load it
-            raise AttributeError(name)
+        if name.startswith("__") and self.__name__ not in sys.modules:
+            raise AttributeError(name)  # introspection (copy, pickle, inspect) does not load it
         real = importlib.import_module(self.__name__)
         value = getattr(real, name)
         setattr(self, name, value)  # found directly from now on, without this method
