@@ -108,3 +108,25 @@ def test_leads_are_bounded_on_deep_pages_full_of_paragraphs():
     start = time.process_time()
     main_content.main_text(page, HTMLTree.parse(page), model=blocks.default_model())
     assert time.process_time() - start < 3
+
+
+def test_nesting_check_counts_start_tags_only():
+    """End tags, comments and doctypes open no level: a page of 1,500 closed paragraphs (3,000+ `<`s)
+    is not looked at for depth; one with 2,001 unclosed <div>s is, and gets the plain pass."""
+    closed = "<!doctype html><html><body>" + "<p>words in a paragraph</p><!-- c -->" * 1500 + "</body></html>"
+    assert closed.count("<") > main_content.MAX_NESTING >= main_content._start_tags(closed, closed.count("<"))
+    deep = "<html><body>" + "<div>" * (main_content.MAX_NESTING + 1) + "<p>" + "deep words here. " * 30 + "</p>"
+    assert main_content._start_tags(deep, deep.count("<")) > main_content.MAX_NESTING
+    plain = main_content.main_text(deep, HTMLTree.parse(deep), model=blocks.default_model())
+    assert plain.startswith("deep words here.")
+
+
+def test_implied_levels_under_the_start_tag_count_stay_bounded():
+    """Tables nested without their end tags: the parser adds a tbody and a tr to each, so 998 of them
+    (~2,000 start tags, not checked for depth) make a DOM ~4,000 deep; the rules' pass over it stays fast."""
+    page = "<html><body>" + "<table><td>" * 998 + "<p>" + "nested words here. " * 30 + "</p>"
+    assert main_content._start_tags(page, page.count("<")) <= main_content.MAX_NESTING
+    start = time.process_time()
+    text = main_content.main_text(page, HTMLTree.parse(page), model=blocks.default_model())
+    assert time.process_time() - start < 10
+    assert "nested words here." in text
