@@ -11,6 +11,7 @@ Parquet shards of one run share one schema, fixed before any task starts from th
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 from collections.abc import Iterable
@@ -275,7 +276,7 @@ class ShardWriter:
         if self.fmt == "parquet":
             import pyarrow.parquet as pq
 
-            self._sink = pq.ParquetWriter(self._tmp, self.schema.arrow(), compression="zstd", compression_level=3,
+            self._sink = pq.ParquetWriter(self._tmp, self._arrow_schema, compression="zstd", compression_level=3,
                                           write_batch_size=ARROW_BATCH)
         else:
             import zstandard
@@ -283,20 +284,28 @@ class ShardWriter:
             raw = open(self._tmp, "wb")
             self._sink = zstandard.ZstdCompressor(level=3).stream_writer(raw, closefd=True)
 
+    def _split_rows(self) -> tuple[list[tuple[str, str]], list]:
+        """The typed columns, and each buffered document's (typed values, leftover metadata)."""
+        typed = self.schema.ordered()[2:-1]
+        names = frozenset(c for c, _ in typed)
+        return typed, [split_metadata(d.metadata, typed, names) for d in self._rows]
+
+    @functools.cached_property
+    def _arrow_schema(self):
+        return self.schema.arrow()
+
     def _record_batch(self):
         """The buffered documents as one Arrow record batch; the buffer is emptied."""
         import pyarrow as pa
 
-        typed = self.schema.ordered()[2:-1]
-        names = frozenset(c for c, _ in typed)
-        rows = [split_metadata(d.metadata, typed, names) for d in self._rows]
+        typed, rows = self._split_rows()
         arrays = [_arrow_column([d.id for d in self._rows], "string"),
                   _arrow_column([d.text for d in self._rows], "string")]
         for i, (_, t) in enumerate(typed):
             arrays.append(_arrow_column([_cell(r[0][i], t) for r in rows], t))
         arrays.append(_arrow_column([dumps_json(r[1]) if r[1] else None for r in rows], "json"))
         self._rows.clear()
-        return pa.RecordBatch.from_arrays(arrays, schema=self.schema.arrow())
+        return pa.RecordBatch.from_arrays(arrays, schema=self._arrow_schema)
 
     def _flush(self) -> None:
         if not self._rows and not self._batches:
@@ -308,13 +317,11 @@ class ShardWriter:
 
             if self._rows:
                 self._batches.append(self._record_batch())
-            table = pa.Table.from_batches(self._batches, schema=self.schema.arrow())
+            table = pa.Table.from_batches(self._batches, schema=self._arrow_schema)
             self._batches = []
             self._sink.write_table(table)
         else:
-            typed = self.schema.ordered()[2:-1]
-            names = frozenset(c for c, _ in typed)
-            rows = [split_metadata(d.metadata, typed, names) for d in self._rows]
+            typed, rows = self._split_rows()
             lines = []
             for d, (values, rest) in zip(self._rows, rows):
                 rec = {"id": d.id, "text": d.text}
